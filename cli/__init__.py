@@ -1,0 +1,1 @@
+"""The interactive shell: prompt, lexer, completer, key bindings, toolbar and rich rendering."""

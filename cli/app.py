@@ -1,0 +1,77 @@
+"""The ``neuroshell`` command: the shell, ``-c "cmd; cmd"``, or a script; exit 0 ok, 1 failed, 2 usage."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="neuroshell",
+        description="Interactive workbench for neuroscience labs: record, simulate, train, plot.",
+    )
+    parser.add_argument("script", nargs="?", help="a command script (.nsh) to replay, then exit")
+    parser.add_argument("-c", "--command", help='commands to run, separated by ";", then exit')
+    parser.add_argument("--keep-going", action="store_true", help="in a script, go on after a failing line")
+    parser.add_argument("--no-color", action="store_true", help="no colours, even on a terminal")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks of internal errors")
+    args = parser.parse_args(argv)
+    if args.script and args.command:
+        parser.error("give either a script or -c, not both")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    color = not args.no_color and "NO_COLOR" not in os.environ
+    from loguru import logger
+    from neuroshell.cli.render import RichUI
+    from neuroshell.sessions import Session
+    from neuroshell.sessions.errors import NeuroshellError
+    from neuroshell.sessions.registry import split_commands
+
+    logger.remove()
+    logger.add(
+        sys.stderr,
+        level="WARNING",
+        format="<level>{level}</level>: {message}",
+        colorize=None if color else False,
+    )
+    ui = RichUI(color=color)
+    session = Session(ui=ui, debug=args.debug)
+    ui.command_words = session.registry.top_words
+    try:
+        if args.command is not None:
+            return _run_commands(session, split_commands(args.command))
+        if args.script:
+            script = Path(args.script)
+            if not script.is_file():
+                print(f"neuroshell: no such script: {script}", file=sys.stderr)
+                return EXIT_USAGE
+            try:
+                failures = session.run_script(script, keep_going=args.keep_going)
+            except NeuroshellError as error:
+                session.report(str(error))
+                return EXIT_FAILED
+            return EXIT_FAILED if failures else EXIT_OK
+        from neuroshell.cli.shell import build_prompt, run_shell
+
+        return run_shell(session, build_prompt(session, color=color))
+    finally:
+        session.close()
+
+
+def _run_commands(session, commands: list[str]) -> int:
+    for command in commands:
+        if session.quit_requested:
+            break
+        if not session.execute(command):
+            return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

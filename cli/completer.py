@@ -1,0 +1,112 @@
+"""Completion that knows the grammar: verbs, sub-verbs, options, choices, files and HDF5 paths."""
+
+from collections.abc import Iterable
+
+from neuroshell.sessions.errors import UsageError
+from neuroshell.sessions.registry import Param, Verb
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
+
+
+class CommandCompleter(Completer):
+    """Completes from the session's verb registry; every suggestion comes from a verb's declaration."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.paths = PathCompleter(expanduser=True)
+
+    def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        command = text.rsplit(";", 1)[-1]
+        words = command.split()
+        if command.endswith((" ", "\t")) or not words:
+            current, before = "", words
+        else:
+            current, before = words[-1], words[:-1]
+        yield from self._complete(before, current)
+
+    def _complete(self, before: list[str], current: str) -> Iterable[Completion]:
+        registry = self.session.registry
+        if not before:
+            yield from _matching(registry.top_words, current, meta=self._summary)
+            return
+        if len(before) == 1 and registry.subverbs(before[0]):
+            word = registry.aliases.get(before[0], before[0])
+            if f"{word} {current}" not in registry.verbs or not current:
+                yield from _matching(registry.subverbs(word), current)
+                if word not in registry.verbs:
+                    return
+        try:
+            verb, used = registry.lookup(before)
+        except UsageError:
+            return
+        arguments = before[used:]
+        if current.startswith("-"):
+            given = {w[2:].split("=")[0] for w in arguments if w.startswith("--")}
+            names = [f"--{name}" for name in verb.options if name not in given]
+            yield from _matching(names, current, meta=lambda n: verb.options[n[2:]].help)
+            return
+        param = self._param_at(verb, arguments)
+        if param is not None:
+            yield from self._values(verb, param, arguments, current)
+
+    def _summary(self, word: str) -> str:
+        registry = self.session.registry
+        verb = registry.verbs.get(registry.aliases.get(word, word))
+        return verb.summary if verb else "sub-verbs: " + ", ".join(registry.subverbs(word))
+
+    @staticmethod
+    def _param_at(verb: Verb, arguments: list[str]) -> Param | None:
+        """The parameter the next word fills: an option's value, or the next positional."""
+        if arguments and arguments[-1].startswith("--") and "=" not in arguments[-1]:
+            option = verb.options.get(arguments[-1][2:])
+            if option is not None and not option.flag:
+                return option
+        count = 0
+        skip = False
+        for word in arguments:
+            if skip:
+                skip = False
+                continue
+            if word.startswith("--"):
+                option = verb.options.get(word[2:].split("=")[0])
+                skip = option is not None and not option.flag and "=" not in word
+                continue
+            if "=" not in word or not verb.keyvalues:
+                count += 1
+        positionals = verb.positionals
+        if not positionals:
+            return None
+        if count < len(positionals):
+            return positionals[count]
+        return positionals[-1] if positionals[-1].rest else None
+
+    def _values(self, verb: Verb, param: Param, arguments: list[str], current: str) -> Iterable[Completion]:
+        kind = param.type.completes
+        if kind == "choice":
+            yield from _matching(param.type.choices, current)
+        elif kind == "verb":
+            yield from _matching(self.session.registry.top_words, current)
+        elif kind == "setting":
+            settings = self.session.settings
+            yield from _matching(list(settings.declared), current, meta=lambda k: settings.declared[k].help)
+        elif kind == "h5":
+            yield from _matching(self.session.h5_locations(), current)
+            yield from self._files(current)
+        elif kind == "file":
+            yield from self._files(current)
+        elif verb.name == "set" and param.name == "value" and arguments:
+            setting = self.session.settings.declared.get(arguments[0])
+            if setting is not None:
+                yield from _matching(getattr(setting.type, "choices", ()), current)
+
+    def _files(self, current: str) -> Iterable[Completion]:
+        yield from self.paths.get_completions(Document(current, len(current)), CompleteEvent())
+
+
+def _matching(candidates: Iterable[str], current: str, meta=None) -> Iterable[Completion]:
+    for candidate in candidates:
+        if candidate.startswith(current):
+            yield Completion(
+                candidate, start_position=-len(current), display_meta=meta(candidate) if meta else None
+            )

@@ -1,0 +1,102 @@
+"""Rich rendering of verb results: tables, messages, highlighted commands, error panels, progress."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from neuroshell.sessions.output import Commands, Message, Table, Tree
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text
+from rich.tree import Tree as RichTree
+
+LEVEL_STYLES = {"info": "", "success": "green", "warning": "yellow"}
+
+
+class RichUI:
+    """Results on stdout, errors on stderr; plain text (no colour codes) when not on a terminal."""
+
+    def __init__(self, color: bool = True) -> None:
+        no_color = not color
+        self.console = Console(no_color=no_color, highlight=False, soft_wrap=False)
+        self.errors = Console(stderr=True, no_color=no_color, highlight=False)
+        self.command_words: list[str] = []  # verbs the command lexer highlights
+
+    def show(self, result: Any) -> None:
+        if result is None:
+            return
+        if isinstance(result, list | tuple):
+            for item in result:
+                self.show(item)
+            return
+        self.console.print(self.renderable(result))
+
+    def renderable(self, result: Any) -> Any:
+        if isinstance(result, Table):
+            table = RichTable(
+                title=result.title or None, title_justify="left", show_header=any(result.columns)
+            )
+            for column in result.columns:
+                table.add_column(column, overflow="fold")
+            for row in result.rows:
+                table.add_row(*(str(cell) for cell in row))
+            return table
+        if isinstance(result, Message):
+            prefix = "warning: " if result.level == "warning" else ""
+            return Text(prefix + result.text, style=LEVEL_STYLES.get(result.level, ""))
+        if isinstance(result, Commands):
+            return self.highlighted(result)
+        if isinstance(result, Tree):
+            return _rich_tree(result)
+        return Text(str(result))
+
+    def highlighted(self, commands: Commands) -> Text:
+        from neuroshell.cli.lexer import highlight_to_text
+
+        text = Text()
+        for offset, line in enumerate(commands.lines):
+            if commands.numbered_from is not None:
+                text.append(f"{commands.numbered_from + offset:>5}  ", style="dim")
+            text.append_text(highlight_to_text(line, self.command_words))
+            text.append("\n")
+        text.rstrip()
+        return text
+
+    def error(self, text: str) -> None:
+        if self.errors.is_terminal:
+            self.errors.print(
+                Panel(Text(text), title="error", title_align="left", border_style="red", expand=False)
+            )
+        else:
+            self.errors.print(Text(f"error: {text}"), soft_wrap=True)
+
+    @contextmanager
+    def progress(self, description: str, total: float | None) -> Iterator[Any]:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=self.console, transient=False) as progress:
+            task = progress.add_task(description, total=total)
+            yield _TaskHandle(progress, task)
+
+
+class _TaskHandle:
+    def __init__(self, progress: Any, task: Any) -> None:
+        self.progress, self.task = progress, task
+
+    def advance(self, amount: float = 1) -> None:
+        self.progress.advance(self.task, amount)
+
+    def update(self, completed: float, description: str | None = None) -> None:
+        if description is None:
+            self.progress.update(self.task, completed=completed)
+        else:
+            self.progress.update(self.task, completed=completed, description=description)
+
+
+def _rich_tree(tree: Tree, into: RichTree | None = None) -> RichTree:
+    node = RichTree(tree.label) if into is None else into.add(tree.label)
+    for child in tree.children:
+        _rich_tree(child, node)
+    return node

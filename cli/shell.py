@@ -1,0 +1,53 @@
+"""The interactive loop: read a line, run it, repeat. Everything else lives in its own module."""
+
+from neuroshell.cli.completer import CommandCompleter
+from neuroshell.cli.keybindings import shell_bindings
+from neuroshell.cli.lexer import command_lexer
+from neuroshell.cli.style import shell_style
+from neuroshell.cli.toolbar import toolbar_text
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.shortcuts import CompleteStyle
+
+
+def build_prompt(session, input=None, output=None, color: bool = True) -> PromptSession:
+    """A PromptSession wired to the session: persistent history, completion, highlighting, toolbar."""
+    lexer = command_lexer(session.registry.top_words)
+    return PromptSession(
+        message=[("class:prompt", "neuroshell> ")],
+        history=FileHistory(str(session.home / "history")),
+        auto_suggest=AutoSuggestFromHistory(),
+        completer=CommandCompleter(session),
+        complete_style=CompleteStyle.MULTI_COLUMN,
+        complete_while_typing=True,
+        lexer=PygmentsLexer(type(lexer)),
+        style=shell_style(),
+        include_default_pygments_style=False,
+        bottom_toolbar=lambda: toolbar_text(session),
+        refresh_interval=0.5,
+        key_bindings=shell_bindings(),
+        color_depth=None if color else _monochrome(),
+        input=input,
+        output=output,
+    )
+
+
+def _monochrome():
+    from prompt_toolkit.output import ColorDepth
+
+    return ColorDepth.MONOCHROME
+
+
+def run_shell(session, prompt: PromptSession) -> int:
+    """Prompt until quit or Ctrl-D; returns 0. Ctrl-C while a verb runs cancels only that verb."""
+    while not session.quit_requested:
+        try:
+            line = prompt.prompt()
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        session.execute(line)
+    return 0

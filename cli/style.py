@@ -1,0 +1,17 @@
+"""Colours of the prompt, toolbar and highlighted command words."""
+
+from neuroshell.cli.lexer import TOKEN_STYLES
+from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_dict
+
+UI_STYLE = {
+    "prompt": "bold #5fafff",
+    "bottom-toolbar": "bg:#262626 #bcbcbc noreverse",
+    "toolbar.label": "bg:#262626 #808080",
+    "toolbar.ok": "bg:#262626 #87d787",
+    "toolbar.warn": "bg:#262626 #ffaf5f bold",
+    "toolbar.bad": "bg:#262626 #ff5f5f bold",
+}
+
+
+def shell_style() -> Style:
+    return merge_styles([style_from_pygments_dict(TOKEN_STYLES), Style.from_dict(UI_STYLE)])

@@ -1,0 +1,1 @@
+"""Device drivers behind one interface: the simulated helmet, serial (pyserial) and LSL (pylsl)."""

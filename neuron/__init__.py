@@ -1,0 +1,1 @@
+"""Spiking-network models: the network description (populations, projections), then the numba kernels."""

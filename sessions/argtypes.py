@@ -1,0 +1,160 @@
+"""Argument types: how a word typed at the prompt becomes a value, and what completes it."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neuroshell.sessions.errors import UsageError
+from neuroshell.sessions.units import EXAMPLES, parse_quantity, unit_name
+
+
+@dataclass(frozen=True)
+class ArgType:
+    """A plain word; subclasses convert and validate."""
+
+    label: str = "TEXT"
+    completes: str | None = None  # "file", "h5" or "choice": what the completer offers
+
+    def convert(self, text: str) -> Any:
+        return text
+
+    def describe(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Int(ArgType):
+    label: str = "N"
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def convert(self, text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise UsageError(f"'{text}' is not a whole number") from None
+        if self.minimum is not None and value < self.minimum:
+            raise UsageError(f"{value} is too small: the least allowed is {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise UsageError(f"{value} is too large: the most allowed is {self.maximum}")
+        return value
+
+
+@dataclass(frozen=True)
+class Float(ArgType):
+    label: str = "X"
+    minimum: float | None = None
+
+    def convert(self, text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"'{text}' is not a number") from None
+        if self.minimum is not None and value < self.minimum:
+            raise UsageError(f"{value:g} is too small: the least allowed is {self.minimum:g}")
+        return value
+
+
+@dataclass(frozen=True)
+class Quantity(ArgType):
+    """A number with a unit, converted to SI (seconds, hertz, volts, amperes, ...)."""
+
+    unit: str = "s"
+    label: str = "QUANTITY"
+    positive: bool = False
+    allow_bare: bool = False
+
+    def convert(self, text: str) -> float:
+        value = parse_quantity(text, self.unit, allow_bare=self.allow_bare)
+        if self.positive and value <= 0:
+            raise UsageError(f"'{text}' must be greater than zero")
+        return value
+
+    def describe(self) -> str:
+        return f"{unit_name(self.unit)}, e.g. {EXAMPLES.get(self.unit, '1' + self.unit)}"
+
+
+@dataclass(frozen=True)
+class Choice(ArgType):
+    choices: tuple[str, ...] = ()
+    label: str = "CHOICE"
+    completes: str | None = "choice"
+
+    def convert(self, text: str) -> str:
+        if text not in self.choices:
+            raise UsageError(f"'{text}' is not one of: {', '.join(self.choices)}")
+        return text
+
+    def describe(self) -> str:
+        return "|".join(self.choices)
+
+
+@dataclass(frozen=True)
+class Bool(ArgType):
+    label: str = "on|off"
+    completes: str | None = "choice"
+    choices: tuple[str, ...] = ("on", "off")
+
+    def convert(self, text: str) -> bool:
+        lowered = text.lower()
+        if lowered in ("on", "true", "yes", "1"):
+            return True
+        if lowered in ("off", "false", "no", "0"):
+            return False
+        raise UsageError(f"'{text}' is not on/off")
+
+
+@dataclass(frozen=True)
+class FilePath(ArgType):
+    label: str = "FILE"
+    completes: str | None = "file"
+    must_exist: bool = False
+
+    def convert(self, text: str) -> Path:
+        path = Path(text).expanduser()
+        if self.must_exist and not path.exists():
+            raise UsageError(f"no such file: {text}")
+        return path
+
+
+@dataclass(frozen=True)
+class H5Location:
+    """A place inside an HDF5 file, written ``FILE:/group/dataset`` at the prompt."""
+
+    file: str
+    path: str = "/"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.path}"
+
+
+def split_h5_location(text: str) -> H5Location:
+    """``"rec.h5:/streams/sim"`` -> H5Location("rec.h5", "/streams/sim"); a bare file means its root."""
+    head, sep, tail = text.rpartition(":")
+    if sep and tail.startswith("/") and head:
+        return H5Location(head, tail.rstrip("/") or "/")
+    return H5Location(text, "/")
+
+
+@dataclass(frozen=True)
+class H5Path(ArgType):
+    label: str = "FILE:/PATH"
+    completes: str | None = "h5"
+
+    def convert(self, text: str) -> H5Location:
+        return split_h5_location(text)
+
+
+TEXT = ArgType()
+
+
+@dataclass(frozen=True)
+class SettingKey(ArgType):
+    label: str = "KEY"
+    completes: str | None = "setting"
+
+
+@dataclass(frozen=True)
+class VerbName(ArgType):
+    label: str = "COMMAND"
+    completes: str | None = "verb"

@@ -1,0 +1,34 @@
+"""Plain results that verbs return; the shell decides how they look (rich on a terminal, text in a pipe)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Table:
+    columns: Sequence[str]
+    rows: list[Sequence[Any]] = field(default_factory=list)
+    title: str = ""
+
+
+@dataclass
+class Message:
+    text: str
+    level: str = "info"  # info | success | warning
+
+
+@dataclass
+class Commands:
+    """Command lines, shown highlighted with the command-language lexer."""
+
+    lines: list[str]
+    numbered_from: int | None = None
+
+
+@dataclass
+class Tree:
+    """A nested listing: (label, children) pairs."""
+
+    label: str
+    children: list["Tree"] = field(default_factory=list)

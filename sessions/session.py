@@ -1,0 +1,184 @@
+"""The Session: the one object that holds a shell's state, and runs command lines against it."""
+
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from neuroshell.sessions.errors import NeuroshellError, ScriptError
+from neuroshell.sessions.registry import Registry
+from neuroshell.sessions.settings import Settings
+from neuroshell.sessions.ui import UI, PlainUI
+
+MAX_SCRIPT_DEPTH = 16
+
+
+def default_home() -> Path:
+    """Where history and logs live: ``$NEUROSHELL_HOME`` or the user's data folder."""
+    if os.environ.get("NEUROSHELL_HOME"):
+        return Path(os.environ["NEUROSHELL_HOME"]).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("neuroshell", appauthor=False))
+
+
+class Session:
+    """All state of one shell: settings, open files, devices, the network, models, the recording.
+
+    Engines receive what they need from here; nothing in neuroshell is global.
+    """
+
+    def __init__(
+        self,
+        ui: UI | None = None,
+        home: Path | None = None,
+        registry: Registry | None = None,
+        debug: bool = False,
+    ) -> None:
+        if registry is None:
+            from neuroshell.sessions.verbs import build_registry
+
+            registry = build_registry()
+        self.registry = registry
+        self.ui: UI = ui or PlainUI()
+        self.home = Path(home) if home else default_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.debug = debug
+        self.settings = Settings()
+        self.history: list[str] = []  # every line run in this session, in order
+        self.replayable: list[str] = []  # the lines save-history writes: those that succeeded
+        self.files: dict[str, Any] = {}  # name -> storage.H5File
+        self.devices: dict[str, Any] = {}  # name -> devices.Device
+        self.recording: Any = None  # storage.Recording while one runs
+        self.network: Any = None  # neuron.Network
+        self.models: dict[str, Any] = {}  # name -> training.TrainedModel
+        self.datasets: dict[str, Any] = {}
+        self.quit_requested = False
+        self.started = time.time()
+        self.script_depth = 0
+        self.last_traceback = ""
+        self.log_path = self._start_log()
+
+    def _start_log(self) -> Path:
+        from loguru import logger
+
+        logs = self.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        path = logs / f"session-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{id(self):x}.log"
+        self._log_sink = logger.add(path, level="DEBUG", enqueue=False, backtrace=False, diagnose=False)
+        logger.info("session started")
+        return path
+
+    def execute(self, line: str) -> bool:
+        """Run one command line; report any error as one line. Returns whether it succeeded."""
+        try:
+            self.run_line(line)
+            return True
+        except NeuroshellError as error:
+            self.report(str(error))
+        except KeyboardInterrupt:
+            self.report("interrupted")
+        return False
+
+    def report(self, message: str) -> None:
+        from loguru import logger
+
+        logger.info("error shown: {}", message)
+        if self.debug and self.last_traceback:
+            self.ui.error(self.last_traceback.rstrip())
+        self.ui.error(message)
+        self.last_traceback = ""
+
+    def run_line(self, line: str) -> None:
+        """Run one command line, raising NeuroshellError (one line) on any failure."""
+        from loguru import logger
+
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return
+        self.history.append(line)
+        logger.info("command: {}", line)
+        verb, args = self.registry.parse(line)
+        try:
+            result = verb.func(self, args)
+        except NeuroshellError:
+            self.last_traceback = traceback.format_exc()
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:
+            self.last_traceback = traceback.format_exc()
+            logger.opt(exception=error).error("internal error in {}", verb.name)
+            raise NeuroshellError(
+                f"{verb.name} failed: {type(error).__name__}: {error} "
+                f"(run with --debug for the traceback; log: {self.log_path})"
+            ) from error
+        self.ui.show(result)
+        if verb.replayable:
+            self.replayable.append(line)
+
+    def run_script(self, path: Path, keep_going: bool = False) -> int:
+        """Replay a command script line by line in this session; returns the number of failed lines.
+
+        A failing line raises ScriptError ``FILE:LINE: message`` unless ``keep_going``.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise NeuroshellError(f"cannot read script {path}: {error.strerror}") from None
+        if self.script_depth >= MAX_SCRIPT_DEPTH:
+            raise NeuroshellError(
+                f"{path}: scripts nested more than {MAX_SCRIPT_DEPTH} deep (a script runs itself?)"
+            )
+        failures = 0
+        self.script_depth += 1
+        try:
+            for number, line in enumerate(text.splitlines(), start=1):
+                if self.quit_requested:
+                    break
+                try:
+                    self.run_line(line)
+                except NeuroshellError as error:
+                    message = str(error) if isinstance(error, ScriptError) else f"{path}:{number}: {error}"
+                    if not keep_going:
+                        raise ScriptError(message) from error
+                    failures += 1
+                    self.report(message)
+        finally:
+            self.script_depth -= 1
+        return failures
+
+    def facts(self) -> list[tuple[str, str, str]]:
+        """Live facts for the toolbar: (label, text, level) with level ok | warn | bad."""
+        facts = []
+        for name, device in self.devices.items():
+            state = device.state
+            facts.append(("dev", f"{name} {state}", "ok" if state == "streaming" else "bad"))
+        if self.recording is not None:
+            facts.append(("rec", self.recording.describe(short=True), "warn"))
+        if self.files:
+            facts.append(("files", ", ".join(self.files), "ok"))
+        if self.network is not None:
+            facts.append(("net", self.network.name, "ok"))
+        return facts
+
+    def h5_locations(self) -> list[str]:
+        """``NAME:/path`` of every group and dataset in the open files, for completion."""
+        return [f"{name}:{path}" for name, handle in self.files.items() for path in handle.paths()]
+
+    def close(self) -> None:
+        """Stop the recording, disconnect devices and close files, keeping everything recorded."""
+        from loguru import logger
+
+        if self.recording is not None:
+            self.recording.stop()
+            self.recording = None
+        for device in list(self.devices.values()):
+            device.close()
+        self.devices.clear()
+        for handle in list(self.files.values()):
+            handle.close()
+        self.files.clear()
+        logger.info("session closed")
+        logger.remove(self._log_sink)

@@ -1,0 +1,75 @@
+"""Typed session settings: every key is declared once with its type, default and help."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from neuroshell.sessions.argtypes import TEXT, ArgType, Bool, Choice, Int, Quantity
+from neuroshell.sessions.errors import UsageError
+from neuroshell.sessions.units import format_quantity
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: ArgType
+    default: Any
+    help: str
+
+    def format(self, value: Any) -> str:
+        if isinstance(self.type, Quantity):
+            return format_quantity(value, self.type.unit)
+        if isinstance(self.type, Bool):
+            return "on" if value else "off"
+        return str(value)
+
+
+DECLARED = (
+    Setting("plot.dir", TEXT, "plots", "folder where plot files are written"),
+    Setting("plot.format", Choice(choices=("png", "svg", "pdf")), "png", "file format of plots"),
+    Setting("plot.show", Bool(), True, "also open plots in a window when a display exists"),
+    Setting("storage.flush_interval", Quantity(unit="s", positive=True), 1.0, "longest time between flushes"),
+    Setting(
+        "storage.compression", Choice(choices=("none", "lzf", "gzip")), "none", "compression of new streams"
+    ),
+    Setting("record.queue_blocks", Int(minimum=16), 4096, "blocks the recorder queue holds before it drops"),
+    Setting("lsl.timeout", Quantity(unit="s", positive=True), 5.0, "how long connect lsl looks for a stream"),
+    Setting("sim.dt", Quantity(unit="s", positive=True), 1e-4, "simulation time step"),
+    Setting("seed", Int(minimum=0), 0, "default random seed for simulations, splits and training"),
+    Setting("torch.threads", Int(minimum=1), 1, "threads torch may use for training"),
+    Setting("color", Bool(), True, "coloured output on a terminal"),
+)
+
+
+class Settings:
+    """The session's settings; unknown keys and wrongly typed values are clear errors."""
+
+    def __init__(self) -> None:
+        self.declared = {s.key: s for s in DECLARED}
+        self.values: dict[str, Any] = {}
+
+    def setting(self, key: str) -> Setting:
+        if key not in self.declared:
+            near = [k for k in self.declared if k.split(".")[0] == key.split(".")[0]] or list(self.declared)
+            raise UsageError(f"unknown setting '{key}' (known: {', '.join(near)})")
+        return self.declared[key]
+
+    def __getitem__(self, key: str) -> Any:
+        setting = self.setting(key)
+        return self.values.get(key, setting.default)
+
+    def set(self, key: str, text: str) -> Any:
+        setting = self.setting(key)
+        try:
+            value = setting.type.convert(text)
+        except UsageError as error:
+            raise UsageError(f"{key}: {error}") from None
+        self.values[key] = value
+        return value
+
+    def unset(self, key: str) -> None:
+        self.setting(key)
+        self.values.pop(key, None)
+
+    def rows(self, key: str | None = None) -> list[tuple[str, str, str]]:
+        keys = [self.setting(key).key] if key else list(self.declared)
+        return [(k, self.declared[k].format(self[k]), self.declared[k].help) for k in keys]

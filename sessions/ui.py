@@ -1,0 +1,80 @@
+"""How verbs talk to the user while they run; the shell provides a rich implementation."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol, TextIO
+
+from neuroshell.sessions.output import Commands, Message, Table, Tree
+
+
+class Progress(Protocol):
+    def advance(self, amount: float = 1) -> None: ...
+
+    def update(self, completed: float, description: str | None = None) -> None: ...
+
+
+class UI(Protocol):
+    def show(self, result: Any) -> None: ...
+
+    def error(self, text: str) -> None: ...
+
+    def progress(self, description: str, total: float | None) -> Any:
+        """A context manager yielding a ``Progress``."""
+        ...
+
+
+class _SilentProgress:
+    def advance(self, amount: float = 1) -> None:
+        pass
+
+    def update(self, completed: float, description: str | None = None) -> None:
+        pass
+
+
+class PlainUI:
+    """Text output for library use and pipes: tables as tab-separated lines."""
+
+    def __init__(self, stream: TextIO | None = None, errors: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.errors = errors or sys.stderr
+
+    def show(self, result: Any) -> None:
+        for line in render_plain(result):
+            print(line, file=self.stream)
+
+    def error(self, text: str) -> None:
+        print(f"error: {text}", file=self.errors)
+
+    @contextmanager
+    def progress(self, description: str, total: float | None) -> Iterator[Progress]:
+        yield _SilentProgress()
+
+
+def render_plain(result: Any) -> list[str]:
+    if result is None:
+        return []
+    if isinstance(result, list | tuple):
+        return [line for item in result for line in render_plain(item)]
+    if isinstance(result, Table):
+        lines = [result.title] if result.title else []
+        lines.append("\t".join(result.columns))
+        lines += ["\t".join(str(cell) for cell in row) for row in result.rows]
+        return lines
+    if isinstance(result, Message):
+        return [result.text if result.level != "warning" else f"warning: {result.text}"]
+    if isinstance(result, Commands):
+        start = result.numbered_from
+        if start is None:
+            return list(result.lines)
+        return [f"{start + i:>5}  {line}" for i, line in enumerate(result.lines)]
+    if isinstance(result, Tree):
+        return _tree_lines(result, "")
+    return [str(result)]
+
+
+def _tree_lines(tree: Tree, indent: str) -> list[str]:
+    lines = [indent + tree.label]
+    for child in tree.children:
+        lines += _tree_lines(child, indent + "  ")
+    return lines

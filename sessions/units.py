@@ -1,0 +1,92 @@
+"""Quantities with units, parsed once for every verb: ``250ms`` -> 0.25 (seconds).
+
+Every quantity is returned as a float in the SI base unit of its dimension (s, Hz, V, A, S, F, Ohm),
+so engines only ever see plain SI numbers.
+"""
+
+import re
+
+from neuroshell.sessions.errors import UsageError
+
+PREFIXES = {
+    "G": 1e9,
+    "M": 1e6,
+    "k": 1e3,
+    "": 1.0,
+    "m": 1e-3,
+    "u": 1e-6,
+    "µ": 1e-6,
+    "n": 1e-9,
+    "p": 1e-12,
+}
+
+# Base symbol of each unit this language knows, and a few aliases (min, h) with their factor to SI.
+BASE_UNITS = {"s": "s", "Hz": "Hz", "V": "V", "A": "A", "S": "S", "F": "F", "Ohm": "Ohm"}
+ALIASES = {"min": ("s", 60.0), "h": ("s", 3600.0)}
+EXAMPLES = {"s": "250ms", "Hz": "10Hz", "V": "-65mV", "A": "1nA", "S": "10nS", "F": "200pF", "Ohm": "100MOhm"}
+
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$")
+
+
+def split_quantity(text: str) -> tuple[float, str]:
+    """Split ``"-65mV"`` into ``(-65.0, "mV")``; raise UsageError when it is not a number with a unit."""
+    match = _QUANTITY.match(text)
+    if not match:
+        raise UsageError(f"'{text}' is not a number (with an optional unit, e.g. 10ms)")
+    return float(match.group(1)), match.group(2)
+
+
+def unit_factor(symbol: str) -> tuple[str, float]:
+    """Return the base unit and the factor to SI of a unit symbol such as ``ms`` or ``kHz``."""
+    if symbol in ALIASES:
+        return ALIASES[symbol]
+    for base in sorted(BASE_UNITS, key=len, reverse=True):
+        if symbol.endswith(base):
+            prefix = symbol[: -len(base)]
+            if prefix in PREFIXES:
+                return base, PREFIXES[prefix]
+    raise UsageError(f"unknown unit '{symbol}'")
+
+
+def parse_quantity(text: str, unit: str, *, allow_bare: bool = False) -> float:
+    """Parse ``text`` as a quantity of ``unit`` (a base symbol such as ``"s"``), returned in SI.
+
+    A bare number is accepted only when ``allow_bare`` is set, and is then read in the base unit.
+    """
+    value, symbol = split_quantity(text)
+    example = EXAMPLES.get(unit, f"1{unit}")
+    if not symbol:
+        if allow_bare:
+            return value
+        raise UsageError(f"'{text}' needs a unit: expected {unit_name(unit)}, e.g. {example}")
+    try:
+        base, factor = unit_factor(symbol)
+    except UsageError:
+        raise UsageError(f"unknown unit in '{text}': expected {unit_name(unit)}, e.g. {example}") from None
+    if base != unit:
+        raise UsageError(f"wrong unit in '{text}': expected {unit_name(unit)}, e.g. {example}")
+    return value * factor
+
+
+def unit_name(unit: str) -> str:
+    names = {
+        "s": "a time (s)",
+        "Hz": "a frequency (Hz)",
+        "V": "a voltage (V)",
+        "A": "a current (A)",
+        "S": "a conductance (S)",
+        "F": "a capacitance (F)",
+        "Ohm": "a resistance (Ohm)",
+    }
+    return names.get(unit, unit)
+
+
+def format_quantity(value: float, unit: str) -> str:
+    """Format an SI value with a readable prefix: ``format_quantity(0.00025, "s") == "250us"``."""
+    if value == 0:
+        return f"0{unit}"
+    for prefix in ("G", "M", "k", "", "m", "u", "n", "p"):
+        scaled = value / PREFIXES[prefix]
+        if abs(scaled) >= 1:
+            return f"{scaled:g}{prefix}{unit}"
+    return f"{value:g}{unit}"

@@ -1,0 +1,140 @@
+"""Shell verbs: help, history, settings, scripts, status, quit."""
+
+import time
+from pathlib import Path
+
+from neuroshell.sessions.argtypes import FilePath, Int, Quantity, SettingKey, VerbName
+from neuroshell.sessions.errors import NeuroshellError, UsageError
+from neuroshell.sessions.output import Commands, Message, Table
+from neuroshell.sessions.registry import Arg, Flag, VerbSet
+
+verbs = VerbSet("core")
+
+
+@verbs.verb(
+    "help",
+    "List commands, or explain one.",
+    Arg("verb", VerbName(), default=None, rest=True),
+    replayable=False,
+)
+def help_verb(session, args):
+    registry = session.registry
+    if not args.verb:
+        rows = [(name, verb.summary) for name, verb in sorted(registry.verbs.items())]
+        return Table(("command", "what it does"), rows, title="Commands (help COMMAND for details)")
+    words = list(args.verb)
+    verb, _ = registry.lookup(words)
+    rows = [(p.usage(), p.type.describe() if not p.flag else "flag", p.help) for p in verb.params]
+    if verb.keyvalues:
+        rows.append(("key=value ...", "", verb.keyvalues))
+    result = [Message(f"usage: {verb.usage()}"), Message(verb.summary)]
+    if verb.details:
+        result.append(Message(verb.details))
+    if rows:
+        result.append(Table(("argument", "type", "meaning"), rows))
+    return result
+
+
+@verbs.verb(
+    "history",
+    "Show the commands of this session.",
+    Arg("n", Int(minimum=1), "last N", None),
+    replayable=False,
+)
+def history_verb(session, args):
+    lines = session.history[:-1]  # without this very command
+    start = 1
+    if args.n is not None and len(lines) > args.n:
+        start = len(lines) - args.n + 1
+        lines = lines[-args.n :]
+    return Commands(lines, numbered_from=start)
+
+
+@verbs.verb("set", "Change a setting.", Arg("key", SettingKey()), Arg("value"))
+def set_verb(session, args):
+    session.settings.set(args.key, args.value)
+    key, value, _ = session.settings.rows(args.key)[0]
+    return Message(f"{key} = {value}")
+
+
+@verbs.verb("get", "Show settings (all, or one).", Arg("key", SettingKey(), default=None), replayable=False)
+def get_verb(session, args):
+    return Table(("setting", "value", "meaning"), session.settings.rows(args.key))
+
+
+@verbs.verb("unset", "Return a setting to its default.", Arg("key", SettingKey()))
+def unset_verb(session, args):
+    session.settings.unset(args.key)
+    key, value, _ = session.settings.rows(args.key)[0]
+    return Message(f"{key} = {value} (default)")
+
+
+@verbs.verb("echo", "Print text.", Arg("text", rest=True, default=None))
+def echo_verb(session, args):
+    return " ".join(args.text)
+
+
+@verbs.verb("wait", "Pause for a duration (Ctrl-C cancels).", Arg("duration", Quantity(unit="s"), "e.g. 2s"))
+def wait_verb(session, args):
+    if args.duration < 0:
+        raise UsageError("wait: the duration must not be negative")
+    deadline = time.monotonic() + args.duration
+    # Sleep in short steps so Ctrl-C is served promptly.
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 0.05))
+
+
+@verbs.verb(
+    "run",
+    "Replay a command script (.nsh) in this session.",
+    Arg("file", FilePath(), "the script"),
+    Flag("keep-going", "run the remaining lines after a failing one"),
+    replayable=True,
+)
+def run_verb(session, args):
+    if not args.file.is_file():
+        raise NeuroshellError(f"no such script: {args.file}")
+    failures = session.run_script(args.file, keep_going=args.keep_going)
+    if failures:
+        raise NeuroshellError(f"{args.file}: {failures} line(s) failed")
+
+
+@verbs.verb(
+    "save-history",
+    "Write this session's successful commands as a replayable script.",
+    Arg("file", FilePath(), "script to write, e.g. session.nsh"),
+    Flag("overwrite", "replace an existing file"),
+    replayable=False,
+)
+def save_history_verb(session, args):
+    path: Path = args.file
+    if path.exists() and not args.overwrite:
+        raise NeuroshellError(f"{path} exists: choose another name or add --overwrite")
+    header = f"# neuroshell script saved {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+    path.write_text(header + "".join(line + "\n" for line in session.replayable), encoding="utf-8")
+    return Message(f"wrote {len(session.replayable)} commands to {path}", "success")
+
+
+@verbs.verb("status", "Show the session: log file, devices, recording, files, network.", replayable=False)
+def status_verb(session, args):
+    recording = session.recording.describe() if session.recording is not None else "not recording"
+    network = session.network.summary() if session.network is not None else "none"
+    rows = [
+        ("log file", str(session.log_path)),
+        ("home", str(session.home)),
+        ("uptime", f"{time.time() - session.started:.0f} s"),
+        ("commands run", str(len(session.history))),
+        ("devices", ", ".join(session.devices) or "none"),
+        ("recording", recording),
+        ("open files", ", ".join(session.files) or "none"),
+        ("network", network),
+        ("models", ", ".join(session.models) or "none"),
+    ]
+    return Table(("", ""), rows, title="Session")
+
+
+@verbs.verb(
+    "quit", "Leave the shell, closing files and devices cleanly.", aliases=("exit",), replayable=False
+)
+def quit_verb(session, args):
+    session.quit_requested = True

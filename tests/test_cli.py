@@ -1,0 +1,142 @@
+"""The real ``neuroshell`` executable, run as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXECUTABLE = Path(sys.executable).with_name("neuroshell")
+
+
+def neuroshell(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(EXECUTABLE), *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=os.environ.copy()
+    )
+
+
+def test_commands_run_and_exit_zero():
+    result = neuroshell("-c", "set seed 3; get seed; echo done")
+    assert result.returncode == 0, result.stderr
+    assert "seed = 3" in result.stdout
+    assert result.stdout.rstrip().endswith("done")
+
+
+def test_failing_command_exits_one_with_one_line_and_stops():
+    result = neuroshell("-c", "echo first; wait 10Hz; echo never")
+    assert result.returncode == 1
+    assert "first" in result.stdout and "never" not in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        "error: wait DURATION: wrong unit in '10Hz': expected a time (s), e.g. 250ms"
+    ]
+
+
+def test_usage_errors_exit_two():
+    assert neuroshell("--no-such-flag").returncode == 2
+    result = neuroshell("missing-script.nsh")
+    assert result.returncode == 2
+    assert "no such script: missing-script.nsh" in result.stderr
+
+
+def test_script_replays_and_reports_file_and_line(tmp_path):
+    script = tmp_path / "experiment.nsh"
+    script.write_text("# set up\nset seed 4\n\necho configured\nset plot.format bmp\necho unreachable\n")
+    result = neuroshell(str(script))
+    assert result.returncode == 1
+    assert "configured" in result.stdout and "unreachable" not in result.stdout
+    assert f"error: {script}:5: plot.format: 'bmp' is not one of: png, svg, pdf" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_keep_going_finishes_the_script(tmp_path):
+    script = tmp_path / "s.nsh"
+    script.write_text("nonsense\necho still here\n")
+    result = neuroshell("--keep-going", str(script))
+    assert result.returncode == 1
+    assert "still here" in result.stdout
+    assert f"{script}:1: unknown command 'nonsense'" in result.stderr
+
+
+def test_a_good_script_exits_zero(tmp_path):
+    script = tmp_path / "ok.nsh"
+    script.write_text("set seed 1\necho fine\n")
+    result = neuroshell(str(script))
+    assert result.returncode == 0 and "fine" in result.stdout
+
+
+def test_no_colour_codes_in_pipes():
+    result = neuroshell("-c", "help; get; wait 1Hz")
+    assert "\x1b[" not in result.stdout and "\x1b[" not in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    script = tmp_path / "deep.nsh"
+    script.write_text(f"run {script}\n")
+    plain = neuroshell("-c", f"run {script}")
+    debug = neuroshell("--debug", "-c", f"run {script}")
+    assert "Traceback" not in plain.stderr and "nested more than" in plain.stderr
+    assert "Traceback" in debug.stderr
+
+
+def test_start_up_imports_no_heavy_library():
+    code = (
+        "import sys; from neuroshell.cli.app import main; main(['-c', 'help']);"
+        "print(sorted(m for m in ('torch', 'numba', 'matplotlib', 'h5py', 'numpy', 'snntorch', 'pylsl')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_our_neuron_folder_does_not_shadow_neuron(tmp_path):
+    code = "import importlib.util; spec = importlib.util.find_spec('neuron'); print(spec and spec.origin)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.strip() == "None"
+    code = (
+        "import neuroshell.neuron, os; print(os.path.basename(os.path.dirname(neuroshell.neuron.__file__)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.strip() == "neuron", result.stderr
+
+
+@pytest.mark.slow
+def test_non_editable_wheel_holds_every_subpackage(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wheel = next(tmp_path.glob("neuroshell-*.whl"))
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    for package in ("cli", "sessions", "neuron", "devices", "storage", "training"):
+        assert (target / "neuroshell" / package / "__init__.py").is_file()
+    assert not (target / "neuron").exists()
+    code = "import neuroshell.sessions.registry as r; print(r.__file__)"
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.stdout.strip().startswith(str(target)), result.stderr

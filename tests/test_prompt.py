@@ -1,0 +1,122 @@
+"""The real PromptSession, driven through prompt-toolkit's pipe input."""
+
+import threading
+import time
+
+import pytest
+from neuroshell.cli.completer import CommandCompleter
+from neuroshell.cli.shell import build_prompt, run_shell
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+
+def completions(session, text):
+    completer = CommandCompleter(session)
+    return [c.text for c in completer.get_completions(Document(text, len(text)), CompleteEvent())]
+
+
+@pytest.fixture
+def pipe():
+    with create_pipe_input() as pipe_input, create_app_session(input=pipe_input, output=DummyOutput()):
+        yield pipe_input
+
+
+def test_completes_verbs_options_choices_and_settings(session, tmp_path):
+    assert completions(session, "sa") == ["save-history"]
+    assert set(completions(session, "")) >= {"help", "set", "run", "quit", "exit"}
+    assert completions(session, "run --k") == ["--keep-going"]
+    assert completions(session, "set plot.f") == ["plot.format"]
+    assert completions(session, "set plot.format ") == ["png", "svg", "pdf"]
+    assert completions(session, "set color o") == ["on", "off"]
+    assert completions(session, "help hi") == ["history"]
+    assert completions(session, "echo a; he") == ["help"]
+
+
+def test_completes_file_paths(session, tmp_path, monkeypatch):
+    (tmp_path / "experiment.nsh").write_text("echo hi\n")
+    monkeypatch.chdir(tmp_path)
+    # prompt-toolkit's path completer inserts the rest of the name after what was typed.
+    assert completions(session, "run exp") == ["eriment.nsh"]
+
+
+def send_later(pipe, *chunks, pause=0.3):
+    """Type chunks with pauses, as a person does, so asynchronous completion can catch up."""
+
+    def typist():
+        for chunk in chunks:
+            time.sleep(pause)
+            pipe.send_text(chunk)
+
+    thread = threading.Thread(target=typist, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_tab_completes_in_the_real_prompt(session, pipe):
+    prompt = build_prompt(session)
+    typist = send_later(pipe, "save-hi", "\t", "\r")
+    assert prompt.prompt() == "save-history"
+    typist.join()
+    typist = send_later(pipe, "set plot.format ", "\t", "\r")  # Tab takes the first choice
+    assert prompt.prompt().strip() == "set plot.format png"
+    typist.join()
+
+
+def test_commands_run_and_land_in_the_history_file(session, pipe):
+    prompt = build_prompt(session)
+    pipe.send_text("set seed 9\recho hello\rquit\r")
+    assert run_shell(session, prompt) == 0
+    assert session.settings["seed"] == 9
+    assert "hello" in session.ui.lines
+    history = (session.home / "history").read_text()
+    assert "+set seed 9" in history and "+echo hello" in history
+
+
+def test_up_arrow_recalls_the_previous_command(session, pipe):
+    prompt = build_prompt(session)
+    pipe.send_text("echo again\r")
+    assert prompt.prompt() == "echo again"
+    pipe.send_text("\x1b[A\r")  # Up, Enter
+    assert prompt.prompt() == "echo again"
+
+
+def test_ctrl_r_searches_the_history(session, pipe):
+    prompt = build_prompt(session)
+    for line in ("set seed 42", "echo one", "echo two"):
+        pipe.send_text(line + "\r")
+        prompt.prompt()
+    pipe.send_text("\x12seed\r\r")  # Ctrl-R, type, accept the match, submit
+    assert prompt.prompt() == "set seed 42"
+
+
+def test_ctrl_c_drops_the_line_and_the_shell_goes_on(session, pipe):
+    prompt = build_prompt(session)
+    pipe.send_text("echo half-typed\x03echo kept\rquit\r")
+    assert run_shell(session, prompt) == 0
+    assert "kept" in session.ui.lines
+    assert "half-typed" not in session.ui.text
+
+
+def test_ctrl_d_leaves(session, pipe):
+    prompt = build_prompt(session)
+    pipe.send_text("echo before\r\x04")
+    assert run_shell(session, prompt) == 0
+    assert session.ui.lines == ["before"]
+
+
+def test_toolbar_and_lexer(session):
+    from neuroshell.cli.lexer import command_lexer
+    from neuroshell.cli.toolbar import toolbar_text
+    from pygments.token import Comment, Keyword, Name, Number
+
+    assert "help lists commands" in "".join(text for _, text in toolbar_text(session))
+    tokens = [
+        (t, v) for t, v in command_lexer(session.registry.top_words).get_tokens("wait 250ms --x=1 # note")
+    ]
+    assert (Keyword, "wait") in tokens
+    assert (Number, "250ms") in tokens
+    assert (Name.Attribute, "--x") in tokens
+    assert (Comment.Single, "# note") in tokens

@@ -1,0 +1,83 @@
+import pytest
+from neuroshell.sessions.argtypes import Choice, H5Location, H5Path, Int, Quantity
+from neuroshell.sessions.errors import UsageError
+from neuroshell.sessions.registry import Arg, Flag, Opt, Registry, VerbSet, split_commands
+
+
+@pytest.fixture
+def registry():
+    verbs = VerbSet("test")
+
+    @verbs.verb(
+        "record start",
+        "start",
+        Arg("file", H5Path()),
+        Opt("for", Quantity(unit="s")),
+        Opt("mode", Choice(choices=("r", "a"))),
+        Flag("overwrite"),
+    )
+    def record_start(session, args):
+        return args
+
+    @verbs.verb("record stop", "stop")
+    def record_stop(session, args):
+        return args
+
+    @verbs.verb("net add", "add", Arg("pop"), Opt("n", Int(minimum=1)), keyvalues="parameters")
+    def net_add(session, args):
+        return args
+
+    registry = Registry()
+    verbs.install(registry)
+    return registry
+
+
+def test_sub_verbs_options_flags_and_units(registry):
+    verb, args = registry.parse("record start rec.h5:/streams/sim --for 10s --overwrite --mode=a")
+    assert verb.name == "record start"
+    assert args.file == H5Location("rec.h5", "/streams/sim")
+    assert getattr(args, "for") == 10.0
+    assert args.overwrite is True
+    assert args.mode == "a"
+
+
+def test_defaults_fill_unused_options(registry):
+    _, args = registry.parse("record start rec.h5")
+    assert args.file == H5Location("rec.h5", "/")
+    assert args.overwrite is False
+    assert args.mode is None
+
+
+def test_key_values(registry):
+    _, args = registry.parse("net add exc --n 3200 tau_m=20ms v_th=-50mV")
+    assert args.pop == "exc"
+    assert args.n == 3200
+    assert args.kv == {"tau_m": "20ms", "v_th": "-50mV"}
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("recrd", "unknown command 'recrd': type 'help'"),
+        ("record", "'record' needs a sub-verb: start, stop"),
+        ("record begin", "'record' needs a sub-verb (not 'begin'): start, stop"),
+        ("record start", "record start: missing FILE"),
+        ("record start f.h5 --for 10Hz", "record start --for: wrong unit in '10Hz'"),
+        ("record start f.h5 --mode x", "record start --mode: 'x' is not one of: r, a"),
+        ("record start f.h5 --colour red", "unknown option --colour"),
+        ("record start f.h5 --for", "--for needs a value"),
+        ("record stop now", "unexpected word 'now'"),
+        ("net add exc --n 0", "net add --n: 0 is too small"),
+        ("record start 'unclosed", "cannot read the command"),
+    ],
+)
+def test_bad_lines_are_one_line_errors(registry, line, message):
+    with pytest.raises(UsageError) as error:
+        registry.parse(line)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_split_commands_respects_quotes():
+    assert split_commands("echo a; echo 'b;c' ; echo \"d;\"") == ["echo a", "echo 'b;c'", 'echo "d;"']
+    assert split_commands(" ; ;") == []

@@ -1,0 +1,1 @@
+"""Datasets from recordings and simulations, snntorch models, training and evaluation."""
