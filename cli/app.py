@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
     color = not args.no_color and "NO_COLOR" not in os.environ
     from loguru import logger
+
     from neuroshell.cli.render import RichUI
     from neuroshell.sessions import Session
     from neuroshell.sessions.errors import NeuroshellError

@@ -2,10 +2,11 @@
 
 from collections.abc import Iterable
 
-from neuroshell.sessions.errors import UsageError
-from neuroshell.sessions.registry import Param, Verb
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
+
+from neuroshell.sessions.errors import UsageError
+from neuroshell.sessions.registry import Param, Verb
 
 
 class CommandCompleter(Completer):
@@ -107,6 +108,4 @@ class CommandCompleter(Completer):
 def _matching(candidates: Iterable[str], current: str, meta=None) -> Iterable[Completion]:
     for candidate in candidates:
         if candidate.startswith(current):
-            yield Completion(
-                candidate, start_position=-len(current), display_meta=meta(candidate) if meta else None
-            )
+            yield Completion(candidate, start_position=-len(current), display_meta=meta(candidate) if meta else None)

@@ -4,12 +4,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from neuroshell.sessions.output import Commands, Message, Table, Tree
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 from rich.tree import Tree as RichTree
+
+from neuroshell.sessions.output import Commands, Message, Table, Tree
 
 LEVEL_STYLES = {"info": "", "success": "green", "warning": "yellow"}
 
@@ -34,9 +35,7 @@ class RichUI:
 
     def renderable(self, result: Any) -> Any:
         if isinstance(result, Table):
-            table = RichTable(
-                title=result.title or None, title_justify="left", show_header=any(result.columns)
-            )
+            table = RichTable(title=result.title or None, title_justify="left", show_header=any(result.columns))
             for column in result.columns:
                 table.add_column(column, overflow="fold")
             for row in result.rows:
@@ -65,9 +64,7 @@ class RichUI:
 
     def error(self, text: str) -> None:
         if self.errors.is_terminal:
-            self.errors.print(
-                Panel(Text(text), title="error", title_align="left", border_style="red", expand=False)
-            )
+            self.errors.print(Panel(Text(text), title="error", title_align="left", border_style="red", expand=False))
         else:
             self.errors.print(Text(f"error: {text}"), soft_wrap=True)
 

@@ -1,15 +1,16 @@
 """The interactive loop: read a line, run it, repeat. Everything else lives in its own module."""
 
-from neuroshell.cli.completer import CommandCompleter
-from neuroshell.cli.keybindings import shell_bindings
-from neuroshell.cli.lexer import command_lexer
-from neuroshell.cli.style import shell_style
-from neuroshell.cli.toolbar import toolbar_text
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.shortcuts import CompleteStyle
+
+from neuroshell.cli.completer import CommandCompleter
+from neuroshell.cli.keybindings import shell_bindings
+from neuroshell.cli.lexer import command_lexer
+from neuroshell.cli.style import shell_style
+from neuroshell.cli.toolbar import toolbar_text
 
 
 def build_prompt(session, input=None, output=None, color: bool = True) -> PromptSession:

@@ -1,7 +1,8 @@
 """Colours of the prompt, toolbar and highlighted command words."""
 
-from neuroshell.cli.lexer import TOKEN_STYLES
 from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_dict
+
+from neuroshell.cli.lexer import TOKEN_STYLES
 
 UI_STYLE = {
     "prompt": "bold #5fafff",

@@ -8,9 +8,7 @@ LEVEL_CLASSES = {"ok": "class:toolbar.ok", "warn": "class:toolbar.warn", "bad": 
 def toolbar_text(session) -> FormattedText:
     facts = session.facts()
     if not facts:
-        return FormattedText(
-            [("class:toolbar", " no devices, no files · help lists commands · Ctrl-D quits ")]
-        )
+        return FormattedText([("class:toolbar", " no devices, no files · help lists commands · Ctrl-D quits ")])
     parts = []
     for label, text, level in facts:
         parts.append(("class:toolbar.label", f" {label}: "))

@@ -46,9 +46,7 @@ class Param:
         return word if self.required else f"[{word}]"
 
 
-def Arg(
-    name: str, type: ArgType = TEXT, help: str = "", default: Any = REQUIRED, rest: bool = False
-) -> Param:
+def Arg(name: str, type: ArgType = TEXT, help: str = "", default: Any = REQUIRED, rest: bool = False) -> Param:
     return Param(name, type, help, default, rest=rest)
 
 
@@ -116,9 +114,7 @@ class Registry:
         subs = self.subverbs(first)
         if subs:
             given = f" '{words[1]}'" if len(words) > 1 else ""
-            raise UsageError(
-                f"'{first}' needs a sub-verb{given and ' (not' + given + ')'}: {', '.join(subs)}"
-            )
+            raise UsageError(f"'{first}' needs a sub-verb{given and ' (not' + given + ')'}: {', '.join(subs)}")
         raise UsageError(f"unknown command '{words[0]}': type 'help' for the list of commands")
 
     def parse(self, line: str) -> tuple[Verb, SimpleNamespace]:
@@ -136,9 +132,7 @@ def parse_words(registry: Registry, words: list[str]) -> tuple[Verb, SimpleNames
     verb, used = registry.lookup(words)
     args = SimpleNamespace(kv={})
     for param in verb.params:
-        setattr(
-            args, param.dest, [] if param.rest else (None if param.default is REQUIRED else param.default)
-        )
+        setattr(args, param.dest, [] if param.rest else (None if param.default is REQUIRED else param.default))
     positionals = verb.positionals
     options = verb.options
     seen: set[str] = set()

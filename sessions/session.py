@@ -109,6 +109,8 @@ class Session:
             raise
         except Exception as error:
             self.last_traceback = traceback.format_exc()
+            if getattr(error, "user_error", False):  # an engine's own one-line error for the user
+                raise NeuroshellError(str(error)) from error
             logger.opt(exception=error).error("internal error in {}", verb.name)
             raise NeuroshellError(
                 f"{verb.name} failed: {type(error).__name__}: {error} "
@@ -128,9 +130,7 @@ class Session:
         except OSError as error:
             raise NeuroshellError(f"cannot read script {path}: {error.strerror}") from None
         if self.script_depth >= MAX_SCRIPT_DEPTH:
-            raise NeuroshellError(
-                f"{path}: scripts nested more than {MAX_SCRIPT_DEPTH} deep (a script runs itself?)"
-            )
+            raise NeuroshellError(f"{path}: scripts nested more than {MAX_SCRIPT_DEPTH} deep (a script runs itself?)")
         failures = 0
         self.script_depth += 1
         try:

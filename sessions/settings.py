@@ -28,9 +28,7 @@ DECLARED = (
     Setting("plot.format", Choice(choices=("png", "svg", "pdf")), "png", "file format of plots"),
     Setting("plot.show", Bool(), True, "also open plots in a window when a display exists"),
     Setting("storage.flush_interval", Quantity(unit="s", positive=True), 1.0, "longest time between flushes"),
-    Setting(
-        "storage.compression", Choice(choices=("none", "lzf", "gzip")), "none", "compression of new streams"
-    ),
+    Setting("storage.compression", Choice(choices=("none", "lzf", "gzip")), "none", "compression of new streams"),
     Setting("record.queue_blocks", Int(minimum=16), 4096, "blocks the recorder queue holds before it drops"),
     Setting("lsl.timeout", Quantity(unit="s", positive=True), 5.0, "how long connect lsl looks for a stream"),
     Setting("sim.dt", Quantity(unit="s", positive=True), 1e-4, "simulation time step"),

@@ -25,7 +25,6 @@ def neuroshell_home(tmp_path_factory, monkeypatch) -> Path:
 @pytest.fixture
 def session(neuroshell_home):
     from neuroshell.sessions import Session
-
     from tests.helpers import RecordingUI
 
     ui = RecordingUI()

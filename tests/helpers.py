@@ -1,6 +1,10 @@
 """Small helpers shared by tests."""
 
+import os
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from neuroshell.sessions.ui import render_plain
 
@@ -15,6 +19,10 @@ class RecordingUI:
         self.progress_updates: list[tuple[str, float]] = []
 
     def show(self, result) -> None:
+        if isinstance(result, list | tuple):
+            for item in result:
+                self.show(item)
+            return
         if result is not None:
             self.results.append(result)
         self.lines += render_plain(result)
@@ -42,3 +50,28 @@ class RecordingUI:
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_writer(path: Path, mode: str = "run") -> subprocess.Popen:
+    """Start tests/writer_process.py recording a known ramp into ``path``; returns once the file exists."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "writer_process.py"), str(path), mode],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def read_flushed_until(process: subprocess.Popen, at_least: int) -> int:
+    """Read the writer's reports until at least ``at_least`` samples are flushed; return that count."""
+    flushed = 0
+    while flushed < at_least:
+        line = process.stdout.readline()
+        assert line, "writer process ended early"
+        flushed = int(line.split()[1])
+    return flushed

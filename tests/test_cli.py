@@ -94,9 +94,7 @@ def test_our_neuron_folder_does_not_shadow_neuron(tmp_path):
     code = "import importlib.util; spec = importlib.util.find_spec('neuron'); print(spec and spec.origin)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.strip() == "None"
-    code = (
-        "import neuroshell.neuron, os; print(os.path.basename(os.path.dirname(neuroshell.neuron.__file__)))"
-    )
+    code = "import neuroshell.neuron, os; print(os.path.basename(os.path.dirname(neuroshell.neuron.__file__)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.strip() == "neuron", result.stderr
 

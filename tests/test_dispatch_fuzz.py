@@ -2,8 +2,8 @@
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from neuroshell.sessions import Session
 
+from neuroshell.sessions import Session
 from tests.helpers import RecordingUI
 
 WORDS = st.sampled_from(

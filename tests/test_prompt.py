@@ -4,13 +4,14 @@ import threading
 import time
 
 import pytest
-from neuroshell.cli.completer import CommandCompleter
-from neuroshell.cli.shell import build_prompt, run_shell
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
+
+from neuroshell.cli.completer import CommandCompleter
+from neuroshell.cli.shell import build_prompt, run_shell
 
 
 def completions(session, text):
@@ -108,14 +109,13 @@ def test_ctrl_d_leaves(session, pipe):
 
 
 def test_toolbar_and_lexer(session):
-    from neuroshell.cli.lexer import command_lexer
-    from neuroshell.cli.toolbar import toolbar_text
     from pygments.token import Comment, Keyword, Name, Number
 
+    from neuroshell.cli.lexer import command_lexer
+    from neuroshell.cli.toolbar import toolbar_text
+
     assert "help lists commands" in "".join(text for _, text in toolbar_text(session))
-    tokens = [
-        (t, v) for t, v in command_lexer(session.registry.top_words).get_tokens("wait 250ms --x=1 # note")
-    ]
+    tokens = [(t, v) for t, v in command_lexer(session.registry.top_words).get_tokens("wait 250ms --x=1 # note")]
     assert (Keyword, "wait") in tokens
     assert (Number, "250ms") in tokens
     assert (Name.Attribute, "--x") in tokens

@@ -1,4 +1,5 @@
 import pytest
+
 from neuroshell.sessions.argtypes import Choice, H5Location, H5Path, Int, Quantity
 from neuroshell.sessions.errors import UsageError
 from neuroshell.sessions.registry import Arg, Flag, Opt, Registry, VerbSet, split_commands

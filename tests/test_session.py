@@ -1,6 +1,7 @@
 """The Session and the core verbs, run through the real dispatcher."""
 
 import pytest
+
 from neuroshell.sessions.errors import ScriptError
 
 
@@ -60,9 +61,7 @@ def test_wait_takes_the_time_it_says(session):
 
 def test_script_replay_and_file_line_errors(session, tmp_path):
     script = tmp_path / "setup.nsh"
-    script.write_text(
-        "# comment\n\nset seed 7\necho ready   # trailing comment\nset seed seven\necho never\n"
-    )
+    script.write_text("# comment\n\nset seed 7\necho ready   # trailing comment\nset seed seven\necho never\n")
     assert not session.execute(f"run {script}")
     assert session.settings["seed"] == 7
     assert "ready" in session.ui.lines
@@ -89,7 +88,6 @@ def test_a_script_that_runs_itself_stops_with_an_error(session, tmp_path):
 
 def test_save_history_writes_a_replayable_script(session, tmp_path):
     from neuroshell.sessions import Session
-
     from tests.helpers import RecordingUI
 
     session.execute("set seed 11")

@@ -1,4 +1,5 @@
 import pytest
+
 from neuroshell.sessions.errors import UsageError
 from neuroshell.sessions.units import format_quantity, parse_quantity
 

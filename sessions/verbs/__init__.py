@@ -5,7 +5,7 @@ from importlib import import_module
 
 from neuroshell.sessions.registry import Registry
 
-MODULES = ("core",)
+MODULES = ("core", "storage")
 
 
 def build_registry() -> Registry:

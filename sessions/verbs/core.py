@@ -133,8 +133,6 @@ def status_verb(session, args):
     return Table(("", ""), rows, title="Session")
 
 
-@verbs.verb(
-    "quit", "Leave the shell, closing files and devices cleanly.", aliases=("exit",), replayable=False
-)
+@verbs.verb("quit", "Leave the shell, closing files and devices cleanly.", aliases=("exit",), replayable=False)
 def quit_verb(session, args):
     session.quit_requested = True

@@ -1,0 +1,234 @@
+"""Opening neuroshell files: validation, interrupted recordings, lazy time-sliced views, recovery."""
+
+import bisect
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from neuroshell.storage.errors import StorageError
+from neuroshell.storage.layout import FORMAT, create_file, create_markers, stream_spec
+
+COPY_BLOCK_BYTES = 16 << 20
+OPEN_FOR_WRITE = "already open for write"
+
+
+def _raw_open(path: Path, mode: str) -> tuple[h5py.File, bool]:
+    """Open with h5py; fall back to a read-only SWMR open for a file still flagged as being written.
+
+    Returns the handle and whether it is such an interrupted (or still running) recording.
+    """
+    if not path.exists():
+        raise StorageError(f"no such file: {path}")
+    if not h5py.is_hdf5(path):
+        raise StorageError(f"{path} is not an HDF5 file")
+    try:
+        return h5py.File(path, mode), False
+    except OSError as error:
+        if OPEN_FOR_WRITE not in str(error):
+            raise StorageError(f"{path} is damaged or truncated: HDF5 cannot read it ({error})") from None
+    if mode != "r":
+        raise StorageError(
+            f"{path} is still being recorded, or its recording was interrupted: "
+            f"open it read-only, or run 'recover {path}' for a clean copy"
+        )
+    try:
+        return h5py.File(path, "r", swmr=True), True
+    except OSError as error:
+        raise StorageError(f"{path} is damaged or truncated: HDF5 cannot read it ({error})") from None
+
+
+class StreamView:
+    """A lazy view of ``/streams/<name>``: nothing is read until a time range is asked for."""
+
+    def __init__(self, group: h5py.Group) -> None:
+        self.group = group
+        self.spec = stream_spec(group)
+        self.data: h5py.Dataset = group["data"]
+        self.time: h5py.Dataset = group["time"]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def sampling_rate_hz(self) -> float:
+        return self.spec.sampling_rate_hz
+
+    @property
+    def n_samples(self) -> int:
+        # A crashed writer may have grown one dataset and not yet the other.
+        return min(self.data.shape[0], self.time.shape[0])
+
+    @property
+    def time_span_s(self) -> tuple[float, float] | None:
+        n = self.n_samples
+        return (float(self.time[0]), float(self.time[n - 1])) if n else None
+
+    def refresh(self) -> None:
+        """See samples appended since opening (for SWMR readers of a growing file)."""
+        for dataset in (self.data, self.time, self.group["gaps"]):
+            dataset.refresh()
+
+    def index_at(self, time_s: float) -> int:
+        """Index of the first sample at or after ``time_s``, found by bisection on disk (O(log n) reads)."""
+        return bisect.bisect_left(_LazySequence(self.time, self.n_samples), time_s)
+
+    def between(self, start_s: float | None = None, stop_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Samples with ``start_s <= time < stop_s``: data (n, n_channels) and times (n,) in seconds."""
+        first = 0 if start_s is None else self.index_at(start_s)
+        last = self.n_samples if stop_s is None else self.index_at(stop_s)
+        return self.data[first:last], self.time[first:last]
+
+    def gaps(self) -> np.ndarray:
+        return self.group["gaps"][:]
+
+
+class _LazySequence:
+    """Let ``bisect`` search an HDF5 dataset element by element without reading it whole."""
+
+    def __init__(self, dataset: h5py.Dataset, length: int) -> None:
+        self.dataset, self.length = dataset, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> float:
+        return float(self.dataset[index])
+
+
+class H5File:
+    """An open neuroshell file in a session."""
+
+    def __init__(self, path: Path, handle: h5py.File, interrupted: bool = False) -> None:
+        self.path = Path(path)
+        self.handle = handle
+        self.interrupted = interrupted
+
+    @property
+    def mode(self) -> str:
+        return "r" if self.handle.mode == "r" else "a"
+
+    def stream_names(self) -> list[str]:
+        return list(self.handle["streams"]) if "streams" in self.handle else []
+
+    def stream(self, name: str) -> StreamView:
+        if name.startswith("/streams/"):
+            name = name[len("/streams/") :]
+        if name not in self.stream_names():
+            known = ", ".join(self.stream_names()) or "none"
+            raise StorageError(f"{self.path} has no stream '{name}' (streams: {known})")
+        return StreamView(self.handle["streams"][name])
+
+    def markers(self) -> tuple[np.ndarray, list[str], list[str]]:
+        """All markers: times (s, session clock), labels and sources."""
+        if "markers" not in self.handle:
+            return np.zeros(0), [], []
+        group = self.handle["markers"]
+        n = min(group[name].shape[0] for name in ("time", "label", "source"))
+        decode = [_text(v) for v in group["label"][:n]], [_text(v) for v in group["source"][:n]]
+        return group["time"][:n], decode[0], decode[1]
+
+    def paths(self) -> list[str]:
+        found = []
+        self.handle.visit(lambda name: found.append("/" + name))
+        return found
+
+    def close(self) -> None:
+        if self.handle.id.valid:
+            self.handle.close()
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def open_file(path: Path, mode: str = "r", clock=None, overwrite: bool = False) -> H5File:
+    """Open (``r``, ``a``) or create (``w``) a neuroshell file, with a clear error for anything else."""
+    path = Path(path)
+    if mode == "w":
+        if clock is None:
+            raise ValueError("creating a file needs the session clock")
+        try:
+            return H5File(path, create_file(path, clock, overwrite=overwrite))
+        except FileExistsError as error:
+            raise StorageError(str(error)) from None
+    handle, interrupted = _raw_open(path, "r" if mode == "r" else "r+")
+    if handle.attrs.get("format") != FORMAT:
+        handle.close()
+        raise StorageError(f"{path} is an HDF5 file but not a neuroshell file (no format='{FORMAT}' attribute)")
+    return H5File(path, handle, interrupted)
+
+
+def recover(source: Path, target: Path | None = None, overwrite: bool = False) -> tuple[Path, dict[str, int]]:
+    """Write a clean, closed copy of an interrupted recording that plain ``h5py.File(path)`` opens.
+
+    Every flushed sample is kept; each stream gets a final gap ``[last sample time, inf)`` marking the
+    interruption. Returns the new path and the samples recovered per stream.
+    """
+    source = Path(source)
+    target = Path(target) if target else source.with_name(source.stem + "-recovered" + source.suffix)
+    if target.exists() and not overwrite:
+        raise StorageError(f"{target} exists: choose another name with --to, or add --overwrite")
+    if target.resolve() == source.resolve():
+        raise StorageError("recover writes a new file: give --to a different name")
+    original, interrupted = _raw_open(source, "r")
+    try:
+        if original.attrs.get("format") != FORMAT:
+            raise StorageError(f"{source} is not a neuroshell file")
+        counts = _copy_recovered(original, target, interrupted)
+    finally:
+        original.close()
+    return target, counts
+
+
+def _copy_recovered(original: h5py.File, target: Path, interrupted: bool) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with h5py.File(target, "w") as out:
+        out.attrs.update(dict(original.attrs))
+        out.attrs["recovered_from"] = str(original.filename)
+        out.attrs["recovered"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        out.attrs["interrupted"] = bool(interrupted)
+        for name, item in original.items():
+            if name not in ("streams", "markers"):
+                original.copy(item, out, name=name)
+        create_markers(out)
+        marker_group = original.get("markers", None)
+        if marker_group is not None:
+            n = min(marker_group[k].shape[0] for k in ("time", "label", "source"))
+            for key in ("time", "label", "source"):
+                out["markers"][key].resize((n,))
+                out["markers"][key][:] = marker_group[key][:n]
+        streams = out.create_group("streams")
+        for name, group in original.get("streams", {}).items():
+            counts[name] = _copy_stream(group, streams, interrupted)
+    return counts
+
+
+def _copy_stream(group: h5py.Group, streams: h5py.Group, interrupted: bool) -> int:
+    out = streams.create_group(group.name.rsplit("/", 1)[-1])
+    out.attrs.update(dict(group.attrs))
+    n = min(group["data"].shape[0], group["time"].shape[0])
+    for key, dataset in group.items():
+        length = n if key in ("data", "time") else dataset.shape[0]
+        copy = out.create_dataset(
+            key,
+            shape=(length, *dataset.shape[1:]),
+            maxshape=(None, *dataset.shape[1:]),
+            dtype=dataset.dtype,
+            chunks=dataset.chunks,
+            compression=dataset.compression,
+        )
+        copy.attrs.update(dict(dataset.attrs))
+        row_bytes = max(1, dataset.dtype.itemsize * int(np.prod(dataset.shape[1:], dtype=np.int64)))
+        step = max(1, COPY_BLOCK_BYTES // row_bytes)
+        for start in range(0, length, step):
+            copy[start : start + step] = dataset[start : min(length, start + step)]
+    if interrupted:
+        last = float(group["time"][n - 1]) if n else -math.inf
+        gaps = out["gaps"]
+        gaps.resize((gaps.shape[0] + 1, 2))
+        gaps[-1] = (last, math.inf)
+    return n

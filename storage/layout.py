@@ -1,0 +1,139 @@
+"""The neuroshell HDF5 file layout (docs/file-format.md): creating files and stream groups.
+
+Every timestamp is float64 seconds on the session clock (LSL ``local_clock()``); the root attribute
+``clock_zero_unix_s`` is the wall-clock (Unix) time of that clock's zero, so ``time + clock_zero_unix_s``
+is a Unix time.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+FORMAT = "neuroshell"
+FORMAT_VERSION = "1.0"
+LABEL_BYTES = 128  # marker labels are fixed-length UTF-8: SWMR readers cannot follow variable-length data
+LABEL_DTYPE = h5py.string_dtype("utf-8", LABEL_BYTES)
+TARGET_CHUNK_BYTES = 1 << 20
+
+
+@dataclass
+class StreamSpec:
+    """What a stream is: its name, channels, units, sampling rate (Hz, 0 if irregular) and dtype."""
+
+    name: str
+    channel_names: list[str]
+    sampling_rate_hz: float
+    channel_units: list[str] | None = None
+    dtype: str = "float32"
+    source: str = "unknown"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channel_names)
+
+
+def neuroshell_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("neuroshell")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def clock_zero_unix_s(clock) -> float:
+    """The Unix time at which ``clock()`` read zero."""
+    return time.time() - clock()
+
+
+def create_file(path: Path, clock, overwrite: bool = False) -> h5py.File:
+    """Create an empty neuroshell file (root attributes and ``/markers``) and return it open for writing."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists: choose another name or add --overwrite")
+    handle = h5py.File(path, "w", libver="latest")
+    attrs = handle.attrs
+    attrs["format"] = FORMAT
+    attrs["format_version"] = FORMAT_VERSION
+    attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    attrs["neuroshell_version"] = neuroshell_version()
+    attrs["clock"] = "LSL local_clock (s)"
+    attrs["clock_zero_unix_s"] = clock_zero_unix_s(clock)
+    create_markers(handle)
+    handle.create_group("streams")
+    return handle
+
+
+def create_markers(handle: h5py.File) -> h5py.Group:
+    markers = handle.require_group("markers")
+    for name, dtype in (("time", "f8"), ("label", LABEL_DTYPE), ("source", LABEL_DTYPE)):
+        if name not in markers:
+            markers.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(1024,))
+    markers["time"].attrs["units"] = "s"
+    return markers
+
+
+def chunk_rows(n_channels: int, itemsize: int) -> int:
+    """Rows per chunk so that a chunk holds about 1 MiB."""
+    return max(64, TARGET_CHUNK_BYTES // max(1, n_channels * itemsize))
+
+
+def create_stream(handle: h5py.File, spec: StreamSpec, compression: str | None = None) -> h5py.Group:
+    """Create ``/streams/<name>`` with empty, resizable ``data``, ``time``, ``gaps`` and ``clock_offsets``."""
+    if spec.name in handle["streams"]:
+        raise ValueError(f"stream '{spec.name}' already exists in {handle.filename}")
+    group = handle["streams"].create_group(spec.name)
+    dtype = np.dtype(spec.dtype)
+    rows = chunk_rows(spec.n_channels, dtype.itemsize)
+    compression = None if compression in (None, "none") else compression
+    group.create_dataset(
+        "data",
+        shape=(0, spec.n_channels),
+        maxshape=(None, spec.n_channels),
+        dtype=dtype,
+        chunks=(rows, spec.n_channels),
+        compression=compression,
+    )
+    group.create_dataset("time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(max(rows, 8192),))
+    group["time"].attrs["units"] = "s"
+    for name in ("gaps", "clock_offsets"):
+        group.create_dataset(name, shape=(0, 2), maxshape=(None, 2), dtype="f8", chunks=(256, 2))
+    group["gaps"].attrs["columns"] = ["start_s", "stop_s"]
+    group["clock_offsets"].attrs["columns"] = ["local_time_s", "offset_s"]
+    units = spec.channel_units or ["unknown"] * spec.n_channels
+    group.attrs["sampling_rate"] = float(spec.sampling_rate_hz)
+    group.attrs["sampling_rate_units"] = "Hz"
+    group.attrs["channel_names"] = list(spec.channel_names)
+    group.attrs["channel_units"] = list(units)
+    group.attrs["source"] = spec.source
+    for key, value in spec.info.items():
+        group.attrs[f"info_{key}"] = value
+    return group
+
+
+def append_rows(dataset: h5py.Dataset, rows: np.ndarray) -> None:
+    """Append along the first axis."""
+    start = dataset.shape[0]
+    dataset.resize(start + rows.shape[0], axis=0)
+    dataset[start:] = rows
+
+
+def stream_spec(group: h5py.Group) -> StreamSpec:
+    """Read back the StreamSpec of an existing ``/streams/<name>`` group."""
+    attrs = group.attrs
+    info = {k[5:]: v for k, v in attrs.items() if k.startswith("info_")}
+    return StreamSpec(
+        name=group.name.rsplit("/", 1)[-1],
+        channel_names=[str(c) for c in attrs["channel_names"]],
+        sampling_rate_hz=float(attrs["sampling_rate"]),
+        channel_units=[str(u) for u in attrs["channel_units"]],
+        dtype=str(group["data"].dtype),
+        source=str(attrs["source"]),
+        info=info,
+    )

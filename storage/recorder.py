@@ -1,0 +1,255 @@
+"""The Recorder: blocks of samples from any producer thread, appended to an HDF5 file by one writer thread.
+
+A bounded queue sits between producers (device readers) and the writer, so a slow disk never blocks a
+device. A full queue drops the block, counts it and writes a gap for it: never silent. The file is in
+SWMR mode, so other processes can read it while it grows, and it is flushed at least every
+``flush_interval_s``: a SIGKILL loses at most the data since the last flush.
+"""
+
+import queue
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from loguru import logger
+
+from neuroshell.storage.layout import (
+    LABEL_BYTES,
+    LABEL_DTYPE,
+    StreamSpec,
+    append_rows,
+    create_file,
+    create_stream,
+)
+
+BATCH_BYTES = 8 << 20  # the writer gathers queued blocks into writes of up to this size
+_STOP = object()
+
+
+@dataclass
+class StreamCounts:
+    samples_written: int = 0
+    samples_flushed: int = 0  # on disk for certain: survives a crash
+    samples_dropped: int = 0
+    blocks_dropped: int = 0
+    first_time: float | None = None
+    last_time: float | None = None
+
+
+@dataclass
+class RecorderStats:
+    path: Path
+    streams: dict[str, StreamCounts]
+    markers_written: int
+    queue_fill: float  # fraction of the queue in use, 0..1
+    queue_peak: float
+    bytes_written: int
+    flushes: int
+    error: str | None = None
+    running: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+class Recorder:
+    """Record streams and markers into one neuroshell HDF5 file, written in SWMR mode."""
+
+    def __init__(
+        self,
+        path: Path,
+        streams: list[StreamSpec],
+        clock,
+        flush_interval_s: float = 1.0,
+        queue_blocks: int = 4096,
+        overwrite: bool = False,
+        compression: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.flush_interval_s = flush_interval_s
+        self.specs = {spec.name: spec for spec in streams}
+        self.handle = create_file(self.path, clock, overwrite=overwrite)
+        for spec in streams:
+            create_stream(self.handle, spec, compression)
+        # The layout reaches the disk before the first sample, so even an early crash leaves a readable file.
+        self.handle.flush()
+        self.handle.swmr_mode = True
+        self.handle.flush()
+        self.queue: queue.Queue = queue.Queue(maxsize=queue_blocks)
+        self.counts = {name: StreamCounts() for name in self.specs}
+        self.markers_written = 0
+        self.bytes_written = 0
+        self.flushes = 0
+        self.queue_peak = 0.0
+        self.error: str | None = None
+        self._side_lock = threading.Lock()
+        self._pending_gaps: list[tuple[str, float, float]] = []
+        self._stopped = False
+        self._writer = threading.Thread(target=self._write_loop, name=f"recorder:{self.path.name}", daemon=True)
+        self._writer.start()
+
+    # Producer side: called from device threads; never blocks.
+    def put(self, stream: str, data: np.ndarray, times: np.ndarray) -> bool:
+        """Queue a block ``data`` (n_samples, n_channels) with ``times`` (n_samples,) in session-clock seconds.
+
+        Returns False when the block was dropped (queue full or writer failed); the drop is counted and
+        written as a gap.
+        """
+        spec = self.specs.get(stream)
+        if spec is None:
+            raise KeyError(f"stream '{stream}' is not part of this recording")
+        if data.ndim != 2 or data.shape[1] != spec.n_channels or data.shape[0] != times.shape[0]:
+            raise ValueError(
+                f"{stream}: block of shape {data.shape} with {times.shape[0]} times does not fit "
+                f"{spec.n_channels} channels"
+            )
+        if data.shape[0] == 0:
+            return True
+        if not self._stopped and self.error is None:
+            try:
+                self.queue.put_nowait(("data", stream, data, times))
+                return True
+            except queue.Full:
+                pass
+        self._drop(stream, times)
+        return False
+
+    def mark(self, time_s: float, label: str, source: str = "user") -> None:
+        """Queue a marker at ``time_s`` (session clock)."""
+        if len(label.encode("utf-8")) > LABEL_BYTES:
+            raise ValueError(f"marker label longer than {LABEL_BYTES} bytes")
+        self._put_side(("marker", float(time_s), label, source))
+
+    def gap(self, stream: str, start_s: float, stop_s: float) -> None:
+        """Record that ``stream`` has no data between ``start_s`` and ``stop_s`` (device lost, frames dropped)."""
+        with self._side_lock:
+            self._pending_gaps.append((stream, float(start_s), float(stop_s)))
+
+    def clock_offset(self, stream: str, local_time_s: float, offset_s: float) -> None:
+        """Keep a raw LSL clock-offset measurement for later re-synchronisation."""
+        self._put_side(("offset", stream, float(local_time_s), float(offset_s)))
+
+    def _put_side(self, item: tuple) -> None:
+        if self._stopped:
+            raise RuntimeError(f"the recording to {self.path} has stopped")
+        # Markers and offsets are few and precious: wait for room rather than drop them.
+        self.queue.put(item, timeout=10.0)
+
+    def _drop(self, stream: str, times: np.ndarray) -> None:
+        counts = self.counts[stream]
+        counts.samples_dropped += int(times.shape[0])
+        counts.blocks_dropped += 1
+        self.gap(stream, float(times[0]), float(times[-1]))
+        if counts.blocks_dropped == 1:
+            logger.warning("recorder queue full: dropping blocks of {} (written as gaps)", stream)
+
+    # Writer side.
+    def _write_loop(self) -> None:
+        next_flush = time.monotonic() + self.flush_interval_s
+        stopping = False
+        while not stopping:
+            timeout = max(0.0, next_flush - time.monotonic())
+            try:
+                items = [self.queue.get(timeout=timeout)]
+            except queue.Empty:
+                items = []
+            size = sum(_item_bytes(i) for i in items)
+            while size < BATCH_BYTES:
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                items.append(item)
+                size += _item_bytes(item)
+            self.queue_peak = max(self.queue_peak, self.queue.qsize() / self.queue.maxsize)
+            if any(item is _STOP for item in items):
+                stopping = True
+                items = [item for item in items if item is not _STOP]
+            try:
+                self._write(items)
+                if stopping or time.monotonic() >= next_flush:
+                    self._flush()
+                    next_flush = time.monotonic() + self.flush_interval_s
+            except Exception as error:  # a failing disk must not kill the producers
+                self.error = f"{type(error).__name__}: {error}"
+                logger.opt(exception=error).error("recorder write failed")
+                stopping = True
+        self._close_file()
+
+    def _flush(self) -> None:
+        self.handle.flush()
+        self.flushes += 1
+        for counts in self.counts.values():
+            counts.samples_flushed = counts.samples_written
+
+    def _write(self, items: list) -> None:
+        # Samples first: they are the bulk of what a failing disk could cost.
+        blocks: dict[str, list] = defaultdict(list)
+        for item in items:
+            if item[0] == "data":
+                blocks[item[1]].append(item)
+        for stream, stream_items in blocks.items():
+            self._write_data(stream, stream_items)
+        for item in items:
+            if item[0] == "marker":
+                self._write_marker(*item[1:])
+            elif item[0] == "offset":
+                append_rows(self.handle[f"streams/{item[1]}/clock_offsets"], np.array([[item[2], item[3]]]))
+        with self._side_lock:
+            gaps, self._pending_gaps = self._pending_gaps, []
+        for stream, start, stop in gaps:
+            append_rows(self.handle[f"streams/{stream}/gaps"], np.array([[start, stop]]))
+
+    def _write_data(self, stream: str, items: list) -> None:
+        spec = self.specs[stream]
+        data = np.concatenate([item[2] for item in items]).astype(spec.dtype, copy=False)
+        times = np.concatenate([item[3] for item in items]).astype("f8", copy=False)
+        group = self.handle[f"streams/{stream}"]
+        append_rows(group["data"], data)
+        append_rows(group["time"], times)
+        counts = self.counts[stream]
+        counts.samples_written += data.shape[0]
+        counts.first_time = float(times[0]) if counts.first_time is None else counts.first_time
+        counts.last_time = float(times[-1])
+        self.bytes_written += data.nbytes + times.nbytes
+
+    def _write_marker(self, time_s: float, label: str, source: str) -> None:
+        markers = self.handle["markers"]
+        append_rows(markers["time"], np.array([time_s]))
+        append_rows(markers["label"], np.array([label.encode("utf-8")], dtype=LABEL_DTYPE))
+        append_rows(markers["source"], np.array([source.encode("utf-8")[:LABEL_BYTES]], dtype=LABEL_DTYPE))
+        self.markers_written += 1
+
+    def _close_file(self) -> None:
+        try:
+            self.handle.close()
+        except Exception as error:
+            self.error = self.error or f"closing failed: {error}"
+
+    def stop(self) -> RecorderStats:
+        """Write everything queued, flush, close the file and return the final counts."""
+        if not self._stopped:
+            self._stopped = True
+            if self._writer.is_alive():
+                self.queue.put(_STOP)
+                self._writer.join()
+        return self.stats()
+
+    def stats(self) -> RecorderStats:
+        return RecorderStats(
+            path=self.path,
+            streams={name: StreamCounts(**vars(c)) for name, c in self.counts.items()},
+            markers_written=self.markers_written,
+            queue_fill=self.queue.qsize() / self.queue.maxsize,
+            queue_peak=self.queue_peak,
+            bytes_written=self.bytes_written,
+            flushes=self.flushes,
+            error=self.error,
+            running=not self._stopped and self._writer.is_alive(),
+        )
+
+
+def _item_bytes(item) -> int:
+    return item[2].nbytes if isinstance(item, tuple) and item[0] == "data" else 64
