@@ -21,6 +21,8 @@ class RichUI:
     def __init__(self, color: bool = True) -> None:
         no_color = not color
         self.console = Console(no_color=no_color, highlight=False, soft_wrap=False)
+        if not self.console.is_terminal:
+            self.console.width = 160  # pipes and logs: no terminal width to fit, so do not wrap tables
         self.errors = Console(stderr=True, no_color=no_color, highlight=False)
         self.command_words: list[str] = []  # verbs the command lexer highlights
 
@@ -69,6 +71,21 @@ class RichUI:
             self.errors.print(Text(f"error: {text}"), soft_wrap=True)
 
     @contextmanager
+    def live(self) -> Iterator[Any]:
+        if not self.console.is_terminal:
+            from neuroshell.sessions.ui import LastView
+
+            view = LastView()
+            yield view
+            self.show(view.result)
+            return
+        from rich.console import Group
+        from rich.live import Live
+
+        with Live(console=self.console, refresh_per_second=4, transient=False) as live:
+            yield _LiveHandle(live, lambda result: Group(*(self.renderable(r) for r in _as_list(result))))
+
+    @contextmanager
     def progress(self, description: str, total: float | None) -> Iterator[Any]:
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
@@ -76,6 +93,18 @@ class RichUI:
         with Progress(*columns, console=self.console, transient=False) as progress:
             task = progress.add_task(description, total=total)
             yield _TaskHandle(progress, task)
+
+
+class _LiveHandle:
+    def __init__(self, live: Any, render: Any) -> None:
+        self.live, self.render = live, render
+
+    def update(self, result: Any) -> None:
+        self.live.update(self.render(result))
+
+
+def _as_list(result: Any) -> list:
+    return list(result) if isinstance(result, list | tuple) else [result]
 
 
 class _TaskHandle:

@@ -23,6 +23,10 @@ class UI(Protocol):
         """A context manager yielding a ``Progress``."""
         ...
 
+    def live(self) -> Any:
+        """A context manager yielding an object whose ``update(result)`` redraws a live view."""
+        ...
+
 
 class _SilentProgress:
     def advance(self, amount: float = 1) -> None:
@@ -49,6 +53,20 @@ class PlainUI:
     @contextmanager
     def progress(self, description: str, total: float | None) -> Iterator[Progress]:
         yield _SilentProgress()
+
+    @contextmanager
+    def live(self) -> Iterator["LastView"]:
+        view = LastView()
+        yield view
+        self.show(view.result)  # a pipe gets the final state once, not a stream of redraws
+
+
+class LastView:
+    def __init__(self) -> None:
+        self.result: Any = None
+
+    def update(self, result: Any) -> None:
+        self.result = result
 
 
 def render_plain(result: Any) -> list[str]:

@@ -6,36 +6,19 @@ is a Unix time.
 """
 
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import h5py
 import numpy as np
+
+from neuroshell.storage.spec import StreamSpec
 
 FORMAT = "neuroshell"
 FORMAT_VERSION = "1.0"
 LABEL_BYTES = 128  # marker labels are fixed-length UTF-8: SWMR readers cannot follow variable-length data
 LABEL_DTYPE = h5py.string_dtype("utf-8", LABEL_BYTES)
 TARGET_CHUNK_BYTES = 1 << 20
-
-
-@dataclass
-class StreamSpec:
-    """What a stream is: its name, channels, units, sampling rate (Hz, 0 if irregular) and dtype."""
-
-    name: str
-    channel_names: list[str]
-    sampling_rate_hz: float
-    channel_units: list[str] | None = None
-    dtype: str = "float32"
-    source: str = "unknown"
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_channels(self) -> int:
-        return len(self.channel_names)
 
 
 def neuroshell_version() -> str:

@@ -17,6 +17,7 @@ class RecordingUI:
         self.lines: list[str] = []
         self.errors: list[str] = []
         self.progress_updates: list[tuple[str, float]] = []
+        self.live_updates: list = []
 
     def show(self, result) -> None:
         if isinstance(result, list | tuple):
@@ -46,6 +47,18 @@ class RecordingUI:
                 ui.progress_updates.append((description, completed))
 
         yield Handle()
+
+    @contextmanager
+    def live(self):
+        ui = self
+
+        class View:
+            def update(self, result) -> None:
+                ui.live_updates.append(result)
+
+        yield View()
+        if self.live_updates:
+            self.show(self.live_updates[-1])
 
     @property
     def text(self) -> str:

@@ -5,7 +5,7 @@ from importlib import import_module
 
 from neuroshell.sessions.registry import Registry
 
-MODULES = ("core", "storage")
+MODULES = ("core", "storage", "devices")
 
 
 def build_registry() -> Registry:

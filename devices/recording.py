@@ -1,0 +1,92 @@
+"""A recording: every chosen device into one file on one clock, plus the session's markers."""
+
+import threading
+from pathlib import Path
+
+from neuroshell.devices.base import Device
+from neuroshell.storage.recorder import Recorder, RecorderStats
+
+
+class Recording:
+    """Listens to devices and hands their blocks, markers, gaps and clock offsets to a Recorder."""
+
+    def __init__(
+        self,
+        path: Path,
+        devices: list[Device],
+        clock,
+        flush_interval_s: float = 1.0,
+        queue_blocks: int = 4096,
+        overwrite: bool = False,
+        compression: str | None = None,
+        duration_s: float | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.devices = list(devices)
+        data_devices = [d for d in self.devices if d.spec.n_channels > 0]
+        self.recorder = Recorder(
+            self.path, [d.spec for d in data_devices], clock, flush_interval_s, queue_blocks, overwrite, compression
+        )
+        self.streams = {d.name for d in data_devices}
+        self.started = clock()
+        self.final: RecorderStats | None = None
+        self._lock = threading.Lock()
+        self._timer = None
+        for device in self.devices:
+            device.add_listener(self)
+        if duration_s is not None:
+            self._timer = threading.Timer(duration_s, self.stop)
+            self._timer.daemon = True
+            self._timer.start()
+
+    @property
+    def running(self) -> bool:
+        return self.final is None
+
+    # DeviceListener: called from device reader threads.
+    def samples(self, device: Device, data, times) -> None:
+        if device.name in self.streams:
+            self.recorder.put(device.name, data, times)
+
+    def marker(self, device: Device, time_s: float, label: str) -> None:
+        self.recorder.mark(time_s, label, device.name)
+
+    def gap(self, device: Device, start_s: float, stop_s: float) -> None:
+        if device.name in self.streams:
+            self.recorder.gap(device.name, start_s, stop_s)
+
+    def clock_offset(self, device: Device, local_time_s: float, offset_s: float) -> None:
+        if device.name in self.streams:
+            self.recorder.clock_offset(device.name, local_time_s, offset_s)
+
+    def mark(self, label: str, source: str = "user") -> float:
+        """A marker now, on the session clock; returns its time."""
+        when = self.clock()
+        self.recorder.mark(when, label, source)
+        return when
+
+    def stop(self) -> RecorderStats:
+        """Stop listening, write everything received, close the file. Safe to call twice."""
+        with self._lock:
+            if self.final is None:
+                if self._timer is not None:
+                    self._timer.cancel()
+                for device in self.devices:
+                    device.remove_listener(self)
+                self.final = self.recorder.stop()
+            return self.final
+
+    def stats(self) -> RecorderStats:
+        return self.final or self.recorder.stats()
+
+    def describe(self, short: bool = False) -> str:
+        stats = self.stats()
+        written = sum(s.samples_written for s in stats.streams.values())
+        lost = sum(s.samples_dropped for s in stats.streams.values())
+        elapsed = self.clock() - self.started
+        if short:
+            state = "REC" if self.running else "done"
+            return f"{state} {self.path.name} {elapsed:.0f}s"
+        state = "recording" if self.running else "stopped"
+        return f"{state} to {self.path}: {written} samples, {stats.markers_written} markers, {lost} dropped"

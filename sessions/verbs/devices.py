@@ -1,0 +1,299 @@
+"""Device verbs: connect, devices, disconnect, lsl streams, monitor, record, mark."""
+
+import time
+
+from neuroshell.sessions.argtypes import Choice, FilePath, Float, H5Path, Int, Quantity
+from neuroshell.sessions.errors import NeuroshellError
+from neuroshell.sessions.output import Message, Table
+from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
+
+verbs = VerbSet("devices")
+NAME = Opt("name", help="short name of the device (default: source and a number, e.g. sim0)")
+
+
+def _clock():
+    from neuroshell.devices.clock import session_clock
+
+    return session_clock()
+
+
+def _device_name(session, args, prefix: str) -> str:
+    if args.name:
+        if args.name in session.devices:
+            raise NeuroshellError(f"a device called {args.name} is already connected")
+        return args.name
+    number = 0
+    while f"{prefix}{number}" in session.devices:
+        number += 1
+    return f"{prefix}{number}"
+
+
+def _added(session, device) -> Message:
+    session.devices[device.name] = device
+    spec = device.spec
+    rate = f"{spec.sampling_rate_hz:g} Hz" if spec.sampling_rate_hz else "irregular rate"
+    what = "markers" if spec.n_channels == 0 else f"{spec.n_channels} channels at {rate}"
+    return Message(f"connected {device.name} ({device.source}): {what}", "success")
+
+
+@verbs.verb(
+    "connect sim",
+    "Connect the simulated OPM-MEG helmet (no hardware) over a real transport.",
+    Opt("transport", Choice(choices=("serial", "lsl")), "a pseudo-terminal read by pyserial, or LSL outlets", "serial"),
+    Opt("channels", Int(minimum=1, maximum=4096), "number of channels", 306),
+    Opt("rate", Quantity(unit="Hz", positive=True), "sampling rate", 1000.0),
+    Opt("seed", Int(minimum=0), "random seed (default: the seed setting)"),
+    NAME,
+)
+def connect_sim(session, args):
+    from neuroshell.devices.simhelmet import connect_sim as start
+
+    name = _device_name(session, args, "sim")
+    seed = args.seed if args.seed is not None else session.settings["seed"]
+    device = start(name, _clock(), args.transport, args.channels, args.rate, seed)
+    return _added(session, device)
+
+
+@verbs.verb(
+    "connect serial",
+    "Connect a serial device (neuroshell frames, CSV lines, or an OpenBCI Cyton).",
+    Arg("port", FilePath(), "e.g. /dev/ttyUSB0"),
+    Opt("baud", Int(minimum=300), "baud rate", 115200),
+    Opt("protocol", Choice(choices=("neuroshell", "csv", "cyton")), "byte protocol", "neuroshell"),
+    Opt("channels", Int(minimum=1, maximum=4096), "expected channel count (checked)"),
+    Opt("rate", Quantity(unit="Hz", positive=True), "sampling rate (Cyton: 250Hz; CSV without it: irregular)"),
+    NAME,
+)
+def connect_serial(session, args):
+    from neuroshell.devices.serial_device import SerialDevice
+
+    name = _device_name(session, args, "serial")
+    rate = args.rate if args.rate is not None else (1000.0 if args.protocol == "neuroshell" else None)
+    device = SerialDevice(name, str(args.port), _clock(), args.protocol, args.baud, args.channels, rate).start()
+    return _added(session, device)
+
+
+@verbs.verb(
+    "connect lsl",
+    "Connect a Lab Streaming Layer stream (marker streams go to /markers).",
+    Opt("timeout", Quantity(unit="s", positive=True), "how long to look (default: the lsl.timeout setting)"),
+    NAME,
+    keyvalues="stream properties to match: name=..., type=..., source_id=...",
+)
+def connect_lsl(session, args):
+    from neuroshell.devices.lsl_device import connect_lsl as start
+
+    unknown = set(args.kv) - {"name", "type", "source_id"}
+    if unknown:
+        raise NeuroshellError(f"connect lsl: unknown property {sorted(unknown)[0]} (use name=, type=, source_id=)")
+    name = _device_name(session, args, "lsl")
+    timeout = args.timeout or session.settings["lsl.timeout"]
+    return _added(session, start(name, _clock(), timeout, **args.kv))
+
+
+@verbs.verb(
+    "connect replay",
+    "Play a recorded stream (and its markers) back as a live device.",
+    Arg("stream", H5Path(), "FILE:/streams/NAME"),
+    Opt("speed", Float(minimum=0.001), "1 is real time, 10 ten times faster", 1.0),
+    Flag("loop", "start over at the end"),
+    NAME,
+)
+def connect_replay(session, args):
+    from neuroshell.devices.replay import ReplayDevice
+
+    location = args.stream
+    if not location.path.startswith("/streams/"):
+        raise NeuroshellError("connect replay needs FILE:/streams/NAME")
+    name = _device_name(session, args, "replay")
+    path = session.files[location.file].path if location.file in session.files else location.file
+    device = ReplayDevice(name, _clock(), path, location.path, args.speed, args.loop).start()
+    return _added(session, device)
+
+
+@verbs.verb(
+    "lsl streams", "List the LSL streams on the network.", Opt("timeout", Quantity(unit="s"), "", 1.0), replayable=False
+)
+def lsl_streams(session, args):
+    from neuroshell.devices.lsl_device import list_streams
+
+    rows = [
+        (s.name, s.type, s.channels, f"{s.rate_hz:g}", s.format, s.source_id, s.hostname)
+        for s in list_streams(args.timeout)
+    ]
+    return Table(("name", "type", "channels", "rate (Hz)", "format", "source_id", "host"), rows, title="LSL streams")
+
+
+@verbs.verb("devices", "List connected devices.", replayable=False)
+def devices_verb(session, args):
+    rows = []
+    for device in session.devices.values():
+        d = device.describe()
+        rows.append(
+            (
+                d["name"],
+                d["source"],
+                d["channels"],
+                f"{d['rate_hz']:g}",
+                d["received"],
+                d["lost"],
+                d["corrupt"],
+                d["state"],
+            )
+        )
+    columns = ("name", "source", "channels", "rate (Hz)", "received", "lost", "corrupt", "state")
+    return Table(columns, rows, title="Devices")
+
+
+@verbs.verb("disconnect", "Disconnect a device (or all).", Arg("name", help="device name or all"))
+def disconnect(session, args):
+    names = list(session.devices) if args.name == "all" else [args.name]
+    for name in names:
+        if name not in session.devices:
+            raise NeuroshellError(f"no device called {name} (devices: {', '.join(session.devices) or 'none'})")
+    recording = session.recording
+    if recording is not None and recording.running and any(session.devices[n] in recording.devices for n in names):
+        raise NeuroshellError("that device is being recorded: 'record stop' first")
+    for name in names:
+        session.devices.pop(name).close()
+    return Message(f"disconnected {', '.join(names) or 'nothing'}")
+
+
+def _monitor_view(snapshots) -> list:
+    views = []
+    for snap in snapshots:
+        flagged = [c for c in snap.channels if c.flag]
+        summary = Table(
+            ("device", "state", "rate (Hz)", "received", "lost", "corrupt", "flagged channels"),
+            [
+                (
+                    snap.device,
+                    snap.state,
+                    f"{snap.effective_rate_hz:.1f} / {snap.nominal_rate_hz:g}",
+                    snap.received,
+                    snap.lost,
+                    snap.corrupt,
+                    len(flagged),
+                )
+            ],
+        )
+        shown = flagged + [c for c in snap.channels if not c.flag][: max(0, 12 - len(flagged))]
+        channels = Table(
+            ("channel", "RMS", "flag"),
+            [(c.name, f"{c.rms:.1f} {c.unit}", c.flag) for c in shown],
+            title=f"{snap.device}: {len(snap.channels)} channels (flagged first)",
+        )
+        markers = [Message(f"marker {label} at {when:.3f} s") for when, label in snap.markers]
+        views += [summary, channels, *markers]
+    return views
+
+
+@verbs.verb(
+    "monitor",
+    "Live view of devices: effective rate, losses, per-channel RMS, flat/saturated channels (Ctrl-C ends).",
+    Arg("name", default=None),
+    Opt("for", Quantity(unit="s", positive=True), "stop after this long"),
+    replayable=False,
+)
+def monitor(session, args):
+    from neuroshell.devices.monitor import snapshot
+
+    chosen = _chosen_devices(session, [args.name] if args.name else None)
+    duration = getattr(args, "for")
+    deadline = time.monotonic() + duration if duration else None
+    with session.ui.live() as live:
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                live.update(_monitor_view([snapshot(d) for d in chosen]))
+                time.sleep(0.25 if deadline is None else min(0.25, max(0.0, deadline - time.monotonic())))
+        except KeyboardInterrupt:
+            pass
+        final = _monitor_view([snapshot(d) for d in chosen])
+        live.update(final)
+
+
+def _chosen_devices(session, names):
+    if not session.devices:
+        raise NeuroshellError("no devices connected: connect one first (e.g. connect sim)")
+    if not names:
+        return list(session.devices.values())
+    missing = [n for n in names if n not in session.devices]
+    if missing:
+        raise NeuroshellError(f"no device called {missing[0]} (devices: {', '.join(session.devices)})")
+    return [session.devices[n] for n in names]
+
+
+@verbs.verb(
+    "record start",
+    "Record devices into one HDF5 file on the session clock.",
+    Arg("file", FilePath(), "the .h5 file to write"),
+    Opt("devices", help="comma-separated device names (default: all)"),
+    Opt("for", Quantity(unit="s", positive=True), "stop by itself after this long"),
+    Flag("overwrite", "replace an existing file"),
+)
+def record_start(session, args):
+    from neuroshell.devices.recording import Recording
+
+    if session.recording is not None and session.recording.running:
+        raise NeuroshellError(f"already recording to {session.recording.path}: 'record stop' first")
+    chosen = _chosen_devices(session, args.devices.split(",") if args.devices else None)
+    settings = session.settings
+    try:
+        session.recording = Recording(
+            args.file,
+            chosen,
+            _clock(),
+            settings["storage.flush_interval"],
+            settings["record.queue_blocks"],
+            args.overwrite,
+            settings["storage.compression"],
+            getattr(args, "for"),
+        )
+    except FileExistsError as error:
+        raise NeuroshellError(str(error)) from None
+    names = ", ".join(d.name for d in chosen)
+    return Message(f"recording {names} to {args.file}", "success")
+
+
+def _status_table(stats) -> Table:
+    rows = [
+        (name, c.samples_written, c.samples_dropped, f"{(c.last_time or 0) - (c.first_time or 0):.1f} s")
+        for name, c in stats.streams.items()
+    ]
+    return Table(("stream", "samples written", "dropped", "duration"), rows)
+
+
+@verbs.verb("record stop", "Stop the recording, writing everything received.")
+def record_stop(session, args):
+    recording = session.recording
+    if recording is None:
+        raise NeuroshellError("not recording")
+    stats = recording.stop()
+    session.recording = None
+    result = [_status_table(stats), Message(f"wrote {stats.path} ({stats.markers_written} markers)", "success")]
+    if stats.error:
+        result.append(Message(f"the writer failed: {stats.error}", "warning"))
+    return result
+
+
+@verbs.verb("record status", "Samples written, file size, queue fill and losses of the recording.", replayable=False)
+def record_status(session, args):
+    recording = session.recording
+    if recording is None:
+        return Message("not recording")
+    stats = recording.stats()
+    size = stats.path.stat().st_size / 1e6 if stats.path.exists() else 0.0
+    facts = Message(
+        f"{recording.describe()}; file {size:.1f} MB; queue {stats.queue_fill:.0%} (peak {stats.queue_peak:.0%}); "
+        f"{stats.flushes} flushes" + (f"; writer error: {stats.error}" if stats.error else "")
+    )
+    return [_status_table(stats), facts]
+
+
+@verbs.verb("mark", "Put a marker with the session time into the recording.", Arg("label"))
+def mark(session, args):
+    recording = session.recording
+    if recording is None or not recording.running:
+        raise NeuroshellError("not recording: 'record start FILE' first")
+    when = recording.mark(args.label)
+    return Message(f"marker {args.label} at {when:.3f} s")
