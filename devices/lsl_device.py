@@ -168,8 +168,8 @@ class LslDevice(Device):
         self.inlet = self.marker_inlet = None
 
 
-def connect_lsl(name: str, clock, timeout_s: float, **properties: str | None) -> LslDevice:
-    """Resolve one stream by its properties and connect to it; a clear error when none is found."""
+def connect_lsl(device_name: str, clock, timeout_s: float, properties: dict[str, str]) -> LslDevice:
+    """Resolve one stream by its properties (name, type, source_id) and connect to it as ``device_name``."""
     found = resolve(timeout_s, **properties)
     query = predicate(**properties) or "any stream"
     if not found:
@@ -177,4 +177,4 @@ def connect_lsl(name: str, clock, timeout_s: float, **properties: str | None) ->
     if len(found) > 1:
         names = ", ".join(f"{i.name()} ({i.type()})" for i in found)
         raise DeviceError(f"{len(found)} LSL streams match {query}: {names}; add name=... or type=...")
-    return LslDevice(name, clock, found[0]).start()
+    return LslDevice(device_name, clock, found[0]).start()

@@ -3,7 +3,7 @@
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from neuroshell.sessions.ui import render_plain
@@ -88,3 +88,75 @@ def read_flushed_until(process: subprocess.Popen, at_least: int) -> int:
         assert line, "writer process ended early"
         flushed = int(line.split()[1])
     return flushed
+
+
+class FakePort:
+    """A pseudo-terminal standing in for a serial device: bytes written here arrive at the port that
+    pyserial opens. ``link`` gives the port a stable path (like /dev/serial/by-id), so it can be pulled
+    and plugged back in under the same name."""
+
+    def __init__(self, link: Path | None = None) -> None:
+        self.link = link
+        self.master: int | None = None
+        self.slave: int | None = None
+        self.plug()
+
+    @property
+    def path(self) -> str:
+        return str(self.link) if self.link else os.ttyname(self.slave)
+
+    def plug(self) -> None:
+        import tty
+
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        if self.link:
+            tmp = self.link.with_suffix(".new")
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(os.ttyname(self.slave))
+            tmp.replace(self.link)
+
+    def pull(self) -> None:
+        for fd in (self.master, self.slave):
+            os.close(fd)
+        self.master = self.slave = None
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.master, view) :]
+
+    def read_available(self) -> bytes:
+        import select
+
+        out = b""
+        while select.select([self.master], [], [], 0.05)[0]:
+            out += os.read(self.master, 4096)
+        return out
+
+
+class Feeder:
+    """Writes ``make(k)`` for k = 0, 1, 2, ... into a FakePort every ``interval_s``, in a thread."""
+
+    def __init__(self, port: FakePort, make, interval_s: float) -> None:
+        import threading
+
+        self.port, self.make, self.interval_s = port, make, interval_s
+        self.count = 0
+        self.paused = threading.Event()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+
+        while not self.stopped.wait(self.interval_s):
+            data = self.make(self.count)
+            self.count += 1
+            if not self.paused.is_set():
+                with suppress(OSError, TypeError):
+                    self.port.write(data)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()

@@ -88,7 +88,7 @@ def connect_lsl(session, args):
         raise NeuroshellError(f"connect lsl: unknown property {sorted(unknown)[0]} (use name=, type=, source_id=)")
     name = _device_name(session, args, "lsl")
     timeout = args.timeout or session.settings["lsl.timeout"]
-    return _added(session, start(name, _clock(), timeout, **args.kv))
+    return _added(session, start(name, _clock(), timeout, args.kv))
 
 
 @verbs.verb(

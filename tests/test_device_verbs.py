@@ -1,0 +1,116 @@
+"""Device verbs through the dispatcher: connect, devices, record, mark, monitor, replay, disconnect."""
+
+import math
+
+import h5py
+import numpy as np
+import pytest
+
+from neuroshell.devices.base import wait_until
+from tests.helpers import FakePort, Feeder
+
+
+def test_record_the_simulated_helmet_with_marks(session, tmp_path):
+    path = tmp_path / "session.h5"
+    assert session.execute("connect sim --channels 32 --rate 500Hz --seed 2")
+    assert session.ui.lines[-1] == "connected sim0 (sim/serial): 32 channels at 500 Hz"
+    assert session.execute(f"record start {path}")
+    assert ("rec", f"REC {path.name} 0s", "warn") in session.facts()
+    assert session.execute("wait 700ms")
+    assert session.execute("mark button/press")
+    assert session.execute("wait 700ms")
+    assert session.execute("record status")
+    assert "samples written" in session.ui.text
+    assert session.execute("record stop")
+    assert session.execute("devices")
+    row = session.ui.results[-1].rows[0]
+    assert row[:4] == ("sim0", "sim/serial", 32, "500") and row[7] == "streaming"
+    with h5py.File(path) as f:
+        times = f["streams/sim0/time"][:]
+        assert f["streams/sim0/data"].shape[1] == 32
+        labels = [v.decode() for v in f["markers/label"][:]]
+        sources = [v.decode() for v in f["markers/source"][:]]
+        when = f["markers/time"][:]
+    assert len(times) > 500
+    assert "button/press" in labels and sources[labels.index("button/press")] == "user"
+    assert all(s == "sim0" for s, label in zip(sources, labels, strict=True) if label.startswith("stim/"))
+    assert np.all((when >= times[0]) & (when <= times[-1]))
+    assert session.execute("disconnect all")
+    assert session.devices == {}
+
+
+def test_record_for_a_duration_stops_by_itself(session, tmp_path):
+    session.execute("connect sim --channels 4 --rate 200Hz")
+    assert session.execute(f"record start {tmp_path / 'short.h5'} --for 300ms")
+    assert wait_until(lambda: not session.recording.running, 3)
+    assert not session.execute("mark late")
+    assert session.ui.errors[-1] == "not recording: 'record start FILE' first"
+    session.execute("record stop")
+    with h5py.File(tmp_path / "short.h5") as f:
+        n = f["streams/sim0/time"].shape[0]
+    assert 30 <= n <= 120
+
+
+def test_replay_plays_a_recording_back_faster(session, tmp_path):
+    original = tmp_path / "original.h5"
+    session.execute("connect sim --channels 8 --rate 250Hz --seed 4")
+    session.execute(f"record start {original} --for 1s")
+    assert wait_until(lambda: not session.recording.running, 4)
+    session.execute("record stop")
+    session.execute("disconnect sim0")
+    assert session.execute(f"connect replay {original}:/streams/sim0 --speed 4")
+    replayed = tmp_path / "replayed.h5"
+    session.execute(f"record start {replayed}")
+    assert wait_until(lambda: session.devices["replay0"].state == "finished", 5)
+    session.execute("record stop")
+    with h5py.File(original) as a, h5py.File(replayed) as b:
+        played = b["streams/replay0/data"][:]
+        # Replay starts at connect; the recording catches all that played after it started.
+        assert len(played) >= 200
+        np.testing.assert_array_equal(played, a["streams/sim0/data"][-len(played) :])
+        t_a, t_b = a["streams/sim0/time"][-len(played) :], b["streams/replay0/time"][:]
+        np.testing.assert_allclose(t_b - t_b[0], (t_a - t_a[0]) / 4, atol=1e-9)
+        original_markers = [
+            (t, v.decode()) for t, v in zip(a["markers/time"][:], a["markers/label"][:], strict=True) if t >= t_a[0]
+        ]
+        replayed_markers = [(t, v.decode()) for t, v in zip(b["markers/time"][:], b["markers/label"][:], strict=True)]
+        assert [label for _, label in replayed_markers] == [label for _, label in original_markers]
+        for (t_orig, _), (t_play, _) in zip(original_markers, replayed_markers, strict=True):
+            assert t_play - t_b[0] == pytest.approx((t_orig - t_a[0]) / 4, abs=1e-6)
+
+
+def test_monitor_flags_flat_and_saturated_channels(session):
+    port = FakePort()
+
+    def line(k):
+        clipped = max(-0.5, min(0.5, math.sin(k / 5)))
+        return f"{math.sin(k / 3):.4f},5.0,{clipped:.4f}\n".encode()
+
+    feeder = Feeder(port, line, 0.004)
+    try:
+        assert session.execute(f"connect serial {port.path} --protocol csv --rate 250Hz --name board")
+        assert wait_until(lambda: session.devices["board"].samples_received > 300, 5)
+        assert session.execute("monitor board --for 300ms")
+    finally:
+        feeder.stop()
+    tables = [r for r in session.ui.results if getattr(r, "columns", None) == ("channel", "RMS", "flag")]
+    flags = {row[0]: row[2] for row in tables[-1].rows}
+    assert flags == {"ch001": "flat", "ch002": "saturated", "ch000": ""}
+    summary = [r for r in session.ui.results if getattr(r, "columns", ("",))[0] == "device"][-1].rows[0]
+    assert summary[0] == "board" and summary[6] == 2
+
+
+def test_device_errors_are_one_line(session, tmp_path):
+    assert not session.execute("connect serial /dev/no-such-tty")
+    assert session.ui.errors[-1] == "serial0: cannot open serial port /dev/no-such-tty: no such port"
+    assert not session.execute("connect lsl name=nothing-here --timeout 200ms")
+    assert session.ui.errors[-1] == "no LSL stream matching name='nothing-here' found within 0.2 s (see 'lsl streams')"
+    assert not session.execute("connect lsl colour=red")
+    assert "unknown property colour" in session.ui.errors[-1]
+    assert not session.execute(f"record start {tmp_path / 'x.h5'}")
+    assert session.ui.errors[-1] == "no devices connected: connect one first (e.g. connect sim)"
+    assert not session.execute("monitor")
+    assert not session.execute("disconnect ghost")
+    assert session.ui.errors[-1] == "no device called ghost (devices: none)"
+    assert not session.execute("connect sim --rate 10ms")
+    assert "wrong unit in '10ms': expected a frequency (Hz)" in session.ui.errors[-1]
