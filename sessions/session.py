@@ -52,6 +52,7 @@ class Session:
         self.devices: dict[str, Any] = {}  # name -> devices.Device
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
+        self.simulation: Any = None  # the last neuron.SimulationResult
         self.models: dict[str, Any] = {}  # name -> training.TrainedModel
         self.datasets: dict[str, Any] = {}
         self.quit_requested = False

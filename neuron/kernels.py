@@ -1,0 +1,510 @@
+"""The numba simulation kernel: one call advances the whole network by a chunk of time steps.
+
+Per step: Poisson inputs, then each population's state update (LIF exact; AdEx and Izhikevich Euler),
+threshold, reset and refractoriness, then event-driven propagation of the step's spikes through the CSR
+projections, straight into the target's synaptic state (one-step delay) or into a ring buffer (longer).
+All quantities are SI floats; see ``simulator.Compiled`` for the layout of the arrays.
+"""
+
+import numba
+import numpy as np
+
+LIF, ADEX, IZH = 0, 1, 2
+MODEL_IDS_ORDER = ("lif", "adex", "izh")
+EXP, COND = 0, 1
+# Columns of the per-population parameter table.
+P_TAU_M, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_REF_STEPS, P_G_L = 0, 1, 2, 3, 4, 5, 6
+P_V_T, P_DELTA_T, P_TAU_W, P_A, P_B, P_V_PEAK = 7, 8, 9, 10, 11, 12
+P_IZH_A, P_IZH_B, P_IZH_C, P_IZH_D = 13, 14, 15, 16
+P_DECAY_M = 17  # exp(-dt / tau_m): the LIF membrane propagator
+P_HAS_CURRENT = 18  # 1 when the population receives an input current
+N_PARAMS = 19
+
+
+@numba.njit(cache=True, fastmath=True)
+def run_chunk(
+    t0,
+    n_steps,
+    dt,
+    pop_start,
+    pop_stop,
+    pop_model,
+    pop_params,
+    pop_ch_ptr,
+    pop_cond,
+    pop_proj_ptr,
+    v,
+    w,
+    ref_until,
+    ch_kind,
+    ch_offset,
+    ch_decay,
+    ch_erev,
+    ch_pmx,
+    x,
+    ring,
+    proj_order,
+    proj_src_start,
+    proj_tgt_offset,
+    proj_weight,
+    proj_delay,
+    proj_indptr_offset,
+    proj_indices_offset,
+    indptr,
+    indices,
+    poisson_pop,
+    poisson_channel,
+    poisson_lambda,
+    poisson_weight,
+    i_const,
+    i_column,
+    i_gain,
+    i_table,
+    spike_step,
+    spike_index,
+    n_spikes,
+    record_index,
+    record_v,
+    pop_counts,
+    scratch,
+    flags,
+):
+    """Advance ``n_steps`` from step ``t0``. Returns (steps done, spikes stored); stops early when the
+    spike buffer is full so the caller can grow it and continue."""
+    n_pops = pop_start.shape[0]
+    depth = ring.shape[0]
+    capacity = spike_step.shape[0]
+    n_record = record_index.shape[0]
+    i_table.shape[0]
+    for step in range(n_steps):
+        t = t0 + step
+        if n_spikes + pop_stop[n_pops - 1] > capacity:
+            return step, n_spikes
+        slot = t % depth
+        if depth > 2:
+            for k in range(x.shape[0]):
+                x[k] += ring[slot, k]
+                ring[slot, k] = 0.0
+        for q in range(poisson_pop.shape[0]):
+            p = poisson_pop[q]
+            base = ch_offset[poisson_channel[q]]
+            for i in range(pop_stop[p] - pop_start[p]):
+                arrivals = np.random.poisson(poisson_lambda[q])
+                if arrivals:
+                    x[base + i] += arrivals * poisson_weight[q]
+        first_spike = n_spikes
+        for p in range(n_pops):
+            model = pop_model[p]
+            if model == LIF:
+                n_spikes = _lif_population(
+                    p,
+                    t,
+                    dt,
+                    pop_start,
+                    pop_stop,
+                    pop_params[p],
+                    pop_ch_ptr,
+                    pop_cond[p],
+                    v,
+                    ref_until,
+                    ch_kind,
+                    ch_offset,
+                    ch_decay,
+                    ch_erev,
+                    ch_pmx,
+                    x,
+                    scratch,
+                    flags,
+                    i_const,
+                    i_column,
+                    i_gain,
+                    i_table,
+                    spike_step,
+                    spike_index,
+                    n_spikes,
+                )
+            else:
+                n_spikes = _other_population(
+                    p,
+                    model,
+                    t,
+                    dt,
+                    pop_start,
+                    pop_stop,
+                    pop_params[p],
+                    pop_ch_ptr,
+                    v,
+                    w,
+                    ref_until,
+                    ch_kind,
+                    ch_offset,
+                    ch_decay,
+                    ch_erev,
+                    x,
+                    i_const,
+                    i_column,
+                    i_gain,
+                    i_table,
+                    spike_step,
+                    spike_index,
+                    n_spikes,
+                )
+        for s in range(first_spike, n_spikes):
+            pop_counts[step, _population_of(spike_index[s], pop_start, pop_stop)] += 1
+        for r in range(n_record):
+            record_v[step, r] = v[record_index[r]]
+        for s in range(first_spike, n_spikes):
+            i = spike_index[s]
+            p = _population_of(i, pop_start, pop_stop)
+            for e in range(pop_proj_ptr[p], pop_proj_ptr[p + 1]):
+                q = proj_order[e]
+                row = i - proj_src_start[q]
+                base = proj_indptr_offset[q]
+                first, last = indptr[base + row], indptr[base + row + 1]
+                offset = proj_indices_offset[q]
+                target = proj_tgt_offset[q]
+                weight = proj_weight[q]
+                delay = proj_delay[q]
+                if delay == 1:
+                    for k in range(first, last):
+                        x[target + indices[offset + k]] += weight
+                else:
+                    arrival = (t + delay) % depth
+                    for k in range(first, last):
+                        ring[arrival, target + indices[offset + k]] += weight
+    return n_steps, n_spikes
+
+
+@numba.njit(inline="always")
+def _population_of(i, pop_start, pop_stop):
+    for p in range(pop_start.shape[0]):
+        if i < pop_stop[p]:
+            return p
+    return pop_start.shape[0] - 1
+
+
+@numba.njit(cache=True, fastmath=True)
+def _input_current(i, t, i_const, i_column, i_gain, i_table):
+    current = i_const[i]
+    if i_column[i] >= 0:
+        current += i_gain[i] * i_table[min(t, i_table.shape[0] - 1), i_column[i]]
+    return current
+
+
+@numba.njit(cache=True, fastmath=True)
+def _lif_population(
+    p,
+    t,
+    dt,
+    pop_start,
+    pop_stop,
+    prm,
+    pop_ch_ptr,
+    has_cond,
+    v,
+    ref_until,
+    ch_kind,
+    ch_offset,
+    ch_decay,
+    ch_erev,
+    ch_pmx,
+    x,
+    scratch,
+    flags,
+    i_const,
+    i_column,
+    i_gain,
+    i_table,
+    spike_step,
+    spike_index,
+    n_spikes,
+):
+    """One step of a LIF population."""
+    start, stop = pop_start[p], pop_stop[p]
+    n = stop - start
+    if has_cond:
+        _lif_conductance(
+            p,
+            t,
+            dt,
+            start,
+            n,
+            prm,
+            pop_ch_ptr,
+            v,
+            ref_until,
+            ch_kind,
+            ch_offset,
+            ch_decay,
+            ch_erev,
+            x,
+            scratch,
+            flags,
+            i_const,
+            i_column,
+            i_gain,
+            i_table,
+        )
+    else:
+        _lif_exact(
+            p,
+            t,
+            start,
+            n,
+            prm,
+            pop_ch_ptr,
+            v,
+            ref_until,
+            ch_offset,
+            ch_decay,
+            ch_pmx,
+            x,
+            scratch,
+            flags,
+            i_const,
+            i_column,
+            i_gain,
+            i_table,
+        )
+    return _collect_spikes(t, start, n, flags, ref_until, prm[P_REF_STEPS], spike_step, spike_index, n_spikes)
+
+
+@numba.njit(cache=True, fastmath=True)
+def _collect_spikes(t, start, n, flags, ref_until, ref_steps, spike_step, spike_index, n_spikes):
+    if flags[n] == 0:  # the membrane loop counted no spike: skip the scan
+        return n_spikes
+    for j in range(n):
+        if flags[j]:
+            ref_until[start + j] = t + ref_steps
+            spike_step[n_spikes] = t
+            spike_index[n_spikes] = start + j
+            n_spikes += 1
+    return n_spikes
+
+
+@numba.njit(cache=True, fastmath=True)
+def _lif_exact(
+    p,
+    t,
+    start,
+    n,
+    prm,
+    pop_ch_ptr,
+    v,
+    ref_until,
+    ch_offset,
+    ch_decay,
+    ch_pmx,
+    x,
+    scratch,
+    flags,
+    i_const,
+    i_column,
+    i_gain,
+    i_table,
+):
+    """Linear dynamics, exact propagators: v relaxes to v_inf and each exponential synapse adds x * P_mx.
+    The first two synaptic channels are fused into the membrane loop (one pass, vectorised); further
+    channels and input currents are gathered into ``scratch`` first."""
+    first, last = pop_ch_ptr[p], pop_ch_ptr[p + 1]
+    decay_m, e_l, resistance = prm[P_DECAY_M], prm[P_E_L], prm[P_TAU_M] / prm[P_C_M]
+    extra = scratch[:n]
+    has_extra = last - first > 2 or (i_const.shape[0] > 0 and prm[P_HAS_CURRENT] > 0.0)
+    if has_extra:
+        for j in range(n):
+            extra[j] = resistance * _input_current(start + j, t, i_const, i_column, i_gain, i_table) * (1.0 - decay_m)
+        for c in range(first + 2, last):
+            base, decay, pmx = ch_offset[c], ch_decay[c], ch_pmx[c]
+            for j in range(n):
+                value = x[base + j]
+                extra[j] += value * pmx
+                x[base + j] = value * decay
+    base0 = ch_offset[first] if last > first else -1
+    base1 = ch_offset[first + 1] if last > first + 1 else -1
+    p0 = ch_pmx[first] if base0 >= 0 else 0.0
+    d0 = ch_decay[first] if base0 >= 0 else 0.0
+    p1 = ch_pmx[first + 1] if base1 >= 0 else 0.0
+    d1 = ch_decay[first + 1] if base1 >= 0 else 0.0
+    x0 = x[base0 : base0 + n] if base0 >= 0 else scratch[n : 2 * n]
+    x1 = x[base1 : base1 + n] if base1 >= 0 else scratch[2 * n : 3 * n]
+    vs = v[start : start + n]
+    refs = ref_until[start : start + n]
+    threshold, reset = prm[P_V_TH], prm[P_V_RESET]
+    count = 0
+    for j in range(n):
+        a = x0[j]
+        b = x1[j]
+        x0[j] = a * d0
+        x1[j] = b * d1
+        vj = vs[j]
+        nv = e_l + (vj - e_l) * decay_m + a * p0 + b * p1
+        if has_extra:
+            nv += extra[j]
+        active = refs[j] <= t
+        nv = nv if active else vj
+        spike = 1 if (active and nv > threshold) else 0
+        vs[j] = reset if spike else nv
+        flags[j] = spike
+        count += spike
+    flags[n] = 1 if count else 0
+
+
+@numba.njit(cache=True, fastmath=True)
+def _lif_conductance(
+    p,
+    t,
+    dt,
+    start,
+    n,
+    prm,
+    pop_ch_ptr,
+    v,
+    ref_until,
+    ch_kind,
+    ch_offset,
+    ch_decay,
+    ch_erev,
+    x,
+    scratch,
+    flags,
+    i_const,
+    i_column,
+    i_gain,
+    i_table,
+):
+    """Conductances make the system non-linear in v: exponential Euler over the step."""
+    c_m = prm[P_C_M]
+    g_l = c_m / prm[P_TAU_M]
+    g_total = scratch[:n]
+    drive = scratch[n : 2 * n]
+    for j in range(n):
+        g_total[j] = g_l
+        drive[j] = g_l * prm[P_E_L] + _input_current(start + j, t, i_const, i_column, i_gain, i_table)
+    for c in range(pop_ch_ptr[p], pop_ch_ptr[p + 1]):
+        base, decay, e_rev, kind = ch_offset[c], ch_decay[c], ch_erev[c], ch_kind[c]
+        for j in range(n):
+            value = x[base + j]
+            if kind == COND:
+                g_total[j] += value
+                drive[j] += value * e_rev
+            else:
+                drive[j] += g_l * value
+            x[base + j] = value * decay
+    threshold, reset = prm[P_V_TH], prm[P_V_RESET]
+    count = 0
+    for j in range(n):
+        i = start + j
+        v_inf = drive[j] / g_total[j]
+        nv = v_inf + (v[i] - v_inf) * np.exp(-g_total[j] * dt / c_m)
+        active = ref_until[i] <= t
+        nv = nv if active else v[i]
+        spike = 1 if (active and nv > threshold) else 0
+        v[i] = reset if spike else nv
+        flags[j] = spike
+        count += spike
+    flags[n] = 1 if count else 0
+
+
+@numba.njit(cache=True, fastmath=True)
+def _other_population(
+    p,
+    model,
+    t,
+    dt,
+    pop_start,
+    pop_stop,
+    prm,
+    pop_ch_ptr,
+    v,
+    w,
+    ref_until,
+    ch_kind,
+    ch_offset,
+    ch_decay,
+    ch_erev,
+    x,
+    i_const,
+    i_column,
+    i_gain,
+    i_table,
+    spike_step,
+    spike_index,
+    n_spikes,
+):
+    start = pop_start[p]
+    for i in range(start, pop_stop[p]):
+        current = _input_current(i, t, i_const, i_column, i_gain, i_table)
+        local = i - start
+        if model == ADEX:
+            spiked = _adex(
+                i, local, t, dt, prm, p, pop_ch_ptr, current, v, w, ref_until, ch_kind, ch_offset, ch_decay, ch_erev, x
+            )
+        else:
+            spiked = _izh(i, local, dt, prm, p, pop_ch_ptr, current, v, w, ch_kind, ch_offset, ch_decay, ch_erev, x)
+        if spiked:
+            spike_step[n_spikes] = t
+            spike_index[n_spikes] = i
+            n_spikes += 1
+    return n_spikes
+
+
+@numba.njit(inline="always")
+def _synaptic_current(p, local, v_now, g_l, pop_ch_ptr, ch_kind, ch_offset, ch_decay, ch_erev, x):
+    total = 0.0
+    for c in range(pop_ch_ptr[p], pop_ch_ptr[p + 1]):
+        value = x[ch_offset[c] + local]
+        if ch_kind[c] == COND:
+            total += value * (ch_erev[c] - v_now)
+        else:
+            total += g_l * value
+        x[ch_offset[c] + local] = value * ch_decay[c]
+    return total
+
+
+@numba.njit(inline="always")
+def _adex(i, local, t, dt, prm, p, pop_ch_ptr, current, v, w, ref_until, ch_kind, ch_offset, ch_decay, ch_erev, x):
+    g_l = prm[P_G_L]
+    vi = v[i]
+    current += _synaptic_current(p, local, vi, g_l, pop_ch_ptr, ch_kind, ch_offset, ch_decay, ch_erev, x)
+    if t < ref_until[i]:
+        return False
+    exponent = min((vi - prm[P_V_T]) / prm[P_DELTA_T], 20.0)
+    dv = (-g_l * (vi - prm[P_E_L]) + g_l * prm[P_DELTA_T] * np.exp(exponent) - w[i] + current) / prm[P_C_M]
+    dw = (prm[P_A] * (vi - prm[P_E_L]) - w[i]) / prm[P_TAU_W]
+    v[i] = vi + dt * dv
+    w[i] += dt * dw
+    if v[i] > prm[P_V_PEAK]:
+        v[i] = prm[P_V_RESET]
+        w[i] += prm[P_B]
+        ref_until[i] = t + int(prm[P_REF_STEPS])
+        return True
+    return False
+
+
+@numba.njit(inline="always")
+def _izh(i, local, dt, prm, p, pop_ch_ptr, current, v, w, ch_kind, ch_offset, ch_decay, ch_erev, x):
+    # Izhikevich's units: mV, ms; input currents counted in pA, voltage-like synaptic input in mV.
+    drive = current * 1e12
+    for c in range(pop_ch_ptr[p], pop_ch_ptr[p + 1]):
+        value = x[ch_offset[c] + local]
+        if ch_kind[c] == COND:
+            drive += value * (ch_erev[c] - v[i]) * 1e12
+        else:
+            drive += value * 1e3
+        x[ch_offset[c] + local] = value * ch_decay[c]
+    dt_ms = dt * 1e3
+    vm = v[i] * 1e3
+    u = w[i]
+    vm_next = vm + dt_ms * (0.04 * vm * vm + 5.0 * vm + 140.0 - u + drive)
+    w[i] = u + dt_ms * prm[P_IZH_A] * (prm[P_IZH_B] * vm - u)
+    if vm_next >= prm[P_V_PEAK] * 1e3:
+        v[i] = prm[P_IZH_C]
+        w[i] += prm[P_IZH_D]
+        return True
+    v[i] = vm_next * 1e-3
+    return False
+
+
+@numba.njit(cache=True)
+def seed(value):
+    np.random.seed(value)

@@ -1,0 +1,303 @@
+"""The network description: a networkx DiGraph whose nodes are populations and edges projections.
+
+Everything is plain data in SI units, so a network saves to JSON (and GraphML) and loads back exactly.
+Node attributes: ``model``, ``n``, ``params`` (SI), ``inputs`` (list of dicts). Edge attributes:
+``rule`` (``p=0.02``, ``indegree=80``, ``one2one``, ``all``), ``weight`` with ``weight_unit`` (V for
+voltage-like current-based synapses, A for currents, S for conductances), ``delay_s``, ``synapse``
+(``exp`` or ``cond``), ``tau_s`` and, for ``cond``, ``e_rev`` (V).
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from neuroshell.neuron.models import MODELS, model_params
+
+SYNAPSES = ("exp", "cond")
+WEIGHT_UNITS = {"exp": ("V", "A"), "cond": ("S",)}
+
+
+class NetworkError(Exception):
+    user_error = True
+
+
+def parse_rule(rule: str) -> tuple[str, float]:
+    """``"p=0.02"`` -> ("p", 0.02); ``"indegree=80"`` -> ("indegree", 80); ``"one2one"``, ``"all"``."""
+    kind, _, value = rule.partition("=")
+    if kind in ("one2one", "all") and not value:
+        return kind, 0.0
+    if kind in ("p", "indegree") and value:
+        try:
+            number = float(value)
+        except ValueError:
+            raise NetworkError(f"rule {rule}: '{value}' is not a number") from None
+        if kind == "p" and not 0 <= number <= 1:
+            raise NetworkError(f"rule {rule}: a probability lies between 0 and 1")
+        if kind == "indegree" and (number < 1 or number != int(number)):
+            raise NetworkError(f"rule {rule}: the in-degree is a whole number of at least 1")
+        return kind, number
+    raise NetworkError(f"unknown connection rule '{rule}' (p=0.02, indegree=80, one2one or all)")
+
+
+class Network:
+    """Populations and projections; see the module docstring for the attributes."""
+
+    def __init__(self, name: str = "net") -> None:
+        self.graph = nx.DiGraph(name=name)
+
+    @property
+    def name(self) -> str:
+        return self.graph.graph["name"]
+
+    def add_population(self, name: str, model: str, n: int, params: dict[str, float] | None = None) -> None:
+        if not name or not name.replace("_", "").isalnum():
+            raise NetworkError(f"population name '{name}': use letters, digits and _")
+        if name in self.graph:
+            raise NetworkError(f"population '{name}' exists already")
+        if n < 1:
+            raise NetworkError(f"population '{name}' needs at least one neuron (got {n})")
+        self.graph.add_node(name, model=model, n=int(n), params=model_params(model, params or {}), inputs=[])
+
+    def population(self, name: str) -> dict[str, Any]:
+        if name not in self.graph:
+            known = ", ".join(self.graph.nodes) or "none"
+            raise NetworkError(f"no population '{name}' (populations: {known})")
+        return self.graph.nodes[name]
+
+    def connect(
+        self,
+        source: str,
+        target: str,
+        rule: str,
+        weight: float,
+        weight_unit: str,
+        delay_s: float = 0.0,
+        synapse: str = "exp",
+        tau_s: float = 5e-3,
+        e_rev: float | None = None,
+    ) -> bool:
+        """Add (or replace) the projection source -> target; returns whether one was replaced."""
+        self.population(source), self.population(target)
+        parse_rule(rule)
+        if synapse not in SYNAPSES:
+            raise NetworkError(f"unknown synapse '{synapse}' (exp or cond)")
+        if weight_unit not in WEIGHT_UNITS[synapse]:
+            wanted = " or ".join(WEIGHT_UNITS[synapse])
+            raise NetworkError(f"a {synapse} synapse takes a weight in {wanted}, not {weight_unit}")
+        if delay_s < 0 or tau_s <= 0:
+            raise NetworkError("delays must not be negative and time constants must be positive")
+        if rule == "one2one" and self.graph.nodes[source]["n"] != self.graph.nodes[target]["n"]:
+            raise NetworkError(f"one2one needs populations of equal size ({source} and {target} differ)")
+        if synapse == "cond" and e_rev is None:
+            e_rev = 0.0
+        replaced = self.graph.has_edge(source, target)
+        self.graph.add_edge(
+            source,
+            target,
+            rule=rule,
+            weight=float(weight),
+            weight_unit=weight_unit,
+            delay_s=float(delay_s),
+            synapse=synapse,
+            tau_s=float(tau_s),
+            e_rev=None if e_rev is None else float(e_rev),
+        )
+        return replaced
+
+    def add_input(self, population: str, spec: dict[str, Any]) -> None:
+        self.population(population)["inputs"].append(dict(spec))
+
+    def populations(self) -> list[tuple[str, dict[str, Any]]]:
+        return list(self.graph.nodes(data=True))
+
+    def projections(self) -> list[tuple[str, str, dict[str, Any]]]:
+        return list(self.graph.edges(data=True))
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(attrs["n"] for _, attrs in self.populations())
+
+    def summary(self) -> str:
+        edges = self.graph.number_of_edges()
+        return f"{self.name}: {len(self.graph)} populations, {self.n_neurons} neurons, {edges} projections"
+
+    # Saving and loading.
+    def to_dict(self) -> dict[str, Any]:
+        return nx.node_link_data(self.graph, edges="edges")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Network":
+        network = cls()
+        try:
+            network.graph = nx.node_link_graph(data, directed=True, edges="edges")
+        except (KeyError, TypeError, nx.NetworkXError) as error:
+            raise NetworkError(f"not a neuroshell network description ({error})") from None
+        network._validate()
+        return network
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Network":
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as error:
+            raise NetworkError(f"not valid JSON: {error}") from None
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        if path.suffix.lower() == ".graphml":
+            nx.write_graphml(self._flat_graph(), path)
+        else:
+            path.write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "Network":
+        path = Path(path)
+        if not path.is_file():
+            raise NetworkError(f"no such file: {path}")
+        if path.suffix.lower() == ".graphml":
+            return cls._from_flat(nx.read_graphml(path))
+        return cls.from_json(path.read_text(encoding="utf-8"))
+
+    def _flat_graph(self) -> nx.DiGraph:
+        """GraphML holds only scalars: nested attributes travel as JSON text (floats keep every digit)."""
+        flat = nx.DiGraph(name=self.name)
+        for name, attrs in self.populations():
+            flat.add_node(
+                name,
+                model=attrs["model"],
+                n=attrs["n"],
+                params=json.dumps(attrs["params"]),
+                inputs=json.dumps(attrs["inputs"]),
+            )
+        for source, target, attrs in self.projections():
+            flat.add_edge(source, target, **{k: json.dumps(v) for k, v in attrs.items()})
+        return flat
+
+    @classmethod
+    def _from_flat(cls, flat: nx.DiGraph) -> "Network":
+        network = cls(flat.graph.get("name", "net"))
+        for name, attrs in flat.nodes(data=True):
+            network.graph.add_node(
+                name,
+                model=attrs["model"],
+                n=int(attrs["n"]),
+                params=json.loads(attrs["params"]),
+                inputs=json.loads(attrs["inputs"]),
+            )
+        for source, target, attrs in flat.edges(data=True):
+            network.graph.add_edge(source, target, **{k: json.loads(v) for k, v in attrs.items()})
+        network._validate()
+        return network
+
+    def _validate(self) -> None:
+        for name, attrs in self.populations():
+            if attrs.get("model") not in MODELS or int(attrs.get("n", 0)) < 1:
+                raise NetworkError(f"population '{name}' is not valid (model {attrs.get('model')}, n {attrs.get('n')})")
+        for _, _, attrs in self.projections():
+            parse_rule(attrs["rule"])
+
+
+def cuba(n: int = 4000, name: str = "cuba") -> Network:
+    """Vogels & Abbott (2005) / Brette et al. (2007) CUBA: 80% excitatory, 20% inhibitory LIF neurons with
+    current-based exponential synapses, connection probability 80/n (0.02 at n = 4000)."""
+    network = Network(name)
+    lif = {
+        "tau_m": 20e-3,
+        "e_l": -49e-3,
+        "v_th": -50e-3,
+        "v_reset": -60e-3,
+        "t_ref": 5e-3,
+        "v_init": -60e-3,
+        "v_init_spread": 10e-3,
+    }
+    n_exc = round(0.8 * n)
+    network.add_population("exc", "lif", n_exc, lif)
+    network.add_population("inh", "lif", n - n_exc, lif)
+    p = f"p={80 / n:.10g}"
+    for target in ("exc", "inh"):
+        network.connect("exc", target, p, 1.62e-3, "V", synapse="exp", tau_s=5e-3)
+        network.connect("inh", target, p, -9e-3, "V", synapse="exp", tau_s=10e-3)
+    return network
+
+
+def coba(n: int = 4000, name: str = "coba") -> Network:
+    """Brette et al. (2007) COBA benchmark: conductance-based exponential synapses (E_e 0 mV, E_i -80 mV,
+    6 nS and 67 nS, taus 5 and 10 ms), g_L 10 nS, C 200 pF, with a Poisson drive to start activity."""
+    network = Network(name)
+    lif = {
+        "tau_m": 20e-3,
+        "c_m": 200e-12,
+        "e_l": -60e-3,
+        "v_th": -50e-3,
+        "v_reset": -60e-3,
+        "t_ref": 5e-3,
+        "v_init": -60e-3,
+        "v_init_spread": 10e-3,
+    }
+    n_exc = round(0.8 * n)
+    network.add_population("exc", "lif", n_exc, lif)
+    network.add_population("inh", "lif", n - n_exc, lif)
+    p = f"p={80 / n:.10g}"
+    for target in ("exc", "inh"):
+        network.connect("exc", target, p, 6e-9, "S", synapse="cond", tau_s=5e-3, e_rev=0.0)
+        network.connect("inh", target, p, 67e-9, "S", synapse="cond", tau_s=10e-3, e_rev=-80e-3)
+        network.add_input(
+            target,
+            {
+                "kind": "poisson",
+                "rate_hz": 20.0,
+                "n_sources": 20,
+                "weight": 6e-9,
+                "weight_unit": "S",
+                "synapse": "cond",
+                "tau_s": 5e-3,
+                "e_rev": 0.0,
+            },
+        )
+    return network
+
+
+def brunel(n: int = 5000, name: str = "brunel", g: float = 5.0, eta: float = 2.0) -> Network:
+    """Brunel (2000) sparse excitatory-inhibitory network (epsilon 0.1, J 0.2 mV, delay 1.5 ms, theta 20 mV
+    above rest), with fast exponential synapses standing in for delta synapses (same PSP area)."""
+    network = Network(name)
+    tau_m, tau_s, j_psp = 20e-3, 0.5e-3, 0.2e-3
+    lif = {
+        "tau_m": tau_m,
+        "e_l": 0.0,
+        "v_th": 20e-3,
+        "v_reset": 10e-3,
+        "t_ref": 2e-3,
+        "v_init": 0.0,
+        "v_init_spread": 20e-3,
+    }
+    n_exc = round(0.8 * n)
+    network.add_population("exc", "lif", n_exc, lif)
+    network.add_population("inh", "lif", n - n_exc, lif)
+    weight = j_psp * tau_m / tau_s  # an exp synapse with this jump moves v by J in total
+    c_e = int(0.1 * n_exc)
+    nu_threshold = 20e-3 / (j_psp * c_e * tau_m)
+    for target in ("exc", "inh"):
+        network.connect("exc", target, f"indegree={c_e}", weight, "V", 1.5e-3, "exp", tau_s)
+        network.connect("inh", target, f"indegree={int(0.1 * (n - n_exc))}", -g * weight, "V", 1.5e-3, "exp", tau_s)
+        network.add_input(
+            target,
+            {
+                "kind": "poisson",
+                "rate_hz": eta * nu_threshold,
+                "n_sources": c_e,
+                "weight": weight,
+                "weight_unit": "V",
+                "synapse": "exp",
+                "tau_s": tau_s,
+            },
+        )
+    return network
+
+
+EXAMPLES = {"cuba": cuba, "coba": coba, "brunel": brunel}

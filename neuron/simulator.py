@@ -1,0 +1,409 @@
+"""Running a network: compile the description into flat arrays, then advance it in chunks with the numba
+kernel (progress and Ctrl-C between chunks), collecting spikes, state traces and population rates."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neuroshell.neuron import kernels as k
+from neuroshell.neuron.connectivity import build_csr
+from neuroshell.neuron.network import Network, NetworkError, parse_rule
+
+CHUNK_S = 0.05
+
+
+@dataclass
+class SimulationResult:
+    """What a run produced. Spike times in s; ``state_v`` (n_steps, n_recorded) in V; rates in Hz."""
+
+    network_json: str
+    dt_s: float
+    duration_s: float
+    seed: int
+    populations: dict[str, tuple[int, int]]  # name -> (first global index, size)
+    spike_times_s: np.ndarray
+    spike_index: np.ndarray  # global neuron index
+    recorded_index: np.ndarray
+    state_v: np.ndarray
+    pop_counts: np.ndarray  # (n_steps, n_pops) spikes per step
+    wall_s: float
+    build_s: float
+    n_synapses: int
+    completed: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def spikes_of(self, population: str) -> tuple[np.ndarray, np.ndarray]:
+        """Spike times (s) and neuron indices within the population."""
+        start, size = self.populations[population]
+        chosen = (self.spike_index >= start) & (self.spike_index < start + size)
+        return self.spike_times_s[chosen], self.spike_index[chosen] - start
+
+    def mean_rate_hz(self, population: str) -> float:
+        times, _ = self.spikes_of(population)
+        return len(times) / (self.populations[population][1] * self.duration_s) if self.duration_s else 0.0
+
+    def rate_hz(self, population: str, bin_s: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+        """Population rate per bin: bin start times (s) and rates (Hz)."""
+        names = list(self.populations)
+        per_bin = max(1, round(bin_s / self.dt_s))
+        counts = self.pop_counts[:, names.index(population)]
+        n_bins = len(counts) // per_bin
+        binned = counts[: n_bins * per_bin].reshape(n_bins, per_bin).sum(axis=1)
+        return np.arange(n_bins) * per_bin * self.dt_s, binned / (self.populations[population][1] * per_bin * self.dt_s)
+
+
+@dataclass
+class Compiled:
+    """The network as the kernel sees it (see ``kernels.run_chunk``)."""
+
+    arrays: dict[str, np.ndarray]
+    populations: dict[str, tuple[int, int]]
+    n_synapses: int
+
+
+def _lif_row(params: dict[str, float], dt: float) -> np.ndarray:
+    row = np.zeros(k.N_PARAMS)
+    row[k.P_TAU_M], row[k.P_C_M], row[k.P_E_L] = params["tau_m"], params["c_m"], params["e_l"]
+    row[k.P_V_TH], row[k.P_V_RESET] = params["v_th"], params["v_reset"]
+    row[k.P_REF_STEPS] = round(params["t_ref"] / dt)
+    row[k.P_DECAY_M] = np.exp(-dt / params["tau_m"])
+    row[k.P_G_L] = params["c_m"] / params["tau_m"]
+    return row
+
+
+def _adex_row(params: dict[str, float], dt: float) -> np.ndarray:
+    row = np.zeros(k.N_PARAMS)
+    row[k.P_C_M], row[k.P_G_L], row[k.P_E_L] = params["c_m"], params["g_l"], params["e_l"]
+    row[k.P_V_T], row[k.P_DELTA_T], row[k.P_TAU_W] = params["v_t"], params["delta_t"], params["tau_w"]
+    row[k.P_A], row[k.P_B], row[k.P_V_RESET], row[k.P_V_PEAK] = (
+        params["a"],
+        params["b"],
+        params["v_reset"],
+        params["v_peak"],
+    )
+    row[k.P_REF_STEPS] = round(params["t_ref"] / dt)
+    row[k.P_TAU_M] = params["c_m"] / params["g_l"]
+    return row
+
+
+def _izh_row(params: dict[str, float], dt: float) -> np.ndarray:
+    row = np.zeros(k.N_PARAMS)
+    row[k.P_IZH_A], row[k.P_IZH_B], row[k.P_IZH_C], row[k.P_IZH_D] = params["a"], params["b"], params["c"], params["d"]
+    row[k.P_V_PEAK] = params["v_peak"]
+    return row
+
+
+ROWS = {"lif": _lif_row, "adex": _adex_row, "izh": _izh_row}
+
+
+def _membrane_resistance(model: str, params: dict[str, float]) -> float:
+    if model == "lif":
+        return params["tau_m"] / params["c_m"]
+    if model == "adex":
+        return 1.0 / params["g_l"]
+    return 1e9  # izh: a weight in A enters as pA through a nominal 1 GOhm
+
+
+def _exact_pmx(tau_m: float, tau_s: float, dt: float) -> float:
+    """How much of a decaying synaptic x (V) reaches v over one step, solving the linear ODE exactly."""
+    if abs(tau_s - tau_m) < 1e-12:
+        return dt / tau_m * np.exp(-dt / tau_m)
+    return tau_s / (tau_s - tau_m) * (np.exp(-dt / tau_s) - np.exp(-dt / tau_m))
+
+
+def compile_network(
+    network: Network,
+    dt: float,
+    seed: int,
+    record: list[tuple[str, int]] | None = None,
+    duration_s: float = 0.0,
+    stream_loader: Callable | None = None,
+) -> Compiled:
+    """Flatten populations, channels (one per distinct synapse kind/tau/reversal per target), projections
+    (CSR) and inputs into arrays. ``record`` names (population, neuron) pairs whose v is traced."""
+    if not network.populations():
+        raise NetworkError("the network has no populations: net add POP --model lif --n 100")
+    names = [name for name, _ in network.populations()]
+    sizes = [attrs["n"] for _, attrs in network.populations()]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    pops = {name: (int(starts[i]), sizes[i]) for i, name in enumerate(names)}
+    n_total = int(sum(sizes))
+    rng = np.random.default_rng(seed)
+    v, w = np.zeros(n_total), np.zeros(n_total)
+    params = np.zeros((len(names), k.N_PARAMS))
+    models = np.zeros(len(names), dtype=np.int64)
+    for p, (name, attrs) in enumerate(network.populations()):
+        model, prm = attrs["model"], attrs["params"]
+        params[p] = ROWS[model](prm, dt)
+        models[p] = k.MODEL_IDS_ORDER.index(model)
+        start, size = pops[name]
+        v[start : start + size] = prm["v_init"] + rng.random(size) * prm["v_init_spread"]
+        if model == "izh":
+            w[start : start + size] = prm["b"] * v[start : start + size] * 1e3
+
+    channels: dict[tuple, int] = {}  # (population index, kind, tau, e_rev) -> channel number
+    channel_rows: list[tuple] = []
+
+    def channel(p: int, synapse: str, tau: float, e_rev: float | None) -> int:
+        key = (p, synapse, tau, e_rev if synapse == "cond" else None)
+        if key not in channels:
+            channels[key] = len(channel_rows)
+            channel_rows.append(key)
+        return channels[key]
+
+    projections = []
+    for index, (source, target, attrs) in enumerate(network.projections()):
+        p_src, p_tgt = names.index(source), names.index(target)
+        c = channel(p_tgt, attrs["synapse"], attrs["tau_s"], attrs["e_rev"])
+        weight = attrs["weight"]
+        if attrs["weight_unit"] == "A":
+            weight *= _membrane_resistance(network.graph.nodes[target]["model"], network.graph.nodes[target]["params"])
+        rule, value = parse_rule(attrs["rule"])
+        try:
+            indptr, indices = build_csr(rule, value, sizes[p_src], sizes[p_tgt], seed * 7919 + index + 1)
+        except ValueError as error:
+            raise NetworkError(f"{source} -> {target}: {error}") from None
+        delay = 1 + round(attrs["delay_s"] / dt)
+        projections.append((p_src, c, weight, delay, indptr, indices))
+
+    poisson, inputs_const = [], np.zeros(n_total)
+    i_column, i_gain, tables = np.full(n_total, -1, dtype=np.int64), np.zeros(n_total), []
+    n_steps = round(duration_s / dt)
+    for p, (name, attrs) in enumerate(network.populations()):
+        start, size = pops[name]
+        for spec in attrs["inputs"]:
+            if spec["kind"] == "poisson":
+                c = channel(p, spec.get("synapse", "exp"), spec.get("tau_s", 5e-3), spec.get("e_rev"))
+                weight = spec["weight"]
+                if spec.get("weight_unit") == "A":
+                    weight *= _membrane_resistance(attrs["model"], attrs["params"])
+                poisson.append((p, c, spec["rate_hz"] * spec.get("n_sources", 1) * dt, weight))
+            elif spec["kind"] == "current":
+                begin = round(spec.get("start_s", 0.0) / dt)
+                stop = spec.get("stop_s")
+                if begin == 0 and stop is None:
+                    inputs_const[start : start + size] += spec["amplitude_a"]
+                else:
+                    column = np.zeros(max(n_steps, 1))
+                    column[begin : None if stop is None else round(stop / dt)] = spec["amplitude_a"]
+                    tables.append((start, size, column[:, None], np.zeros(size, dtype=np.int64)))
+            elif spec["kind"] == "stream":
+                if stream_loader is None:
+                    raise NetworkError("stream inputs need the storage layer to load them")
+                table = stream_loader(spec, dt, n_steps)  # (n_steps, n_channels) in A
+                tables.append((start, size, table, np.arange(size) % table.shape[1]))
+    i_table = np.zeros((0, 1))
+    if tables:
+        width = sum(t[2].shape[1] for t in tables)
+        i_table = np.zeros((max(n_steps, 1), width))
+        column = 0
+        for start, size, table, columns in tables:
+            rows = min(len(table), len(i_table))
+            i_table[:rows, column : column + table.shape[1]] = table[:rows]
+            if (i_column[start : start + size] >= 0).any():
+                raise NetworkError("one population can take one time-varying input (current step or stream)")
+            i_column[start : start + size] = column + columns
+            i_gain[start : start + size] = 1.0
+            column += table.shape[1]
+
+    order = sorted(channels.values(), key=lambda c: channel_rows[c][0])
+    renumber = {old: new for new, old in enumerate(order)}
+    ch_kind, ch_offset, ch_decay, ch_erev, ch_pmx = [], [], [], [], []
+    pop_ch_ptr = np.zeros(len(names) + 1, dtype=np.int64)
+    offset = 0
+    for old in order:
+        p, synapse, tau, e_rev = channel_rows[old]
+        ch_kind.append(k.COND if synapse == "cond" else k.EXP)
+        ch_offset.append(offset)
+        ch_decay.append(np.exp(-dt / tau))
+        ch_erev.append(e_rev or 0.0)
+        ch_pmx.append(_exact_pmx(params[p, k.P_TAU_M], tau, dt) if models[p] == k.LIF else 0.0)
+        pop_ch_ptr[p + 1] += 1
+        offset += sizes[p]
+    pop_ch_ptr = np.cumsum(pop_ch_ptr)
+    for p in range(len(names)):
+        start, size = starts[p], sizes[p]
+        if np.any(inputs_const[start : start + size]) or np.any(i_column[start : start + size] >= 0):
+            params[p, k.P_HAS_CURRENT] = 1.0
+    pop_cond = np.zeros(len(names), dtype=np.bool_)
+    for old in order:
+        if channel_rows[old][1] == "cond":
+            pop_cond[channel_rows[old][0]] = True
+
+    projections.sort(key=lambda item: item[0])
+    pop_proj_ptr = np.zeros(len(names) + 1, dtype=np.int64)
+    for item in projections:
+        pop_proj_ptr[item[0] + 1] += 1
+    pop_proj_ptr = np.cumsum(pop_proj_ptr)
+    indptr_parts, indices_parts, indptr_offsets, indices_offsets = [], [], [], []
+    at_indptr = at_indices = 0
+    for _, _, _, _, indptr, indices in projections:
+        indptr_offsets.append(at_indptr)
+        indices_offsets.append(at_indices)
+        indptr_parts.append(indptr)
+        indices_parts.append(indices)
+        at_indptr += len(indptr)
+        at_indices += len(indices)
+    depth = max([2] + [item[3] + 1 for item in projections])
+    records = record or []
+    record_index = np.array([pops[name][0] + i for name, i in records], dtype=np.int64)
+    arrays = {
+        "pop_start": starts,
+        "pop_stop": starts + np.array(sizes, dtype=np.int64),
+        "pop_model": models,
+        "pop_params": params,
+        "pop_ch_ptr": pop_ch_ptr,
+        "pop_cond": pop_cond,
+        "pop_proj_ptr": pop_proj_ptr,
+        "v": v,
+        "w": w,
+        "ref_until": np.zeros(n_total),  # step from which a neuron integrates again (float: vectorises)
+        "ch_kind": np.array(ch_kind, dtype=np.int64),
+        "ch_offset": np.array(ch_offset, dtype=np.int64),
+        "ch_decay": np.array(ch_decay, dtype=np.float64),
+        "ch_erev": np.array(ch_erev, dtype=np.float64),
+        "ch_pmx": np.array(ch_pmx, dtype=np.float64),
+        "x": np.zeros(max(offset, 1)),
+        "ring": np.zeros((depth if depth > 2 else 1, max(offset, 1))),
+        "proj_order": np.arange(len(projections), dtype=np.int64),
+        "proj_src_start": np.array([starts[item[0]] for item in projections], dtype=np.int64),
+        "proj_tgt_offset": np.array([ch_offset[renumber[item[1]]] for item in projections], dtype=np.int64),
+        "proj_weight": np.array([item[2] for item in projections], dtype=np.float64),
+        "proj_delay": np.array([item[3] for item in projections], dtype=np.int64),
+        "proj_indptr_offset": np.array(indptr_offsets, dtype=np.int64),
+        "proj_indices_offset": np.array(indices_offsets, dtype=np.int64),
+        "indptr": np.concatenate(indptr_parts) if indptr_parts else np.zeros(1, dtype=np.int64),
+        "indices": np.concatenate(indices_parts) if indices_parts else np.zeros(1, dtype=np.int32),
+        "poisson_pop": np.array([item[0] for item in poisson], dtype=np.int64),
+        "poisson_channel": np.array([renumber[item[1]] for item in poisson], dtype=np.int64),
+        "poisson_lambda": np.array([item[2] for item in poisson], dtype=np.float64),
+        "poisson_weight": np.array([item[3] for item in poisson], dtype=np.float64),
+        "i_const": inputs_const,
+        "i_column": i_column,
+        "i_gain": i_gain,
+        "i_table": i_table,
+        "record_index": record_index,
+    }
+    return Compiled(arrays, pops, int(at_indices))
+
+
+KERNEL_ARGS_BEFORE_BUFFERS = (
+    "pop_start",
+    "pop_stop",
+    "pop_model",
+    "pop_params",
+    "pop_ch_ptr",
+    "pop_cond",
+    "pop_proj_ptr",
+    "v",
+    "w",
+    "ref_until",
+    "ch_kind",
+    "ch_offset",
+    "ch_decay",
+    "ch_erev",
+    "ch_pmx",
+    "x",
+    "ring",
+    "proj_order",
+    "proj_src_start",
+    "proj_tgt_offset",
+    "proj_weight",
+    "proj_delay",
+    "proj_indptr_offset",
+    "proj_indices_offset",
+    "indptr",
+    "indices",
+    "poisson_pop",
+    "poisson_channel",
+    "poisson_lambda",
+    "poisson_weight",
+    "i_const",
+    "i_column",
+    "i_gain",
+    "i_table",
+)
+
+
+def simulate(
+    network: Network,
+    duration_s: float,
+    dt: float = 1e-4,
+    seed: int = 0,
+    record: list[tuple[str, int]] | None = None,
+    progress: Callable[[float], None] | None = None,
+    stream_loader: Callable | None = None,
+) -> SimulationResult:
+    """Run ``network`` for ``duration_s``. ``progress(simulated seconds)`` is called between chunks; a
+    KeyboardInterrupt there (or during a chunk) ends the run cleanly, keeping what was simulated."""
+    if duration_s <= 0 or dt <= 0:
+        raise NetworkError("the duration and the time step must be positive")
+    started = time.perf_counter()
+    compiled = compile_network(network, dt, seed, record, duration_s, stream_loader)
+    build_s = time.perf_counter() - started
+    a = compiled.arrays
+    n_steps = round(duration_s / dt)
+    n_total = len(a["v"])
+    chunk = max(1, min(n_steps, round(CHUNK_S / dt)))
+    capacity = max(n_total * 4, 1 << 16)
+    spike_step = np.empty(capacity, dtype=np.int64)
+    spike_index = np.empty(capacity, dtype=np.int64)
+    record_v = np.zeros((n_steps, len(a["record_index"])))
+    pop_counts = np.zeros((n_steps, len(compiled.populations)), dtype=np.int64)
+    largest = max(size for _, size in compiled.populations.values())
+    scratch = np.zeros(3 * largest)
+    flags = np.zeros(largest + 1, dtype=np.int8)
+    _seed_kernel(seed)
+    fixed = tuple(a[name] for name in KERNEL_ARGS_BEFORE_BUFFERS)
+    t, n_spikes, completed = 0, 0, True
+    loop_started = time.perf_counter()
+    try:
+        while t < n_steps:
+            todo = min(chunk, n_steps - t)
+            done, n_spikes = k.run_chunk(
+                t,
+                todo,
+                dt,
+                *fixed,
+                spike_step,
+                spike_index,
+                n_spikes,
+                a["record_index"],
+                record_v[t : t + todo],
+                pop_counts[t : t + todo],
+                scratch,
+                flags,
+            )
+            t += done
+            if done < todo:  # the spike buffer is full: grow it and go on
+                spike_step = np.concatenate([spike_step, np.empty_like(spike_step)])
+                spike_index = np.concatenate([spike_index, np.empty_like(spike_index)])
+            if progress is not None:
+                progress(t * dt)
+    except KeyboardInterrupt:
+        completed = False
+    wall_s = time.perf_counter() - loop_started
+    simulated = t * dt
+    return SimulationResult(
+        network.to_json(),
+        dt,
+        simulated,
+        seed,
+        compiled.populations,
+        spike_step[:n_spikes] * dt,
+        spike_index[:n_spikes],
+        a["record_index"],
+        record_v[:t],
+        pop_counts[:t],
+        wall_s,
+        build_s,
+        compiled.n_synapses,
+        completed,
+    )
+
+
+def _seed_kernel(seed: int) -> None:
+    """Seed numba's own generator (Poisson inputs) so runs repeat exactly."""
+    k.seed(seed)

@@ -1,0 +1,312 @@
+"""Network and simulation verbs: net new/add/connect/input/show/save/load/example, simulate."""
+
+from pathlib import Path
+
+from neuroshell.sessions.argtypes import ArgType, Choice, FilePath, H5Path, Int, Quantity
+from neuroshell.sessions.errors import NeuroshellError, UsageError
+from neuroshell.sessions.output import Message, Table
+from neuroshell.sessions.registry import Arg, Opt, VerbSet
+from neuroshell.sessions.units import format_quantity, split_quantity, unit_factor
+
+verbs = VerbSet("neuron")
+MODELS = ("lif", "adex", "izh")
+
+
+class SignedQuantity(ArgType):
+    """A number with one of several units (a weight in V, A or S): returns (SI value, base unit)."""
+
+    def __init__(self, units: tuple[str, ...], label: str = "WEIGHT") -> None:
+        super().__init__(label=label)
+        object.__setattr__(self, "units", units)
+
+    def convert(self, text: str) -> tuple[float, str]:
+        value, symbol = split_quantity(text)
+        if not symbol:
+            raise UsageError(f"'{text}' needs a unit ({'/'.join(self.units)}), e.g. 0.27mV, 1nA or 6nS")
+        base, factor = unit_factor(symbol)
+        if base not in self.units:
+            raise UsageError(f"wrong unit in '{text}': expected one of {', '.join(self.units)}")
+        return value * factor, base
+
+    def describe(self) -> str:
+        return "a weight in " + " or ".join(self.units)
+
+
+def _network(session):
+    if session.network is None:
+        raise NeuroshellError("no network yet: 'net new' or 'net example cuba'")
+    return session.network
+
+
+def _parameters(model: str, pairs: dict[str, str]) -> dict[str, float]:
+    from neuroshell.neuron.models import MODELS as SPECS
+    from neuroshell.sessions.units import parse_quantity
+
+    if model not in SPECS:
+        raise NeuroshellError(f"unknown neuron model '{model}' (models: {', '.join(SPECS)})")
+    values = {}
+    for name, text in pairs.items():
+        spec = SPECS[model].get(name)
+        if spec is None:
+            raise NeuroshellError(f"{model} has no parameter '{name}' (parameters: {', '.join(SPECS[model])})")
+        try:
+            values[name] = parse_quantity(text, spec.unit) if spec.unit else float(text)
+        except (UsageError, ValueError) as error:
+            raise NeuroshellError(f"{name}={text}: {error}") from None
+    return values
+
+
+@verbs.verb("net new", "Start an empty network.", Arg("name", default="net"))
+def net_new(session, args):
+    from neuroshell.neuron.network import Network
+
+    session.network = Network(args.name)
+    return Message(f"new network {args.name}")
+
+
+@verbs.verb(
+    "net add",
+    "Add a population of neurons.",
+    Arg("population"),
+    Opt("model", Choice(choices=MODELS), "neuron model", "lif"),
+    Opt("n", Int(), "number of neurons"),
+    keyvalues="model parameters with units, e.g. tau_m=20ms v_th=-50mV (help net params)",
+)
+def net_add(session, args):
+    if session.network is None:
+        net_new(session, type("Args", (), {"name": "net"})())
+    if args.n is None:
+        raise NeuroshellError("net add: give the population size with --n N")
+    network = _network(session)
+    network.add_population(args.population, args.model, args.n, _parameters(args.model, args.kv))
+    return Message(f"added {args.population}: {args.n} {args.model} neurons")
+
+
+@verbs.verb(
+    "net connect",
+    "Connect two populations (a projection).",
+    Arg("source"),
+    Arg("target"),
+    Opt("rule", help="p=0.02, indegree=80, one2one or all", default="p=0.02"),
+    Opt("w", SignedQuantity(("V", "A", "S")), "weight: V or A (exp synapses), S (cond)"),
+    Opt("delay", Quantity(unit="s"), "transmission delay (whole time steps)", 0.0),
+    Opt("syn", Choice(choices=("exp", "cond")), "current-based or conductance-based exponential", "exp"),
+    Opt("tau", Quantity(unit="s", positive=True), "synaptic time constant", 5e-3),
+    Opt("erev", Quantity(unit="V"), "reversal potential of cond synapses (default 0mV)"),
+)
+def net_connect(session, args):
+    if args.w is None:
+        raise NeuroshellError("net connect: give the weight with --w, e.g. --w 0.27mV")
+    weight, unit = args.w
+    replaced = _network(session).connect(
+        args.source, args.target, args.rule, weight, unit, args.delay, args.syn, args.tau, args.erev
+    )
+    verb = "replaced" if replaced else "connected"
+    return Message(f"{verb} {args.source} -> {args.target} ({args.rule}, w {format_quantity(weight, unit)})")
+
+
+@verbs.verb(
+    "net input",
+    "Drive a population: Poisson spikes, a current, or a recorded stream.",
+    Arg("population"),
+    Opt("poisson", Quantity(unit="Hz", positive=True), "rate of each Poisson source"),
+    Opt("sources", Int(minimum=1), "Poisson sources per neuron", 1),
+    Opt("w", SignedQuantity(("V", "A", "S")), "Poisson weight (default 0.5mV)"),
+    Opt("current", Quantity(unit="A"), "a constant (or stepped) current"),
+    Opt("start", Quantity(unit="s"), "current step start", 0.0),
+    Opt("stop", Quantity(unit="s"), "current step end (default: never)"),
+    Opt("from", H5Path(), "FILE:/streams/NAME: a recorded stream as currents"),
+    Opt("channels", help="stream channels, e.g. 0:16 or 3,5,8"),
+    Opt("scale", Quantity(unit="A"), "current of one standard deviation of the stream", 1e-9),
+    Opt("tau", Quantity(unit="s", positive=True), "Poisson synapse time constant", 5e-3),
+)
+def net_input(session, args):
+    network = _network(session)
+    stream = getattr(args, "from")
+    chosen = [args.poisson is not None, args.current is not None, stream is not None]
+    if sum(chosen) != 1:
+        raise NeuroshellError("net input: give exactly one of --poisson RATE, --current I, --from FILE:/streams/NAME")
+    if args.poisson is not None:
+        weight, unit = args.w or (0.5e-3, "V")
+        spec = {
+            "kind": "poisson",
+            "rate_hz": args.poisson,
+            "n_sources": args.sources,
+            "weight": weight,
+            "weight_unit": unit,
+            "synapse": "cond" if unit == "S" else "exp",
+            "tau_s": args.tau,
+            "e_rev": 0.0,
+        }
+        text = f"{args.sources} Poisson source(s) at {format_quantity(args.poisson, 'Hz')}"
+    elif args.current is not None:
+        spec = {"kind": "current", "amplitude_a": args.current, "start_s": args.start, "stop_s": args.stop}
+        text = f"current {format_quantity(args.current, 'A')}"
+    else:
+        path = session.files[stream.file].path if stream.file in session.files else Path(stream.file)
+        if not stream.path.startswith("/streams/"):
+            raise NeuroshellError("net input --from needs FILE:/streams/NAME")
+        spec = {
+            "kind": "stream",
+            "file": str(path),
+            "stream": stream.path.split("/")[2],
+            "channels": _channel_list(args.channels),
+            "scale_a": args.scale,
+        }
+        text = f"stream {stream} as currents"
+    network.add_input(args.population, spec)
+    return Message(f"{args.population} gets {text}")
+
+
+def _channel_list(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        if ":" in text:
+            first, last = text.split(":")
+            return list(range(int(first), int(last)))
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise NeuroshellError(f"--channels {text}: use a range like 0:16 or a list like 3,5,8") from None
+
+
+@verbs.verb("net show", "Show the network: populations, projections, synapse counts.", replayable=False)
+def net_show(session, args):
+    network = _network(session)
+    pops = Table(("population", "model", "neurons", "inputs", "parameters"), title=network.summary())
+    for name, attrs in network.populations():
+        inputs = ", ".join(spec["kind"] for spec in attrs["inputs"]) or "-"
+        params = " ".join(f"{k}={v:.4g}" for k, v in attrs["params"].items())
+        pops.rows.append((name, attrs["model"], attrs["n"], inputs, params))
+    projections = Table(("projection", "rule", "expected synapses", "weight", "synapse", "tau", "delay"))
+    for source, target, attrs in network.projections():
+        projections.rows.append(
+            (
+                f"{source} -> {target}",
+                attrs["rule"],
+                _expected_synapses(network, source, target, attrs["rule"]),
+                format_quantity(attrs["weight"], attrs["weight_unit"]),
+                attrs["synapse"],
+                format_quantity(attrs["tau_s"], "s"),
+                format_quantity(attrs["delay_s"], "s"),
+            )
+        )
+    return [pops, projections]
+
+
+def _expected_synapses(network, source: str, target: str, rule: str) -> int:
+    from neuroshell.neuron.network import parse_rule
+
+    n_source, n_target = network.graph.nodes[source]["n"], network.graph.nodes[target]["n"]
+    kind, value = parse_rule(rule)
+    return {
+        "p": round(n_source * n_target * value),
+        "indegree": int(value) * n_target,
+        "one2one": n_source,
+        "all": n_source * n_target,
+    }[kind]
+
+
+@verbs.verb("net save", "Save the network as JSON (or GraphML with a .graphml name).", Arg("file", FilePath()))
+def net_save(session, args):
+    _network(session).save(args.file)
+    return Message(f"saved {session.network.name} to {args.file}", "success")
+
+
+@verbs.verb("net load", "Load a network saved as JSON or GraphML.", Arg("file", FilePath()))
+def net_load(session, args):
+    from neuroshell.neuron.network import Network
+
+    session.network = Network.load(args.file)
+    return Message(f"loaded {session.network.summary()}")
+
+
+@verbs.verb(
+    "net example",
+    "Build a classic benchmark network with its literature parameters.",
+    Arg("name", Choice(choices=("cuba", "coba", "brunel"))),
+    Opt("n", Int(minimum=10), "number of neurons (connection probability scales to keep in-degree 80)"),
+)
+def net_example(session, args):
+    from neuroshell.neuron.network import EXAMPLES
+
+    builder = EXAMPLES[args.name]
+    session.network = builder(args.n) if args.n else builder()
+    return Message(f"built {session.network.summary()}")
+
+
+@verbs.verb(
+    "simulate",
+    "Simulate the network; prints spikes, rates, wall time and real-time factor (Ctrl-C keeps what ran).",
+    Arg("duration", Quantity(unit="s", positive=True), "biological time, e.g. 1s"),
+    Opt("dt", Quantity(unit="s", positive=True), "time step (default: the sim.dt setting)"),
+    Opt("record", help="what to keep: spikes, v, rate (comma-separated)", default="spikes,rate"),
+    Opt("to", FilePath(), "HDF5 file for /simulations/RUN"),
+    Opt("run", help="run name in the file (default: run1, run2, ...)"),
+    Opt("seed", Int(minimum=0), "random seed (default: the seed setting)"),
+    Opt("trace", help="neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"),
+)
+def simulate_verb(session, args):
+    from neuroshell.neuron.inputs import stream_currents
+    from neuroshell.neuron.simulator import simulate
+
+    network = _network(session)
+    wanted = {item.strip() for item in args.record.split(",") if item.strip()}
+    unknown = wanted - {"spikes", "v", "rate"}
+    if unknown:
+        raise NeuroshellError(f"--record: unknown '{sorted(unknown)[0]}' (spikes, v, rate)")
+    record = _traces(network, args.trace) if "v" in wanted else []
+    dt = args.dt or session.settings["sim.dt"]
+    seed = args.seed if args.seed is not None else session.settings["seed"]
+    with session.ui.progress("simulating", total=args.duration) as bar:
+        result = simulate(network, args.duration, dt, seed, record, progress=bar.update, stream_loader=stream_currents)
+    session.simulation = result
+    rows = [
+        (name, size, len(result.spikes_of(name)[0]), f"{result.mean_rate_hz(name):.2f}")
+        for name, (_, size) in result.populations.items()
+    ]
+    table = Table(("population", "neurons", "spikes", "mean rate (Hz)"), rows)
+    rtf = result.wall_s / result.duration_s if result.duration_s else 0.0
+    status = "" if result.completed else " (interrupted: kept what was simulated)"
+    summary = Message(
+        f"simulated {result.duration_s:.3f} s{status} in {result.wall_s:.3f} s wall "
+        f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {result.n_synapses} synapses)"
+    )
+    out = [table, summary]
+    if args.to:
+        out.append(Message(f"wrote {_write(session, args, result)}", "success"))
+    return out
+
+
+def _traces(network, text: str | None) -> list[tuple[str, int]]:
+    if not text:
+        return [(name, i) for name, attrs in network.populations() for i in range(min(3, attrs["n"]))]
+    chosen = []
+    for item in text.split(","):
+        name, _, index = item.partition(":")
+        attrs = network.population(name)
+        if not index.isdigit() or int(index) >= attrs["n"]:
+            raise NeuroshellError(f"--trace {item}: use POP:INDEX with 0 <= INDEX < {attrs['n']}")
+        chosen.append((name, int(index)))
+    return chosen
+
+
+def _write(session, args, result) -> str:
+    from neuroshell.devices.clock import session_clock
+    from neuroshell.storage.simulations import next_run_name, write_simulation
+
+    path = args.to
+    reopen = None
+    for name, handle in list(session.files.items()):
+        if handle.path.resolve() == Path(path).resolve():
+            reopen = handle.mode
+            session.files.pop(name).close()
+    run = args.run or next_run_name(path)
+    try:
+        where = write_simulation(path, run, result, session_clock())
+    finally:
+        if reopen is not None:
+            from neuroshell.storage.files import open_file
+
+            session.files[Path(path).name] = open_file(path, reopen)
+    return f"{path}:{where}"

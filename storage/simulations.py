@@ -1,0 +1,68 @@
+"""Simulation results in HDF5: ``/simulations/<run>`` with SONATA-style spike groups (docs/file-format.md)."""
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from neuroshell.storage.errors import StorageError
+from neuroshell.storage.layout import FORMAT, create_file
+
+
+def write_simulation(path: Path, run: str, result, clock=None, overwrite_run: bool = False) -> str:
+    """Write a ``neuron.simulator.SimulationResult`` into ``/simulations/<run>`` of a neuroshell file
+    (created if missing). Returns the run's group path."""
+    import time
+
+    path = Path(path)
+    if path.exists():
+        handle = h5py.File(path, "r+")
+        if handle.attrs.get("format") != FORMAT:
+            handle.close()
+            raise StorageError(f"{path} is not a neuroshell file")
+    else:
+        handle = create_file(path, clock or time.monotonic)
+    with handle:
+        simulations = handle.require_group("simulations")
+        if run in simulations:
+            if not overwrite_run:
+                raise StorageError(f"{path} already holds a run '{run}': choose another --run name")
+            del simulations[run]
+        group = simulations.create_group(run)
+        group.attrs["network"] = result.network_json
+        group.attrs["dt_s"] = result.dt_s
+        group.attrs["duration_s"] = result.duration_s
+        group.attrs["seed"] = result.seed
+        group.attrs["completed"] = result.completed
+        group.attrs["wall_s"] = result.wall_s
+        for population, (_start, size) in result.populations.items():
+            times, ids = result.spikes_of(population)
+            spikes = group.create_group(f"spikes/{population}")
+            spikes.attrs["sorting"] = "by_time"
+            spikes.attrs["n_neurons"] = size
+            stamps = spikes.create_dataset("timestamps", data=times * 1e3, dtype="f8")
+            stamps.attrs["units"] = "ms"
+            spikes.create_dataset("node_ids", data=ids.astype(np.uint64))
+            _bins, rates = result.rate_hz(population, 1e-3)
+            rate = group.create_dataset(f"rates/{population}", data=rates)
+            rate.attrs["units"] = "Hz"
+            rate.attrs["bin_s"] = 1e-3
+        if result.state_v.shape[1]:
+            trace = group.create_dataset("state/v", data=result.state_v)
+            trace.attrs["units"] = "V"
+            trace.attrs["dt_s"] = result.dt_s
+            trace.attrs["neuron_index"] = result.recorded_index
+        return group.name
+
+
+def next_run_name(path: Path) -> str:
+    """``run1``, ``run2``, ...: the first name not yet in the file."""
+    path = Path(path)
+    taken: set[str] = set()
+    if path.exists():
+        with h5py.File(path, "r") as handle:
+            taken = set(handle.get("simulations", {}))
+    number = 1
+    while f"run{number}" in taken:
+        number += 1
+    return f"run{number}"

@@ -1,0 +1,80 @@
+"""Network verbs through the dispatcher."""
+
+import time
+
+import h5py
+import numpy as np
+
+from neuroshell.storage.layout import StreamSpec
+from neuroshell.storage.recorder import Recorder
+
+
+def test_build_simulate_and_store(session, tmp_path):
+    assert session.execute("net new small")
+    assert session.execute("net add exc --model lif --n 80 tau_m=10ms v_th=-52mV e_l=-49mV")
+    assert session.execute("net add inh --n 20 e_l=-49mV")
+    assert session.execute("net connect exc inh --rule p=0.1 --w 0.5mV --delay 1ms")
+    assert session.execute("net connect inh exc --rule indegree=5 --w -2mV --tau 10ms")
+    assert session.execute("net show")
+    pops, projections = session.ui.results[-2:]
+    assert [row[:3] for row in pops.rows] == [("exc", "lif", 80), ("inh", "lif", 20)]
+    assert projections.rows[0][:4] == ("exc -> inh", "p=0.1", 160, "500uV")
+    assert projections.rows[1][:3] == ("inh -> exc", "indegree=5", 400)
+    assert session.network.graph.nodes["exc"]["params"]["tau_m"] == 0.01
+    path = tmp_path / "sim.h5"
+    assert session.execute(f"simulate 200ms --to {path} --record spikes,v --trace exc:0 --seed 5")
+    rows = {row[0]: row for row in session.ui.results[-3].rows}
+    assert rows["exc"][1] == 80 and int(rows["exc"][2]) > 0
+    assert session.ui.lines[-1] == f"wrote {path}:/simulations/run1"
+    assert session.execute(f"simulate 100ms --to {path}")
+    with h5py.File(path) as f:
+        assert set(f["simulations"]) == {"run1", "run2"}
+        assert f["simulations/run1/state/v"].shape == (2000, 1)
+        assert f["simulations/run1/spikes/exc/timestamps"].shape[0] == int(rows["exc"][2])
+
+
+def test_save_load_example(session, tmp_path):
+    assert session.execute("net example cuba --n 1000")
+    assert "1000 neurons" in session.ui.lines[-1]
+    assert session.execute(f"net save {tmp_path / 'cuba.graphml'}")
+    assert session.execute("net new other")
+    assert session.execute(f"net load {tmp_path / 'cuba.graphml'}")
+    assert session.network.name == "cuba" and session.network.n_neurons == 1000
+
+
+def test_recorded_stream_drives_a_population(session, tmp_path):
+    path = tmp_path / "lab.h5"
+    recorder = Recorder(path, [StreamSpec("meg", ["a", "b"], 1000.0)], clock=time.monotonic)
+    t = np.arange(1000) / 1000
+    recorder.put("meg", np.column_stack([np.sin(2 * np.pi * 5 * t), np.cos(2 * np.pi * 3 * t)]).astype("f4"), t)
+    recorder.stop()
+    session.execute("net new driven")
+    session.execute("net add cells --n 4 v_th=1V e_l=-70mV v_init=-70mV tau_m=1ms")
+    assert session.execute(f"net input cells --from {path}:/streams/meg --channels 0:2 --scale 0.1nA")
+    assert session.execute("simulate 500ms --record v --trace cells:0,cells:1")
+    trace = session.simulation.state_v
+    expected = np.sin(2 * np.pi * 5 * np.arange(5000) * 1e-4)
+    assert np.corrcoef(trace[50:, 0], expected[50:])[0, 1] > 0.99
+    expected_b = np.cos(2 * np.pi * 3 * np.arange(5000) * 1e-4)
+    assert np.corrcoef(trace[50:, 1], expected_b[50:])[0, 1] > 0.99
+
+
+def test_bad_network_input_is_one_line(session):
+    assert not session.execute("net connect a b --w 1mV")
+    assert session.ui.errors[-1] == "no network yet: 'net new' or 'net example cuba'"
+    session.execute("net new")
+    assert not session.execute("net add a --model hh --n 3")
+    assert "'hh' is not one of: lif, adex, izh" in session.ui.errors[-1]
+    assert not session.execute("net add a --n -3")
+    assert "needs at least one neuron" in session.ui.errors[-1]
+    session.execute("net add a --n 3")
+    assert not session.execute("net add b --n 3 tau_m=20mV")
+    assert session.ui.errors[-1].startswith("tau_m=20mV: wrong unit in '20mV': expected a time")
+    assert not session.execute("net connect a ghost --w 1mV")
+    assert session.ui.errors[-1] == "no population 'ghost' (populations: a)"
+    assert not session.execute("net connect a a --w 1Hz")
+    assert "expected one of V, A, S" in session.ui.errors[-1]
+    assert not session.execute("net input a")
+    assert "exactly one of" in session.ui.errors[-1]
+    assert not session.execute("simulate 10")
+    assert "needs a unit" in session.ui.errors[-1]
