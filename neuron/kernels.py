@@ -271,14 +271,19 @@ def _lif_population(
 
 @numba.njit(cache=True, fastmath=True)
 def _collect_spikes(t, start, n, flags, ref_until, ref_steps, spike_step, spike_index, n_spikes):
-    if flags[n] == 0:  # the membrane loop counted no spike: skip the scan
+    """Gather the neurons flagged by the membrane loop, eight flags at a time (spikes are sparse)."""
+    if flags[-1] == 0:  # the membrane loop counted no spike: skip the scan
         return n_spikes
-    for j in range(n):
-        if flags[j]:
-            ref_until[start + j] = t + ref_steps
-            spike_step[n_spikes] = t
-            spike_index[n_spikes] = start + j
-            n_spikes += 1
+    words = flags[: (n + 7) // 8 * 8].view(np.uint64)
+    for word in range(words.shape[0]):
+        if words[word] == 0:
+            continue
+        for j in range(word * 8, min(word * 8 + 8, n)):
+            if flags[j]:
+                ref_until[start + j] = t + ref_steps
+                spike_step[n_spikes] = t
+                spike_index[n_spikes] = start + j
+                n_spikes += 1
     return n_spikes
 
 
@@ -346,7 +351,7 @@ def _lif_exact(
         vs[j] = reset if spike else nv
         flags[j] = spike
         count += spike
-    flags[n] = 1 if count else 0
+    flags[-1] = 1 if count else 0
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -402,7 +407,7 @@ def _lif_conductance(
         v[i] = reset if spike else nv
         flags[j] = spike
         count += spike
-    flags[n] = 1 if count else 0
+    flags[-1] = 1 if count else 0
 
 
 @numba.njit(cache=True, fastmath=True)

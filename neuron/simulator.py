@@ -354,7 +354,8 @@ def simulate(
     pop_counts = np.zeros((n_steps, len(compiled.populations)), dtype=np.int64)
     largest = max(size for _, size in compiled.populations.values())
     scratch = np.zeros(3 * largest)
-    flags = np.zeros(largest + 1, dtype=np.int8)
+    # Membrane loops flag spikes here; the scan reads them as 64-bit words. The last byte says "any spike".
+    flags = np.zeros((largest + 7) // 8 * 8 + 8, dtype=np.int8)
     _seed_kernel(seed)
     fixed = tuple(a[name] for name in KERNEL_ARGS_BEFORE_BUFFERS)
     t, n_spikes, completed = 0, 0, True
