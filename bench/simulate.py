@@ -31,10 +31,10 @@ DT = 1e-4
 def worker_neuroshell(n: int, duration: float, out: Path) -> dict:
     from neuroshell.neuron.network import cuba
     from neuroshell.neuron.simulator import simulate
-    from neuroshell.storage.simulations import write_simulation
+    from neuroshell.storage.simulations import create_and_write
 
     result = simulate(cuba(n), duration, DT, seed=1)
-    write_simulation(out, "cuba", result)
+    create_and_write(out, "cuba", result, time.monotonic)
     return {"loop_s": result.wall_s, "spikes": len(result.spike_index), "synapses": result.n_synapses}
 
 

@@ -160,3 +160,40 @@ class Feeder:
     def stop(self) -> None:
         self.stopped.set()
         self.thread.join()
+
+
+def helmet_recording(
+    path: Path,
+    seconds: float,
+    channels: int = 32,
+    rate_hz: float = 500.0,
+    seed: int = 0,
+    gap: tuple[float, float] | None = None,
+) -> Path:
+    """A recording of the simulated helmet written straight to HDF5 (no transport): sample k at k / rate;
+    the markers at their stimulus onsets. ``gap`` leaves out that span and writes it as a gap."""
+    import time as _time
+
+    import numpy as np
+
+    from neuroshell.devices.simhelmet import HelmetSignal
+    from neuroshell.storage.layout import StreamSpec
+    from neuroshell.storage.recorder import Recorder
+
+    signal = HelmetSignal(channels, rate_hz, seed)
+    spec = StreamSpec("meg", signal.spec_channels, rate_hz, ["fT"] * channels, source="sim")
+    recorder = Recorder(path, [spec], clock=_time.monotonic, overwrite=True)
+    block = int(rate_hz // 10)
+    for _ in range(int(seconds * 10)):
+        first = signal.sample_index
+        data, markers = signal.next_block(block)
+        times = (first + np.arange(block)) / rate_hz
+        keep = np.ones(block, bool) if gap is None else ~((times >= gap[0]) & (times <= gap[1]))
+        if keep.any():
+            recorder.put("meg", data[keep], times[keep])
+        for index, label in markers:
+            recorder.mark(index / rate_hz, label, "sim")
+    if gap is not None:
+        recorder.gap("meg", gap[0], gap[1])
+    recorder.stop()
+    return path

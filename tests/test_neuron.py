@@ -230,10 +230,12 @@ def test_interrupting_keeps_what_was_simulated():
 
 
 def test_results_are_written_in_sonata_layout(tmp_path):
-    from neuroshell.storage.simulations import write_simulation
+    import time
+
+    from neuroshell.storage.simulations import create_and_write
 
     result = simulate(cuba(), 0.1, DT, seed=1, record=[("exc", 0), ("inh", 2)])
-    write_simulation(tmp_path / "sim.h5", "cuba", result)
+    create_and_write(tmp_path / "sim.h5", "cuba", result, time.monotonic)
     with h5py.File(tmp_path / "sim.h5") as f:
         run = f["simulations/cuba"]
         spikes = run["spikes/exc"]

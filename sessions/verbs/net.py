@@ -292,21 +292,10 @@ def _traces(network, text: str | None) -> list[tuple[str, int]]:
 
 
 def _write(session, args, result) -> str:
-    from neuroshell.devices.clock import session_clock
+    from neuroshell.sessions.verbs.storage import writable
     from neuroshell.storage.simulations import next_run_name, write_simulation
 
-    path = args.to
-    reopen = None
-    for name, handle in list(session.files.items()):
-        if handle.path.resolve() == Path(path).resolve():
-            reopen = handle.mode
-            session.files.pop(name).close()
-    run = args.run or next_run_name(path)
-    try:
-        where = write_simulation(path, run, result, session_clock())
-    finally:
-        if reopen is not None:
-            from neuroshell.storage.files import open_file
-
-            session.files[Path(path).name] = open_file(path, reopen)
-    return f"{path}:{where}"
+    run = args.run or next_run_name(args.to)
+    with writable(session, args.to) as handle:
+        where = write_simulation(handle, run, result)
+    return f"{args.to}:{where}"

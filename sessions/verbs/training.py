@@ -1,0 +1,411 @@
+"""Training verbs: dataset epochs/spikes, datasets, train, evaluate, models."""
+
+import fnmatch
+from pathlib import Path
+
+from neuroshell.sessions.argtypes import Choice, Float, H5Path, Int, Quantity
+from neuroshell.sessions.errors import NeuroshellError
+from neuroshell.sessions.output import Message, Table
+from neuroshell.sessions.registry import Arg, Opt, VerbSet
+from neuroshell.sessions.units import parse_quantity
+
+verbs = VerbSet("training")
+
+
+def parse_span(text: str, what: str) -> tuple[float, float]:
+    """``-100ms:500ms`` -> (-0.1, 0.5)."""
+    first, sep, last = text.partition(":")
+    if not sep:
+        raise NeuroshellError(f"{what} {text}: write START:STOP, e.g. -100ms:500ms")
+    start, stop = parse_quantity(first, "s"), parse_quantity(last, "s")
+    if stop <= start:
+        raise NeuroshellError(f"{what} {text}: the end must come after the start")
+    return start, stop
+
+
+def _source_path(session, location) -> Path:
+    return session.files[location.file].path if location.file in session.files else Path(location.file)
+
+
+def _store(session, dataset, path: Path) -> str:
+    from neuroshell.sessions.verbs.storage import writable
+    from neuroshell.training.datasets import save_dataset
+
+    with writable(session, path) as handle:
+        where = save_dataset(handle, dataset)
+    dataset.recipe["file"] = str(path)
+    session.datasets[dataset.name] = dataset
+    return f"{path}:{where}"
+
+
+def _summary(dataset, where: str) -> list:
+    counts = dataset.counts()
+    rows = [
+        (name, *(counts[split][c] for split in ("train", "validation", "test")))
+        for c, name in enumerate(dataset.classes)
+    ]
+    table = Table(
+        ("class", "train", "validation", "test"),
+        rows,
+        title=f"dataset {dataset.name}: "
+        f"{len(dataset.y)} examples of {dataset.X.shape[1]} channels x {dataset.X.shape[2]} samples",
+    )
+    dropped = ", ".join(f"{n} ({why})" for why, n in dataset.dropped.items() if n) or "none"
+    return [table, Message(f"dropped: {dropped}; stored in {where}", "success")]
+
+
+def _next_name(session, prefix: str) -> str:
+    number = 1
+    while f"{prefix}{number}" in session.datasets or f"{prefix}{number}" in session.models:
+        number += 1
+    return f"{prefix}{number}"
+
+
+@verbs.verb(
+    "dataset epochs",
+    "Cut epochs around markers into a dataset (stored in the file under /datasets/NAME).",
+    Arg("stream", H5Path(), "FILE:/streams/NAME"),
+    Opt("markers", help="labels to use, comma-separated; * wildcards (default: stim/*)", default="stim/*"),
+    Opt("window", help="epoch span around each marker", default="-100ms:500ms"),
+    Opt("channels", help="channel names or indices (0:64, MEG001,MEG002)"),
+    Opt("baseline", help="span whose mean is subtracted, e.g. -100ms:0s"),
+    Opt("split", help="train,validation,test fractions", default="0.7,0.15,0.15"),
+    Opt("name", help="dataset name (default: epochs1, ...)"),
+    Opt("seed", Int(minimum=0), "split seed (default: the seed setting)"),
+)
+def dataset_epochs(session, args):
+    from neuroshell.storage.files import open_file
+    from neuroshell.training.datasets import cut_epochs, make_dataset
+
+    location = args.stream
+    if not location.path.startswith("/streams/"):
+        raise NeuroshellError("dataset epochs needs FILE:/streams/NAME")
+    path = _source_path(session, location)
+    window = parse_span(args.window, "--window")
+    baseline = parse_span(args.baseline, "--baseline") if args.baseline else None
+    fractions = _fractions(args.split)
+    handle = open_file(path)
+    try:
+        view = handle.stream(location.path)
+        channels = _channels(args.channels, view.spec.channel_names)
+        times, labels, _ = handle.markers()
+        patterns = [p.strip() for p in args.markers.split(",") if p.strip()]
+        wanted = sorted({label for label in labels if any(fnmatch.fnmatchcase(label, p) for p in patterns)})
+        if not wanted:
+            raise NeuroshellError(
+                f"no markers match {args.markers} in {path} (labels: {', '.join(sorted(set(labels)))[:200]})"
+            )
+        data = view.data[:, channels] if channels is not None else view.data[:]
+        X, kept, _, dropped = cut_epochs(
+            data,
+            view.time[: view.n_samples],
+            view.sampling_rate_hz,
+            times,
+            labels,
+            wanted,
+            window,
+            view.gaps(),
+            baseline,
+        )
+        names = [view.spec.channel_names[c] for c in channels] if channels is not None else view.spec.channel_names
+        rate = view.sampling_rate_hz
+    finally:
+        handle.close()
+    seed = args.seed if args.seed is not None else session.settings["seed"]
+    recipe = {
+        "kind": "epochs",
+        "stream": str(location),
+        "markers": args.markers,
+        "window_s": list(window),
+        "baseline_s": list(baseline) if baseline else None,
+        "channels": args.channels,
+        "split": list(fractions),
+    }
+    dataset = make_dataset(
+        args.name or _next_name(session, "epochs"),
+        X,
+        kept,
+        recipe,
+        seed,
+        fractions,
+        sampling_rate_hz=rate,
+        channel_names=list(names),
+        dropped=dropped,
+    )
+    return _summary(dataset, _store(session, dataset, path))
+
+
+def _fractions(text: str) -> tuple[float, float, float]:
+    try:
+        parts = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
+        raise NeuroshellError(f"--split {text}: three fractions that add up to 1, e.g. 0.7,0.15,0.15")
+    return parts
+
+
+def _channels(text: str | None, names: list[str]) -> list[int] | None:
+    if not text:
+        return None
+    if ":" in text and all(part.isdigit() for part in text.split(":")):
+        first, last = (int(v) for v in text.split(":"))
+        return list(range(first, min(last, len(names))))
+    chosen = []
+    for part in text.split(","):
+        if part.isdigit() and int(part) < len(names):
+            chosen.append(int(part))
+        elif part in names:
+            chosen.append(names.index(part))
+        else:
+            raise NeuroshellError(f"--channels: no channel '{part}' (channels {names[0]} .. {names[-1]})")
+    return chosen
+
+
+@verbs.verb(
+    "dataset spikes",
+    "Binned spike counts of a simulation run, in labelled time ranges, as a dataset.",
+    Arg("run", H5Path(), "FILE:/simulations/RUN"),
+    Opt("labels", help="labelled time ranges, e.g. 0s:1s=rest,1s:2s=drive"),
+    Opt("window", Quantity(unit="s", positive=True), "window length", 0.05),
+    Opt("bins", Int(minimum=1), "time bins per window", 5),
+    Opt("population", help="population (default: the first)"),
+    Opt("name", help="dataset name (default: spikes1, ...)"),
+    Opt("seed", Int(minimum=0), "split seed"),
+)
+def dataset_spikes(session, args):
+    import h5py
+
+    from neuroshell.training.datasets import make_dataset, spike_windows
+
+    location = args.run
+    if not location.path.startswith("/simulations/") or not args.labels:
+        raise NeuroshellError("dataset spikes needs FILE:/simulations/RUN and --labels START:STOP=LABEL,...")
+    ranges = []
+    for item in args.labels.split(","):
+        span, _, label = item.partition("=")
+        if not label:
+            raise NeuroshellError(f"--labels {item}: write START:STOP=LABEL")
+        ranges.append((*parse_span(span, "--labels"), label))
+    path = _source_path(session, location)
+    with h5py.File(path, "r") as handle:
+        if location.path not in handle:
+            raise NeuroshellError(f"{path} has no {location.path}")
+        spikes = handle[location.path]["spikes"]
+        population = args.population or next(iter(spikes))
+        if population not in spikes:
+            raise NeuroshellError(f"{location} has no population {population} (populations: {', '.join(spikes)})")
+        group = spikes[population]
+        times_s = group["timestamps"][:] / 1e3
+        ids = group["node_ids"][:]
+        n_neurons = int(group.attrs["n_neurons"])
+    X, labels = spike_windows(times_s, ids, n_neurons, ranges, args.window, args.bins)
+    seed = args.seed if args.seed is not None else session.settings["seed"]
+    recipe = {
+        "kind": "spikes",
+        "run": str(location),
+        "population": population,
+        "labels": args.labels,
+        "window_s": args.window,
+        "bins": args.bins,
+    }
+    dataset = make_dataset(
+        args.name or _next_name(session, "spikes"),
+        X,
+        labels,
+        recipe,
+        seed,
+        sampling_rate_hz=args.bins / args.window,
+        channel_names=[f"{population}{i}" for i in range(n_neurons)],
+    )
+    return _summary(dataset, _store(session, dataset, path))
+
+
+def _dataset(session, text: str):
+    if text in session.datasets:
+        return session.datasets[text]
+    from neuroshell.sessions.argtypes import split_h5_location
+    from neuroshell.storage.files import open_file
+    from neuroshell.training.datasets import load_dataset
+
+    location = split_h5_location(text)
+    if not location.path.startswith("/datasets/"):
+        known = ", ".join(session.datasets) or "none"
+        raise NeuroshellError(f"no dataset '{text}' in this session (datasets: {known}); or give FILE:/datasets/NAME")
+    path = _source_path(session, location)
+    handle = open_file(path)
+    try:
+        dataset = load_dataset(handle.handle, location.path.split("/")[2])
+    finally:
+        handle.close()
+    dataset.recipe["file"] = str(path)
+    session.datasets[dataset.name] = dataset
+    return dataset
+
+
+@verbs.verb("datasets", "List the datasets of this session.", replayable=False)
+def datasets_verb(session, args):
+    rows = [
+        (name, len(d.y), f"{d.X.shape[1]}x{d.X.shape[2]}", ", ".join(d.classes), d.recipe.get("file", ""))
+        for name, d in session.datasets.items()
+    ]
+    return Table(("dataset", "examples", "channels x times", "classes", "file"), rows, title="Datasets")
+
+
+@verbs.verb(
+    "train",
+    "Train a spiking decoder on a dataset (early stopping; Ctrl-C keeps the best model).",
+    Arg("dataset", help="a dataset of this session, or FILE:/datasets/NAME"),
+    Opt("model", Choice(choices=("snn-mlp", "snn-conv")), "architecture", "snn-mlp"),
+    Opt("epochs", Int(minimum=1), "at most this many passes over the training set", 30),
+    Opt("lr", Float(minimum=0), "learning rate", 2e-3),
+    Opt("batch", Int(minimum=1), "batch size", 32),
+    Opt("steps", Int(minimum=1), "SNN time steps (the epoch is averaged into this many bins)", 20),
+    Opt("encoding", Choice(choices=("direct", "rate", "latency")), "input encoding", "direct"),
+    Opt("hidden", Int(minimum=1), "hidden units", 128),
+    Opt("device", Choice(choices=("cpu", "cuda", "auto")), "where to train", "cpu"),
+    Opt("seed", Int(minimum=0), "seed (default: the seed setting)"),
+    Opt("name", help="model name (default: model1, ...)"),
+)
+def train_verb(session, args):
+    import torch
+
+    from neuroshell.training.checkpoints import save_checkpoint
+    from neuroshell.training.models import default_recipe
+    from neuroshell.training.trainer import pick_device, train
+
+    torch.set_num_threads(session.settings["torch.threads"])
+    dataset = _dataset(session, args.dataset)
+    device = pick_device(args.device)
+    recipe = default_recipe(
+        args.model,
+        dataset.X.shape[1],
+        len(dataset.classes),
+        min(args.steps, dataset.X.shape[2]),
+        hidden=args.hidden,
+        encoding=args.encoding,
+    )
+    name = args.name or _next_name(session, "model")
+    seed = args.seed if args.seed is not None else session.settings["seed"]
+    with session.ui.progress(f"training {name}", total=args.epochs) as bar:
+
+        def on_epoch(row):
+            bar.update(row["epoch"], f"training {name}: loss {row['loss']:.3f}, val acc {row['val_accuracy']:.2f}")
+
+        trained = train(dataset, recipe, name, args.epochs, args.lr, args.batch, device, seed, on_epoch=on_epoch)
+    session.models[name] = trained
+    weights = save_checkpoint(trained, Path(session.settings["models.dir"]))
+    trained.recipe["checkpoint"] = str(weights)
+    rows = [
+        (r["epoch"], f"{r['loss']:.4f}", f"{r['train_accuracy']:.3f}", f"{r['val_accuracy']:.3f}")
+        for r in trained.history
+    ]
+    history = Table(("epoch", "loss", "train acc", "val acc"), rows, title=f"{name} ({args.model}, {device})")
+    best = trained.history[trained.best_epoch - 1]["val_accuracy"] if trained.history else float("nan")
+    status = "" if trained.completed else " (interrupted)"
+    return [
+        history,
+        Message(
+            f"{name}{status}: best validation accuracy {best:.3f} at epoch {trained.best_epoch}; logistic baseline "
+            f"{trained.baseline['val_accuracy']:.3f}; chance {1 / len(dataset.classes):.3f}; "
+            f"{trained.samples_per_s:.0f} samples/s; saved {weights}",
+            "success",
+        ),
+    ]
+
+
+@verbs.verb(
+    "evaluate",
+    "Test-split metrics of a model on a dataset (stored in its file).",
+    Arg("model"),
+    Arg("dataset"),
+    Opt("device", Choice(choices=("cpu", "cuda", "auto")), "", "cpu"),
+)
+def evaluate_verb(session, args):
+    from neuroshell.training.trainer import evaluate, pick_device
+
+    if args.model in session.models:
+        trained = session.models[args.model]
+    else:
+        from neuroshell.training.checkpoints import load_checkpoint
+
+        candidate = Path(args.model)
+        if not candidate.exists():
+            candidate = Path(session.settings["models.dir"]) / f"{args.model}.safetensors"
+        if not candidate.exists():
+            raise NeuroshellError(f"no model '{args.model}' (models: {', '.join(session.models) or 'none'})")
+        trained = load_checkpoint(candidate)
+        session.models[trained.name] = trained
+    dataset = _dataset(session, args.dataset)
+    metrics = evaluate(trained, dataset, pick_device(args.device))
+    trained.evaluation[dataset.name] = metrics
+    _store_evaluation(session, trained, dataset, metrics)
+    rows = [
+        (
+            name,
+            f"{metrics['precision'][c]:.3f}",
+            f"{metrics['recall'][c]:.3f}",
+            metrics["support"][c],
+            " ".join(str(v) for v in metrics["confusion"][c]),
+        )
+        for c, name in enumerate(dataset.classes)
+    ]
+    table = Table(
+        ("class", "precision", "recall", "support", "confusion row (predicted)"),
+        rows,
+        title=f"{trained.name} on {dataset.name} ({metrics['split']} split, {metrics['n_examples']} examples)",
+    )
+    baseline = trained.baseline.get("test_accuracy", float("nan"))
+    return [
+        table,
+        Message(
+            f"accuracy {metrics['accuracy']:.3f}, balanced accuracy {metrics['balanced_accuracy']:.3f}; "
+            f"logistic baseline {baseline:.3f}; chance {1 / len(dataset.classes):.3f}"
+        ),
+    ]
+
+
+def _store_evaluation(session, trained, dataset, metrics) -> None:
+    import json
+
+    from neuroshell.sessions.verbs.storage import writable
+
+    path = dataset.recipe.get("file")
+    if not path:
+        return
+    with writable(session, Path(path)) as handle:
+        where = f"models/{trained.name}/evaluation/{dataset.name}"
+        if where in handle:
+            del handle[where]
+        group = handle.create_group(where)
+        group.create_dataset("confusion", data=metrics["confusion"])
+        group.attrs["accuracy"] = metrics["accuracy"]
+        group.attrs["balanced_accuracy"] = metrics["balanced_accuracy"]
+        group.attrs["precision"] = metrics["precision"]
+        group.attrs["recall"] = metrics["recall"]
+        group.attrs["classes"] = json.dumps(dataset.classes)
+        group.attrs["split"] = metrics["split"]
+        handle[f"models/{trained.name}"].attrs["recipe"] = json.dumps(trained.recipe)
+        handle[f"models/{trained.name}"].attrs["history"] = json.dumps(trained.history)
+
+
+@verbs.verb("models", "List the trained models of this session.", replayable=False)
+def models_verb(session, args):
+    rows = []
+    for name, trained in session.models.items():
+        best = trained.history[trained.best_epoch - 1]["val_accuracy"] if trained.history else float("nan")
+        tested = ", ".join(f"{d}: {m['accuracy']:.3f}" for d, m in trained.evaluation.items()) or "-"
+        rows.append(
+            (
+                name,
+                trained.recipe["model"],
+                trained.dataset,
+                trained.best_epoch,
+                f"{best:.3f}",
+                f"{trained.baseline.get('val_accuracy', float('nan')):.3f}",
+                tested,
+                trained.recipe.get("checkpoint", ""),
+            )
+        )
+    columns = ("model", "kind", "dataset", "best epoch", "val acc", "baseline val", "test acc", "checkpoint")
+    return Table(columns, rows, title="Models")

@@ -1,0 +1,85 @@
+"""Checkpoints without pickle: weights in safetensors, everything else in a JSON beside them.
+A ``.pt``/``.pth`` state dict from elsewhere is read with ``torch.load(weights_only=True)`` only."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from neuroshell.training.errors import TrainingError
+from neuroshell.training.trainer import TrainedModel
+
+
+def save_checkpoint(trained: TrainedModel, folder: Path) -> Path:
+    """Write ``<folder>/<name>.safetensors`` and ``<folder>/<name>.json``; returns the weights' path."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / f"{trained.name}.safetensors"
+    save_file({key: value.contiguous() for key, value in trained.state.items()}, str(weights))
+    meta = {
+        "name": trained.name,
+        "recipe": trained.recipe,
+        "classes": trained.classes,
+        "scaler_mean": trained.scaler_mean.tolist(),
+        "scaler_std": trained.scaler_std.tolist(),
+        "dataset": trained.dataset,
+        "history": trained.history,
+        "best_epoch": trained.best_epoch,
+        "baseline": trained.baseline,
+        "completed": trained.completed,
+    }
+    weights.with_suffix(".json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return weights
+
+
+def load_state(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors from a safetensors file, or from a torch state dict with ``weights_only=True``."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingError(f"no such checkpoint: {path}")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path))
+        except Exception as error:
+            raise TrainingError(f"{path} is not a readable safetensors file ({error})") from None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        # weights_only refuses anything but tensors and plain containers: no code from the file runs.
+        reason = str(error).splitlines()[0][:160]
+        raise TrainingError(f"refused to load {path}: it holds more than plain tensors ({reason})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise TrainingError(f"{path} is not a state dict of tensors")
+    return state
+
+
+def load_checkpoint(path: Path) -> TrainedModel:
+    """A TrainedModel from ``NAME.safetensors`` (or ``.pt``) with its ``NAME.json`` beside it."""
+    path = Path(path)
+    meta_path = path.with_suffix(".json")
+    if not meta_path.is_file():
+        raise TrainingError(f"{meta_path} is missing: a checkpoint needs its JSON recipe beside the weights")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    trained = TrainedModel(
+        meta["name"],
+        meta["recipe"],
+        meta["classes"],
+        load_state(path),
+        np.array(meta["scaler_mean"], np.float32),
+        np.array(meta["scaler_std"], np.float32),
+        meta["dataset"],
+        meta["history"],
+        meta["best_epoch"],
+        meta["baseline"],
+        meta["completed"],
+    )
+    try:
+        trained.module()
+    except RuntimeError as error:
+        raise TrainingError(f"{path} does not fit its recipe ({str(error).splitlines()[0]})") from None
+    return trained
