@@ -19,6 +19,7 @@ FORMAT_VERSION = "1.0"
 LABEL_BYTES = 128  # marker labels are fixed-length UTF-8: SWMR readers cannot follow variable-length data
 LABEL_DTYPE = h5py.string_dtype("utf-8", LABEL_BYTES)
 TARGET_CHUNK_BYTES = 1 << 20
+OVERVIEW_BLOCK = 256  # samples summarised by one row of a stream's min/max overview
 
 
 def neuroshell_version() -> str:
@@ -85,6 +86,17 @@ def create_stream(handle: h5py.File, spec: StreamSpec, compression: str | None =
     )
     group.create_dataset("time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(max(rows, 8192),))
     group["time"].attrs["units"] = "s"
+    # A min/max summary per block of samples, so an hour of data plots without reading it all.
+    for name in ("overview_min", "overview_max"):
+        group.create_dataset(
+            name,
+            shape=(0, spec.n_channels),
+            maxshape=(None, spec.n_channels),
+            dtype="f4",
+            chunks=(max(16, rows // 16), spec.n_channels),
+        )
+    group.create_dataset("overview_time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(4096,))
+    group.attrs["overview_block_samples"] = OVERVIEW_BLOCK
     for name in ("gaps", "clock_offsets"):
         group.create_dataset(name, shape=(0, 2), maxshape=(None, 2), dtype="f8", chunks=(256, 2))
     group["gaps"].attrs["columns"] = ["start_s", "stop_s"]

@@ -19,6 +19,7 @@ from loguru import logger
 from neuroshell.storage.layout import (
     LABEL_BYTES,
     LABEL_DTYPE,
+    OVERVIEW_BLOCK,
     StreamSpec,
     append_rows,
     create_file,
@@ -79,6 +80,9 @@ class Recorder:
         self.handle.flush()
         self.queue: queue.Queue = queue.Queue(maxsize=queue_blocks)
         self.counts = {name: StreamCounts() for name in self.specs}
+        self._overview_carry = {
+            name: (np.zeros((0, s.n_channels), "f4"), np.zeros(0)) for name, s in self.specs.items()
+        }
         self.markers_written = 0
         self.bytes_written = 0
         self.flushes = 0
@@ -209,11 +213,42 @@ class Recorder:
         group = self.handle[f"streams/{stream}"]
         append_rows(group["data"], data)
         append_rows(group["time"], times)
+        self._write_overview(stream, group, data, times)
         counts = self.counts[stream]
         counts.samples_written += data.shape[0]
         counts.first_time = float(times[0]) if counts.first_time is None else counts.first_time
         counts.last_time = float(times[-1])
         self.bytes_written += data.nbytes + times.nbytes
+
+    def _write_overview(self, stream: str, group, data: np.ndarray, times: np.ndarray) -> None:
+        """Append min/max rows for every complete block of OVERVIEW_BLOCK samples; keep the rest for later."""
+        carry_data, carry_times = self._overview_carry[stream]
+        mins, maxs, starts = [], [], []
+        if len(carry_times):  # complete the block begun in an earlier write (a small copy)
+            need = OVERVIEW_BLOCK - len(carry_times)
+            carry_data = np.concatenate([carry_data, data[:need]])
+            carry_times = np.concatenate([carry_times, times[:need]])
+            data, times = data[need:], times[need:]
+            if len(carry_times) == OVERVIEW_BLOCK:
+                mins.append(carry_data.min(axis=0, keepdims=True))
+                maxs.append(carry_data.max(axis=0, keepdims=True))
+                starts.append(carry_times[:1])
+                carry_data, carry_times = carry_data[:0], carry_times[:0]
+        blocks = len(times) // OVERVIEW_BLOCK
+        if blocks:
+            whole = data[: blocks * OVERVIEW_BLOCK].reshape(blocks, OVERVIEW_BLOCK, -1)  # a view, no copy
+            mins.append(whole.min(axis=1))
+            maxs.append(whole.max(axis=1))
+            starts.append(times[: blocks * OVERVIEW_BLOCK : OVERVIEW_BLOCK])
+        if mins:
+            append_rows(group["overview_min"], np.concatenate(mins))
+            append_rows(group["overview_max"], np.concatenate(maxs))
+            append_rows(group["overview_time"], np.concatenate(starts))
+        rest = blocks * OVERVIEW_BLOCK
+        if len(times) > rest:
+            carry_data = np.concatenate([carry_data, data[rest:]])
+            carry_times = np.concatenate([carry_times, times[rest:]])
+        self._overview_carry[stream] = (carry_data, carry_times)
 
     def _write_marker(self, time_s: float, label: str, source: str) -> None:
         markers = self.handle["markers"]

@@ -207,3 +207,19 @@ def test_bad_files_give_clear_errors(tmp_path):
         open_file(truncated)
     with pytest.raises(StorageError, match="exists: choose another name or add --overwrite"):
         open_file(good, "w", clock=time.monotonic)
+
+
+def test_min_max_overview_summarises_every_block(tmp_path):
+    path = tmp_path / "overview.h5"
+    recorder = Recorder(path, [spec("s", 3)], clock=time.monotonic)
+    data = np.random.default_rng(2).normal(size=(256 * 7 + 100, 3)).astype("float32")
+    for start in range(0, len(data), 333):  # blocks that do not line up with the overview's
+        recorder.put("s", data[start : start + 333], np.arange(start, min(len(data), start + 333)) / 1000)
+    recorder.stop()
+    with h5py.File(path) as f:
+        stream = f["streams/s"]
+        assert stream.attrs["overview_block_samples"] == 256
+        whole = data[: 256 * 7].reshape(7, 256, 3)
+        np.testing.assert_array_equal(stream["overview_min"][:], whole.min(axis=1))
+        np.testing.assert_array_equal(stream["overview_max"][:], whole.max(axis=1))
+        np.testing.assert_allclose(stream["overview_time"][:], np.arange(7) * 256 / 1000)
