@@ -55,6 +55,7 @@ class Session:
         self.simulation: Any = None  # the last neuron.SimulationResult
         self.models: dict[str, Any] = {}  # name -> training.TrainedModel
         self.datasets: dict[str, Any] = {}
+        self.outputs: list[tuple[str, str]] = []  # (kind, path) of every file this session made
         self.quit_requested = False
         self.started = time.time()
         self.script_depth = 0

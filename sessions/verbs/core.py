@@ -133,6 +133,12 @@ def status_verb(session, args):
     return Table(("", ""), rows, title="Session")
 
 
+@verbs.verb("outputs", "What this session made: recordings, datasets, models, plots.", replayable=False)
+def outputs_verb(session, args):
+    rows = list(session.outputs)
+    return Table(("kind", "path"), rows, title=f"Made in this session ({len(rows)})")
+
+
 @verbs.verb("quit", "Leave the shell, closing files and devices cleanly.", aliases=("exit",), replayable=False)
 def quit_verb(session, args):
     session.quit_requested = True

@@ -270,6 +270,7 @@ def record_stop(session, args):
         raise NeuroshellError("not recording")
     stats = recording.stop()
     session.recording = None
+    session.outputs.append(("recording", str(stats.path)))
     result = [_status_table(stats), Message(f"wrote {stats.path} ({stats.markers_written} markers)", "success")]
     if stats.error:
         result.append(Message(f"the writer failed: {stats.error}", "warning"))

@@ -298,4 +298,5 @@ def _write(session, args, result) -> str:
     run = args.run or next_run_name(args.to)
     with writable(session, args.to) as handle:
         where = write_simulation(handle, run, result)
+    session.outputs.append(("simulation", f"{args.to}:{where}"))
     return f"{args.to}:{where}"

@@ -7,24 +7,9 @@ from neuroshell.sessions.argtypes import Choice, Float, H5Path, Int, Quantity
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
-from neuroshell.sessions.units import parse_quantity
+from neuroshell.sessions.verbs.common import channel_indices, parse_span, source_path
 
 verbs = VerbSet("training")
-
-
-def parse_span(text: str, what: str) -> tuple[float, float]:
-    """``-100ms:500ms`` -> (-0.1, 0.5)."""
-    first, sep, last = text.partition(":")
-    if not sep:
-        raise NeuroshellError(f"{what} {text}: write START:STOP, e.g. -100ms:500ms")
-    start, stop = parse_quantity(first, "s"), parse_quantity(last, "s")
-    if stop <= start:
-        raise NeuroshellError(f"{what} {text}: the end must come after the start")
-    return start, stop
-
-
-def _source_path(session, location) -> Path:
-    return session.files[location.file].path if location.file in session.files else Path(location.file)
 
 
 def _store(session, dataset, path: Path) -> str:
@@ -35,6 +20,7 @@ def _store(session, dataset, path: Path) -> str:
         where = save_dataset(handle, dataset)
     dataset.recipe["file"] = str(path)
     session.datasets[dataset.name] = dataset
+    session.outputs.append(("dataset", f"{path}:{where}"))
     return f"{path}:{where}"
 
 
@@ -80,14 +66,14 @@ def dataset_epochs(session, args):
     location = args.stream
     if not location.path.startswith("/streams/"):
         raise NeuroshellError("dataset epochs needs FILE:/streams/NAME")
-    path = _source_path(session, location)
+    path = source_path(session, location)
     window = parse_span(args.window, "--window")
     baseline = parse_span(args.baseline, "--baseline") if args.baseline else None
     fractions = _fractions(args.split)
     handle = open_file(path)
     try:
         view = handle.stream(location.path)
-        channels = _channels(args.channels, view.spec.channel_names)
+        channels = channel_indices(args.channels, view.spec.channel_names)
         times, labels, _ = handle.markers()
         patterns = [p.strip() for p in args.markers.split(",") if p.strip()]
         wanted = sorted({label for label in labels if any(fnmatch.fnmatchcase(label, p) for p in patterns)})
@@ -145,23 +131,6 @@ def _fractions(text: str) -> tuple[float, float, float]:
     return parts
 
 
-def _channels(text: str | None, names: list[str]) -> list[int] | None:
-    if not text:
-        return None
-    if ":" in text and all(part.isdigit() for part in text.split(":")):
-        first, last = (int(v) for v in text.split(":"))
-        return list(range(first, min(last, len(names))))
-    chosen = []
-    for part in text.split(","):
-        if part.isdigit() and int(part) < len(names):
-            chosen.append(int(part))
-        elif part in names:
-            chosen.append(names.index(part))
-        else:
-            raise NeuroshellError(f"--channels: no channel '{part}' (channels {names[0]} .. {names[-1]})")
-    return chosen
-
-
 @verbs.verb(
     "dataset spikes",
     "Binned spike counts of a simulation run, in labelled time ranges, as a dataset.",
@@ -187,7 +156,7 @@ def dataset_spikes(session, args):
         if not label:
             raise NeuroshellError(f"--labels {item}: write START:STOP=LABEL")
         ranges.append((*parse_span(span, "--labels"), label))
-    path = _source_path(session, location)
+    path = source_path(session, location)
     with h5py.File(path, "r") as handle:
         if location.path not in handle:
             raise NeuroshellError(f"{path} has no {location.path}")
@@ -232,7 +201,7 @@ def _dataset(session, text: str):
     if not location.path.startswith("/datasets/"):
         known = ", ".join(session.datasets) or "none"
         raise NeuroshellError(f"no dataset '{text}' in this session (datasets: {known}); or give FILE:/datasets/NAME")
-    path = _source_path(session, location)
+    path = source_path(session, location)
     handle = open_file(path)
     try:
         dataset = load_dataset(handle.handle, location.path.split("/")[2])
@@ -296,6 +265,7 @@ def train_verb(session, args):
     session.models[name] = trained
     weights = save_checkpoint(trained, Path(session.settings["models.dir"]))
     trained.recipe["checkpoint"] = str(weights)
+    session.outputs.append(("model", str(weights)))
     rows = [
         (r["epoch"], f"{r['loss']:.4f}", f"{r['train_accuracy']:.3f}", f"{r['val_accuracy']:.3f}")
         for r in trained.history

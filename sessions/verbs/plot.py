@@ -1,0 +1,203 @@
+"""Plot verbs: traces, psd, evoked, raster, rates, graph, training, confusion. Each writes a file (named
+from the verb and the data, never overwriting) into the plot.dir setting and shows it when it can."""
+
+from pathlib import Path
+
+from neuroshell.sessions.argtypes import H5Path, Quantity
+from neuroshell.sessions.errors import NeuroshellError
+from neuroshell.sessions.output import Message
+from neuroshell.sessions.registry import Arg, Opt, VerbSet
+from neuroshell.sessions.verbs.common import channel_indices, parse_span
+from neuroshell.sessions.verbs.storage import readable
+
+verbs = VerbSet("plot")
+
+
+def _finish(session, figure, stem: str) -> Message:
+    from neuroshell.storage.figures import save, show
+
+    path = save(figure, Path(session.settings["plot.dir"]), stem, session.settings["plot.format"])
+    session.outputs.append(("plot", str(path)))
+    if session.settings["plot.show"]:
+        show(path)
+    return Message(f"wrote {path}", "success")
+
+
+def _stream(handle, location):
+    if not location.path.startswith("/streams/"):
+        raise NeuroshellError(f"{location} is not a stream: give FILE:/streams/NAME")
+    return handle.stream(location.path)
+
+
+def _span(view, start: float | None, stop: float | None, default_s: float | None) -> tuple[float, float]:
+    """Session times of a span given relative to the stream's start (whole stream by default)."""
+    span = view.time_span_s
+    if span is None:
+        raise NeuroshellError(f"{view.name} holds no samples yet")
+    first = span[0] + (start or 0.0)
+    last = span[0] + stop if stop is not None else (first + default_s if default_s else span[1] + 1e-9)
+    if last <= first:
+        raise NeuroshellError("--to must come after --from")
+    return first, min(last, span[1] + 1e-9)
+
+
+STREAM = Arg("stream", H5Path(), "FILE:/streams/NAME")
+FROM = Opt("from", Quantity(unit="s"), "start, from the stream's first sample (default 0s)")
+TO = Opt("to", Quantity(unit="s"), "end, from the stream's first sample")
+
+
+@verbs.verb(
+    "plot traces",
+    "Stacked traces with markers and gaps (min/max envelopes for long spans).",
+    STREAM,
+    Opt("channels", help="0:16, 3,5,8 or names (default: the first 16)", default="0:16"),
+    FROM,
+    TO,
+)
+def plot_traces(session, args):
+    from neuroshell.storage.plots import plot_traces as draw
+
+    with readable(session, args.stream.file) as handle:
+        view = _stream(handle, args.stream)
+        channels = channel_indices(args.channels, view.spec.channel_names)
+        start, stop = _span(view, getattr(args, "from"), args.to, None)
+        figure = draw(view, channels, start, stop, handle.markers()[:2], f"{args.stream}")
+        name = f"traces-{handle.path.stem}-{view.name}"
+    return _finish(session, figure, name)
+
+
+@verbs.verb("plot psd", "Welch power spectra per channel group, log scale.", STREAM, FROM, TO)
+def plot_psd(session, args):
+    from neuroshell.storage.plots import plot_psd as draw
+
+    with readable(session, args.stream.file) as handle:
+        view = _stream(handle, args.stream)
+        start, stop = _span(view, getattr(args, "from"), args.to, 60.0)
+        figure = draw(view, start, stop, f"power spectra of {args.stream}")
+        name = f"psd-{handle.path.stem}-{view.name}"
+    return _finish(session, figure, name)
+
+
+@verbs.verb(
+    "plot evoked",
+    "Average response per marker class (butterfly and global field power).",
+    STREAM,
+    Opt("markers", help="labels, comma-separated, * wildcards", default="stim/*"),
+    Opt("window", help="span around each marker", default="-100ms:500ms"),
+    Opt("baseline", help="span whose mean is subtracted", default="-100ms:0s"),
+)
+def plot_evoked(session, args):
+    import fnmatch
+
+    from neuroshell.training.datasets import cut_epochs
+    from neuroshell.training.plots import plot_evoked as draw
+
+    window = parse_span(args.window, "--window")
+    baseline = parse_span(args.baseline, "--baseline") if args.baseline else None
+    with readable(session, args.stream.file) as handle:
+        view = _stream(handle, args.stream)
+        times, labels, _ = handle.markers()
+        patterns = args.markers.split(",")
+        wanted = sorted({label for label in labels if any(fnmatch.fnmatchcase(label, p) for p in patterns)})
+        if not wanted:
+            raise NeuroshellError(f"no markers match {args.markers} in {handle.path}")
+        X, kept, _, _ = cut_epochs(
+            view.data[: view.n_samples],
+            view.time[: view.n_samples],
+            view.sampling_rate_hz,
+            times,
+            labels,
+            wanted,
+            window,
+            view.gaps(),
+            baseline,
+        )
+        if not kept:
+            raise NeuroshellError("no complete epoch inside the data for those markers")
+        unit = (view.spec.channel_units or ["?"])[0]
+        figure = draw(X, kept, window, unit, f"evoked responses in {args.stream}")
+        name = f"evoked-{handle.path.stem}-{view.name}"
+    return _finish(session, figure, name)
+
+
+def _run_group(handle, location):
+    if not location.path.startswith("/simulations/") or location.path not in handle.handle:
+        runs = ", ".join(handle.handle.get("simulations", {})) or "none"
+        raise NeuroshellError(f"{location} is not a simulation run (runs: {runs}); give FILE:/simulations/RUN")
+    return handle.handle[location.path]
+
+
+@verbs.verb(
+    "plot raster", "Spike raster of a simulation run, per population.", Arg("run", H5Path(), "FILE:/simulations/RUN")
+)
+def plot_raster(session, args):
+    from neuroshell.neuron.plots import plot_raster as draw
+
+    with readable(session, args.run.file) as handle:
+        group = _run_group(handle, args.run)
+        spikes = {
+            name: (pop["timestamps"][:] / 1e3, pop["node_ids"][:].astype(int), int(pop.attrs["n_neurons"]))
+            for name, pop in group["spikes"].items()
+        }
+        figure = draw(spikes, f"spikes of {args.run}")
+        name = f"raster-{handle.path.stem}-{args.run.path.split('/')[2]}"
+    return _finish(session, figure, name)
+
+
+@verbs.verb("plot rates", "Population rates of a simulation run.", Arg("run", H5Path(), "FILE:/simulations/RUN"))
+def plot_rates(session, args):
+    from neuroshell.neuron.plots import plot_rates as draw
+
+    with readable(session, args.run.file) as handle:
+        group = _run_group(handle, args.run)
+        if "rates" not in group:
+            raise NeuroshellError(f"{args.run} has no rates: simulate with --record rate")
+        rates = {name: (data[:], float(data.attrs["bin_s"])) for name, data in group["rates"].items()}
+        figure = draw(rates, f"population rates of {args.run}")
+        name = f"rates-{handle.path.stem}-{args.run.path.split('/')[2]}"
+    return _finish(session, figure, name)
+
+
+@verbs.verb("plot graph", "The current network: populations sized by N, projections as arrows.")
+def plot_graph(session, args):
+    from neuroshell.neuron.plots import plot_graph as draw
+
+    if session.network is None or not len(session.network.graph):
+        raise NeuroshellError("no network to draw: 'net example cuba' or 'net add ...'")
+    return _finish(session, draw(session.network, session.network.summary()), f"graph-{session.network.name}")
+
+
+def _model(session, name: str):
+    if name not in session.models:
+        raise NeuroshellError(f"no model '{name}' in this session (models: {', '.join(session.models) or 'none'})")
+    return session.models[name]
+
+
+@verbs.verb("plot training", "Loss and accuracy per epoch of a trained model.", Arg("model"))
+def plot_training(session, args):
+    from neuroshell.training.plots import plot_training as draw
+
+    trained = _model(session, args.model)
+    if not trained.history:
+        raise NeuroshellError(f"model {args.model} has no training history")
+    figure = draw(trained.history, trained.best_epoch, trained.baseline, f"training of {trained.name}")
+    return _finish(session, figure, f"training-{trained.name}")
+
+
+@verbs.verb(
+    "plot confusion", "Confusion matrix of a model on its test split.", Arg("model"), Arg("dataset", default=None)
+)
+def plot_confusion(session, args):
+    from neuroshell.training.plots import plot_confusion as draw
+
+    trained = _model(session, args.model)
+    name = args.dataset or (next(iter(trained.evaluation)) if trained.evaluation else trained.dataset)
+    if name not in trained.evaluation:
+        if name not in session.datasets:
+            raise NeuroshellError(f"evaluate {args.model} on a dataset first (no dataset '{name}' here)")
+        from neuroshell.training.trainer import evaluate
+
+        trained.evaluation[name] = evaluate(trained, session.datasets[name])
+    metrics = trained.evaluation[name]
+    title = f"{trained.name} on {name}: accuracy {metrics['accuracy']:.2f} ({metrics['split']} split)"
+    return _finish(session, draw(metrics["confusion"], trained.classes, title), f"confusion-{trained.name}-{name}")

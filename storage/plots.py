@@ -1,0 +1,122 @@
+"""Plots of recorded streams: stacked traces (min/max envelopes, markers, gaps) and power spectra."""
+
+import itertools
+
+import numpy as np
+
+from neuroshell.storage.errors import StorageError
+from neuroshell.storage.figures import new_figure
+from neuroshell.storage.files import StreamView
+
+MAX_POINTS = 2000  # envelope points across the plot's width
+
+
+def envelope(view: StreamView, channels: list[int], start_s: float, stop_s: float, points: int = MAX_POINTS):
+    """Time (s), min and max (points, channels) of the stream between two times, reading the min/max overview
+    instead of the samples when the span is long, so an hour of data plots in about a second."""
+    first, last = view.index_at(start_s), view.index_at(stop_s)
+    if last <= first:
+        raise StorageError(f"{view.name} has no samples between {start_s:.3f} s and {stop_s:.3f} s")
+    block = int(view.group.attrs.get("overview_block_samples", 0))
+    overview = view.group.get("overview_time")
+    if block and overview is not None and overview.shape[0] and (last - first) > points * block:
+        starts = overview[:]
+        lo = int(np.searchsorted(starts, view.time[first], side="left"))
+        hi = int(np.searchsorted(starts, view.time[last - 1], side="right"))
+        if hi - lo >= points // 4:
+            times = overview[lo:hi]
+            mins = view.group["overview_min"][lo:hi][:, channels]
+            maxs = view.group["overview_max"][lo:hi][:, channels]
+            return _reduce(times, mins, maxs, points)
+    data = view.data[first:last][:, channels].astype(np.float64)
+    times = view.time[first:last]
+    return _reduce(times, data, data, points)
+
+
+def _reduce(times: np.ndarray, mins: np.ndarray, maxs: np.ndarray, points: int):
+    """At most ``points`` min/max bins over consecutive samples; a NaN row where the data has a hole, so no
+    line is drawn across a gap."""
+    if len(times) > points:
+        per = int(np.ceil(len(times) / points))
+        starts = np.arange(0, len(times), per)
+        times = times[starts]
+        mins = np.minimum.reduceat(mins, starts, axis=0)
+        maxs = np.maximum.reduceat(maxs, starts, axis=0)
+    if len(times) < 3:
+        return times, mins, maxs
+    steps = np.diff(times)
+    holes = np.flatnonzero(steps > 1.5 * np.median(steps)) + 1
+    nan_row = np.full((1, mins.shape[1]), np.nan)
+    return (
+        np.insert(times, holes, times[holes - 1] + np.median(steps)),
+        np.insert(mins.astype(float), holes, nan_row, axis=0),
+        np.insert(maxs.astype(float), holes, nan_row, axis=0),
+    )
+
+
+def plot_traces(
+    view: StreamView,
+    channels: list[int],
+    start_s: float,
+    stop_s: float,
+    markers: tuple[np.ndarray, list[str]],
+    title: str,
+):
+    """Stacked traces of ``channels`` (indices) between two session times, with markers and gaps."""
+    times, mins, maxs = envelope(view, channels, start_s, stop_s)
+    origin = view.time_span_s[0]
+    figure = new_figure(12, max(4.0, 0.35 * len(channels) + 1.5))
+    axes = figure.add_subplot()
+    centre = (mins + maxs) / 2
+    spread = np.nanpercentile(np.abs(centre - np.nanmedian(centre, axis=0)), 99) or 1.0
+    offsets = -np.arange(len(channels)) * 2.5 * spread
+    x = times - origin
+    for k in range(len(channels)):
+        baseline = np.nanmedian(centre[:, k])
+        low, high = mins[:, k] - baseline + offsets[k], maxs[:, k] - baseline + offsets[k]
+        if np.any(high > low):
+            axes.fill_between(x, low, high, color="C0", linewidth=0.4, alpha=0.8)
+        axes.plot(x, (low + high) / 2, color="C0", linewidth=0.5)
+    names = [view.spec.channel_names[c] for c in channels]
+    axes.set_yticks(offsets, names, fontsize=7)
+    for when, label in zip(*markers, strict=True):
+        if start_s <= when <= stop_s:
+            axes.axvline(when - origin, color="C3", linewidth=0.8, alpha=0.7)
+            axes.text(when - origin, offsets[0] + 1.5 * spread, label, rotation=90, fontsize=6, color="C3", va="bottom")
+    for gap_start, gap_stop in view.gaps():
+        if gap_stop >= start_s and gap_start <= stop_s:
+            right = min(gap_stop, stop_s) if np.isfinite(gap_stop) else stop_s
+            axes.axvspan(max(gap_start, start_s) - origin, right - origin, color="0.6", alpha=0.4, label="gap")
+    unit = (view.spec.channel_units or ["?"])[0]
+    axes.set_xlabel("time from the start of the stream (s)")
+    axes.set_ylabel(f"channel (spacing {2.5 * spread:.3g} {unit})")
+    axes.set_title(title)
+    return figure
+
+
+def plot_psd(view: StreamView, start_s: float, stop_s: float, title: str, groups: int = 4):
+    """Welch power spectra, averaged within up to ``groups`` consecutive channel groups; log axes."""
+    from scipy.signal import welch
+
+    rate = view.sampling_rate_hz
+    if rate <= 0:
+        raise StorageError(f"{view.name} is irregularly sampled: a spectrum needs a sampling rate")
+    data, _ = view.between(start_s, stop_s)
+    if len(data) < 64:
+        raise StorageError(f"{view.name} has too few samples in that span for a spectrum")
+    frequencies, power = welch(
+        np.asarray(data, dtype=np.float64), fs=rate, nperseg=min(len(data), int(2 * rate)), axis=0
+    )
+    figure = new_figure(10, 6)
+    axes = figure.add_subplot()
+    bounds = np.linspace(0, power.shape[1], min(groups, power.shape[1]) + 1).astype(int)
+    names = view.spec.channel_names
+    for a, b in itertools.pairwise(bounds):
+        axes.loglog(frequencies[1:], power[1:, a:b].mean(axis=1), label=f"{names[a]}–{names[b - 1]}")
+    unit = (view.spec.channel_units or ["?"])[0]
+    axes.set_xlabel("frequency (Hz)")
+    axes.set_ylabel(f"power ({unit}²/Hz)")
+    axes.set_title(title)
+    axes.legend(fontsize=8)
+    axes.grid(True, which="both", alpha=0.3)
+    return figure

@@ -1,0 +1,119 @@
+"""Every plot verb renders a real PNG from small real files; bad input gives one-line errors."""
+
+import time
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from neuroshell.storage.layout import StreamSpec
+from tests.helpers import helmet_recording
+
+
+@pytest.fixture
+def workspace(session, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    session.execute(f"set plot.dir {tmp_path / 'plots'}")
+    session.execute("set plot.show off")
+    path = helmet_recording(tmp_path / "rec.h5", seconds=30, channels=16, rate_hz=500.0, seed=2, gap=(8.0, 8.4))
+    return session, path
+
+
+def written(session) -> str:
+    line = session.ui.lines[-1]
+    assert line.startswith("wrote "), session.ui.errors
+    return line[len("wrote ") :]
+
+
+def check_png(path: str, width: int, height: int) -> None:
+    image = mpimg.imread(path)
+    assert image.shape[:2] == (height, width), image.shape
+    assert image[..., :3].std() > 0.05  # not blank: something was drawn
+
+
+def test_stream_plots(workspace):
+    session, path = workspace
+    assert session.execute(f"plot traces {path}:/streams/meg --channels 0:8 --from 5s --to 12s")
+    check_png(written(session), 1200, 430)  # 0.35 in per channel + 1.5 in, at 100 dpi
+    assert session.execute(f"plot psd {path}:/streams/meg")
+    check_png(written(session), 1000, 600)
+    assert session.execute(f"plot evoked {path}:/streams/meg --markers stim/* --window -100ms:400ms")
+    check_png(written(session), 1200, 1060)
+
+
+def test_file_names_never_overwrite(workspace, tmp_path):
+    session, path = workspace
+    session.execute(f"plot psd {path}:/streams/meg")
+    session.execute(f"plot psd {path}:/streams/meg")
+    session.execute("set plot.format svg")
+    session.execute(f"plot psd {path}:/streams/meg")
+    names = sorted(p.name for p in (tmp_path / "plots").iterdir())
+    assert names == ["psd-rec-meg-2.png", "psd-rec-meg.png", "psd-rec-meg.svg"]
+    assert (tmp_path / "plots" / "psd-rec-meg.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_an_hour_of_306_channels_plots_in_about_a_second(session, tmp_path):
+    """An hour-long file laid out as the Recorder writes it. Its samples are left unwritten (HDF5 reads
+    unallocated chunks as zeros), so the test does not write 4.4 GB; the overview holds real values."""
+    import h5py
+
+    from neuroshell.storage.layout import OVERVIEW_BLOCK, create_file, create_stream
+
+    session.execute(f"set plot.dir {tmp_path}")
+    session.execute("set plot.show off")
+    path = tmp_path / "hour.h5"
+    n, channels = 3_600_000, 306
+    with create_file(path, time.monotonic) as handle:
+        group = create_stream(handle, StreamSpec("meg", [f"MEG{c:03d}" for c in range(channels)], 1000.0))
+        group["data"].resize((n, channels))
+        group["time"].resize((n,))
+        group["time"][:] = np.arange(n) / 1000
+        blocks = n // OVERVIEW_BLOCK
+        noise = np.random.default_rng(0).normal(size=(blocks, channels)).astype("f4")
+        for name, sign in (("overview_min", -1), ("overview_max", 1)):
+            group[name].resize((blocks, channels))
+            group[name][:] = sign * (2 + np.abs(noise))
+        group["overview_time"].resize((blocks,))
+        group["overview_time"][:] = np.arange(blocks) * OVERVIEW_BLOCK / 1000
+    assert path.stat().st_size < 200e6
+    with h5py.File(path) as f:
+        assert f["streams/meg/data"].shape == (n, channels)
+    started = time.perf_counter()
+    assert session.execute(f"plot traces {path}:/streams/meg")
+    elapsed = time.perf_counter() - started
+    check_png(written(session), 1200, 710)
+    assert elapsed < 3.0, f"took {elapsed:.2f} s"
+
+
+def test_simulation_network_and_model_plots(workspace):
+    session, path = workspace
+    session.execute("net example cuba --n 500")
+    assert session.execute(f"simulate 200ms --to {path} --run small")
+    assert session.execute(f"plot raster {path}:/simulations/small")
+    check_png(written(session), 1200, 700)
+    assert session.execute(f"plot rates {path}:/simulations/small")
+    check_png(written(session), 1200, 500)
+    assert session.execute("plot graph")
+    check_png(written(session), 900, 700)
+    assert session.execute(f"dataset epochs {path}:/streams/meg --name ep"), session.ui.errors
+    assert session.execute("train ep --epochs 3 --steps 5 --hidden 16 --name tiny"), session.ui.errors
+    assert session.execute("plot training tiny")
+    check_png(written(session), 1100, 450)
+    assert session.execute("plot confusion tiny")
+    check_png(written(session), 720, 620)
+
+
+def test_bad_plot_input(workspace):
+    session, path = workspace
+    assert not session.execute(f"plot traces {path}:/streams/eeg")
+    assert "has no stream 'eeg' (streams: meg)" in session.ui.errors[-1]
+    assert not session.execute(f"plot raster {path}:/streams/meg")
+    assert "is not a simulation run" in session.ui.errors[-1]
+    assert not session.execute(f"plot psd {path}:/simulations/none")
+    assert "is not a stream" in session.ui.errors[-1]
+    assert not session.execute("plot training nobody")
+    assert "no model 'nobody'" in session.ui.errors[-1]
+    assert not session.execute("plot graph")
+    assert "no network to draw" in session.ui.errors[-1]
+    assert not session.execute(f"plot traces {path}:/streams/meg --from 30s --to 40s")
+    assert "no samples between" in session.ui.errors[-1]
