@@ -13,7 +13,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         prog="neuroshell",
         description="Interactive workbench for neuroscience labs: record, simulate, train, plot.",
     )
-    parser.add_argument("script", nargs="?", help="a command script (.nsh) to replay, then exit")
+    parser.add_argument("script", nargs="?", help="a command script (.nsh) to replay, then exit; 'demo' for the demo")
+    parser.add_argument("params", nargs="*", help="script parameters NAME=VALUE (${NAME} in the script)")
     parser.add_argument("-c", "--command", help='commands to run, separated by ";", then exit')
     parser.add_argument("--keep-going", action="store_true", help="in a script, go on after a failing line")
     parser.add_argument("--no-color", action="store_true", help="no colours, even on a terminal")
@@ -21,7 +22,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.script and args.command:
         parser.error("give either a script or -c, not both")
+    bad = [p for p in args.params if "=" not in p]
+    if bad:
+        parser.error(f"script parameters are NAME=VALUE (got {bad[0]})")
+    args.params = dict(p.split("=", 1) for p in args.params)
     return args
+
+
+def demo_script() -> Path:
+    """The demo script shipped with neuroshell (examples/demo.nsh)."""
+    from importlib.resources import files
+
+    return Path(str(files("neuroshell.sessions") / "demo.nsh"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,11 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     from neuroshell.sessions.registry import split_commands
 
     logger.remove()
+    # Warnings reach the console as one line; tracebacks go only to the session's log file (--debug shows them).
     logger.add(
         sys.stderr,
         level="WARNING",
         format="<level>{level}</level>: {message}",
         colorize=None if color else False,
+        filter=lambda record: record["exception"] is None,
     )
     ui = RichUI(color=color)
     session = Session(ui=ui, debug=args.debug)
@@ -49,11 +63,13 @@ def main(argv: list[str] | None = None) -> int:
             return _run_commands(session, split_commands(args.command))
         if args.script:
             script = Path(args.script)
+            if args.script == "demo" and not script.exists():
+                script = demo_script()
             if not script.is_file():
                 print(f"neuroshell: no such script: {script}", file=sys.stderr)
                 return EXIT_USAGE
             try:
-                failures = session.run_script(script, keep_going=args.keep_going)
+                failures = session.run_script(script, keep_going=args.keep_going, params=args.params)
             except NeuroshellError as error:
                 session.report(str(error))
                 return EXIT_FAILED

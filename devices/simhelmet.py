@@ -231,12 +231,14 @@ def connect_sim(
     rate_hz: float = 1000.0,
     seed: int = 0,
     classes: tuple[str, ...] = DEFAULT_CLASSES,
+    interval_s: tuple[float, float] = (0.8, 1.5),
 ):
     """Start a simulated helmet on a real transport and connect a device to it; returns the device.
 
     The device owns the server: closing the device stops the helmet.
     """
-    server = SimHelmetServer(HelmetSignal(n_channels, rate_hz, seed, classes), transport, clock).start()
+    signal = HelmetSignal(n_channels, rate_hz, seed, classes, stimulus_interval_s=interval_s)
+    server = SimHelmetServer(signal, transport, clock).start()
     try:
         if transport == "serial":
             from neuroshell.devices.serial_device import SerialDevice

@@ -1,6 +1,7 @@
 """The Session: the one object that holds a shell's state, and runs command lines against it."""
 
 import os
+import re
 import time
 import traceback
 from pathlib import Path
@@ -12,6 +13,23 @@ from neuroshell.sessions.settings import Settings
 from neuroshell.sessions.ui import UI, PlainUI
 
 MAX_SCRIPT_DEPTH = 16
+
+
+_PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::-([^}]*))?\}")
+
+
+def expand(line: str, params: dict[str, str]) -> str:
+    """Replace ``${name}`` / ``${name:-default}`` with script parameters."""
+
+    def value(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in params:
+            return params[name]
+        if default is not None:
+            return default
+        raise NeuroshellError(f"${{{name}}} has no value: pass {name}=VALUE")
+
+    return _PARAMETER.sub(value, line)
 
 
 def default_home() -> Path:
@@ -122,10 +140,11 @@ class Session:
         if verb.replayable:
             self.replayable.append(line)
 
-    def run_script(self, path: Path, keep_going: bool = False) -> int:
+    def run_script(self, path: Path, keep_going: bool = False, params: dict[str, str] | None = None) -> int:
         """Replay a command script line by line in this session; returns the number of failed lines.
 
-        A failing line raises ScriptError ``FILE:LINE: message`` unless ``keep_going``.
+        ``${name}`` and ``${name:-default}`` in a line are replaced from ``params``. A failing line raises
+        ScriptError ``FILE:LINE: message`` unless ``keep_going``.
         """
         try:
             text = Path(path).read_text(encoding="utf-8")
@@ -140,7 +159,7 @@ class Session:
                 if self.quit_requested:
                     break
                 try:
-                    self.run_line(line)
+                    self.run_line(expand(line, params or {}))
                 except NeuroshellError as error:
                     message = str(error) if isinstance(error, ScriptError) else f"{path}:{number}: {error}"
                     if not keep_going:

@@ -41,6 +41,7 @@ def create_file(path: Path, clock, overwrite: bool = False) -> h5py.File:
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists: choose another name or add --overwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle = h5py.File(path, "w", libver="latest")
     attrs = handle.attrs
     attrs["format"] = FORMAT

@@ -82,6 +82,7 @@ def train(
     device: str = "cpu",
     seed: int = 0,
     patience: int = 8,
+    weight_decay: float = 1e-2,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainedModel:
     """Train ``recipe`` on the dataset's training split; keep the weights of the best validation epoch."""
@@ -90,7 +91,7 @@ def train(
     data = split_tensors(dataset, recipe["steps"], device)
     X_train, y_train = data[TRAIN]
     model = build_model(recipe).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.CrossEntropyLoss()
     best = {"val_accuracy": -1.0, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
     history, completed, seen, busy = [], True, 0, 0.0

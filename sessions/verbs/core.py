@@ -89,12 +89,13 @@ def wait_verb(session, args):
     "Replay a command script (.nsh) in this session.",
     Arg("file", FilePath(), "the script"),
     Flag("keep-going", "run the remaining lines after a failing one"),
+    keyvalues="script parameters: ${name} in the script becomes VALUE",
     replayable=True,
 )
 def run_verb(session, args):
     if not args.file.is_file():
         raise NeuroshellError(f"no such script: {args.file}")
-    failures = session.run_script(args.file, keep_going=args.keep_going)
+    failures = session.run_script(args.file, keep_going=args.keep_going, params=args.kv)
     if failures:
         raise NeuroshellError(f"{args.file}: {failures} line(s) failed")
 

@@ -43,14 +43,17 @@ def _added(session, device) -> Message:
     Opt("channels", Int(minimum=1, maximum=4096), "number of channels", 306),
     Opt("rate", Quantity(unit="Hz", positive=True), "sampling rate", 1000.0),
     Opt("seed", Int(minimum=0), "random seed (default: the seed setting)"),
+    Opt("isi", help="range of intervals between stimuli", default="800ms:1500ms"),
     NAME,
 )
 def connect_sim(session, args):
     from neuroshell.devices.simhelmet import connect_sim as start
+    from neuroshell.sessions.verbs.common import parse_span
 
     name = _device_name(session, args, "sim")
     seed = args.seed if args.seed is not None else session.settings["seed"]
-    device = start(name, _clock(), args.transport, args.channels, args.rate, seed)
+    interval = parse_span(args.isi, "--isi")
+    device = start(name, _clock(), args.transport, args.channels, args.rate, seed, interval_s=interval)
     return _added(session, device)
 
 
