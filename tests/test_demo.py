@@ -1,0 +1,44 @@
+"""The demo script, as a user replays it, at reduced durations, through the real executable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+
+ROOT = Path(__file__).resolve().parents[1]
+EXECUTABLE = Path(sys.executable).with_name("neuroshell")
+
+
+def test_demo_script_runs_end_to_end(tmp_path):
+    result = subprocess.run(
+        [str(EXECUTABLE), str(ROOT / "examples" / "demo.nsh"), "seconds=8", "epochs=3", "channels=32", "out=out"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=os.environ.copy(),
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "out"
+    plots = sorted(p.name for p in (out / "plots").iterdir())
+    assert plots == sorted([
+        "traces-demo-sim0.png", "psd-demo-sim0.png", "evoked-demo-sim0.png", "training-decoder.png",
+        "confusion-decoder-evoked.png", "raster-demo-cuba.png", "rates-demo-cuba.png", "graph-cuba.png",
+    ])
+    assert (out / "models" / "decoder.safetensors").is_file()
+    with h5py.File(out / "demo.h5") as f:
+        assert f["streams/sim0/data"].shape[1] == 32
+        assert 7000 <= f["streams/sim0/data"].shape[0] <= 9000
+        assert len(f["markers/time"]) >= 8
+        assert "evoked" in f["datasets"] and "cuba" in f["simulations"]
+        assert f["models/decoder/evaluation/evoked"].attrs["accuracy"] >= 0
+    assert "Made in this session (12)" in result.stdout
+    assert "logistic baseline" in result.stdout
+
+
+def test_neuroshell_demo_finds_the_shipped_script():
+    from neuroshell.cli.app import demo_script
+
+    assert demo_script().read_text() == (ROOT / "examples" / "demo.nsh").read_text()
