@@ -50,10 +50,12 @@ class SnnMlp(nn.Module):
         """x (batch, channels, steps) -> logits (batch, classes): the output membrane averaged over steps."""
         mem1 = torch.zeros(x.shape[0], self.fc1.out_features, device=x.device)
         mem2 = torch.zeros(x.shape[0], self.fc2.out_features, device=x.device)
-        drive = self.fc1(x.transpose(1, 2))  # all steps in one matrix product
+        # All steps through the first layer in one matrix product; unbind (not indexing) keeps the backward
+        # pass to one gradient stack instead of a full-size zero tensor per step.
+        drive = self.fc1(x.permute(2, 0, 1)).unbind(0)
         total = torch.zeros_like(mem2)
-        for step in range(x.shape[2]):
-            spk1, mem1 = self.lif1(drive[:, step], mem1)
+        for current in drive:
+            spk1, mem1 = self.lif1(current, mem1)
             _, mem2 = self.lif2(self.fc2(spk1), mem2)
             total = total + mem2
         return total / x.shape[2]
@@ -91,8 +93,8 @@ class SnnConv(nn.Module):
         mem1 = torch.zeros(batch, drive.shape[2], device=x.device)
         mem2 = torch.zeros(batch, self.fc.out_features, device=x.device)
         total = torch.zeros_like(mem2)
-        for step in range(steps):
-            spk1, mem1 = self.lif1(drive[:, step], mem1)
+        for current in drive.unbind(1):
+            spk1, mem1 = self.lif1(current, mem1)
             _, mem2 = self.lif2(self.fc(spk1), mem2)
             total = total + mem2
         return total / steps
