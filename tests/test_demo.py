@@ -23,10 +23,18 @@ def test_demo_script_runs_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "out"
     plots = sorted(p.name for p in (out / "plots").iterdir())
-    assert plots == sorted([
-        "traces-demo-sim0.png", "psd-demo-sim0.png", "evoked-demo-sim0.png", "training-decoder.png",
-        "confusion-decoder-evoked.png", "raster-demo-cuba.png", "rates-demo-cuba.png", "graph-cuba.png",
-    ])
+    assert plots == sorted(
+        [
+            "traces-demo-sim0.png",
+            "psd-demo-sim0.png",
+            "evoked-demo-sim0.png",
+            "training-decoder.png",
+            "confusion-decoder-evoked.png",
+            "raster-demo-cuba.png",
+            "rates-demo-cuba.png",
+            "graph-cuba.png",
+        ]
+    )
     assert (out / "models" / "decoder.safetensors").is_file()
     with h5py.File(out / "demo.h5") as f:
         assert f["streams/sim0/data"].shape[1] == 32
