@@ -120,3 +120,21 @@ def test_toolbar_and_lexer(session):
     assert (Number, "250ms") in tokens
     assert (Name.Attribute, "--x") in tokens
     assert (Comment.Single, "# note") in tokens
+
+
+def test_completes_paths_inside_open_hdf5_files(session, tmp_path, monkeypatch):
+    import time as _time
+
+    import numpy as np
+
+    from neuroshell.storage.layout import StreamSpec
+    from neuroshell.storage.recorder import Recorder
+
+    monkeypatch.chdir(tmp_path)
+    recorder = Recorder(tmp_path / "rec.h5", [StreamSpec("meg", ["a"], 100.0)], clock=_time.monotonic)
+    recorder.put("meg", np.zeros((10, 1), "f4"), np.arange(10.0))
+    recorder.stop()
+    assert session.execute("open rec.h5")
+    found = completions(session, "info rec.h5:/streams/m")
+    assert "rec.h5:/streams/meg" in found and "rec.h5:/streams/meg/data" in found
+    assert completions(session, "plot traces rec.h5:/streams/meg/t") == ["rec.h5:/streams/meg/time"]
