@@ -327,14 +327,16 @@ def _lif_exact(
     base0 = ch_offset[first] if last > first else -1
     base1 = ch_offset[first + 1] if last > first + 1 else -1
     p0 = ch_pmx[first] if base0 >= 0 else 0.0
-    d0 = ch_decay[first] if base0 >= 0 else 0.0
+    d0 = np.float32(ch_decay[first] if base0 >= 0 else 0.0)
     p1 = ch_pmx[first + 1] if base1 >= 0 else 0.0
-    d1 = ch_decay[first + 1] if base1 >= 0 else 0.0
-    x0 = x[base0 : base0 + n] if base0 >= 0 else scratch[n : 2 * n]
-    x1 = x[base1 : base1 + n] if base1 >= 0 else scratch[2 * n : 3 * n]
+    d1 = np.float32(ch_decay[first + 1] if base1 >= 0 else 0.0)
+    spare = x.shape[0] - 2 * n  # x ends with zeros standing in for missing channels (P_mx and decay 0)
+    x0 = x[base0 : base0 + n] if base0 >= 0 else x[spare : spare + n]
+    x1 = x[base1 : base1 + n] if base1 >= 0 else x[spare + n : spare + 2 * n]
     vs = v[start : start + n]
     refs = ref_until[start : start + n]
     threshold, reset = prm[P_V_TH], prm[P_V_RESET]
+    now = np.float32(t)
     count = 0
     for j in range(n):
         a = x0[j]
@@ -345,7 +347,7 @@ def _lif_exact(
         nv = e_l + (vj - e_l) * decay_m + a * p0 + b * p1
         if has_extra:
             nv += extra[j]
-        active = refs[j] <= t
+        active = refs[j] <= now
         nv = nv if active else vj
         spike = 1 if (active and nv > threshold) else 0
         vs[j] = reset if spike else nv

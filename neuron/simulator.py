@@ -259,14 +259,17 @@ def compile_network(
         "pop_proj_ptr": pop_proj_ptr,
         "v": v,
         "w": w,
-        "ref_until": np.zeros(n_total),  # step from which a neuron integrates again (float: vectorises)
+        # The step from which a neuron integrates again; float32 (exact to 16.7 million steps) vectorises.
+        "ref_until": np.zeros(n_total, dtype=np.float32),
         "ch_kind": np.array(ch_kind, dtype=np.int64),
         "ch_offset": np.array(ch_offset, dtype=np.int64),
         "ch_decay": np.array(ch_decay, dtype=np.float64),
         "ch_erev": np.array(ch_erev, dtype=np.float64),
         "ch_pmx": np.array(ch_pmx, dtype=np.float64),
-        "x": np.zeros(max(offset, 1)),
-        "ring": np.zeros((depth if depth > 2 else 1, max(offset, 1))),
+        # Synaptic state in float32 (half the memory traffic; the membrane stays float64 for exactness),
+        # followed by zeros that stand in for the channels a population does not have.
+        "x": np.zeros(offset + 2 * max(sizes), dtype=np.float32),
+        "ring": np.zeros((depth if depth > 2 else 1, offset + 2 * max(sizes)), dtype=np.float32),
         "proj_order": np.arange(len(projections), dtype=np.int64),
         "proj_src_start": np.array([starts[item[0]] for item in projections], dtype=np.int64),
         "proj_tgt_offset": np.array([ch_offset[renumber[item[1]]] for item in projections], dtype=np.int64),

@@ -71,7 +71,8 @@ def test_exponential_synapse_psp_is_exact_and_delayed():
     t = (np.arange(len(trace)) - onset + 1) * DT
     tau_m, tau_s = 20e-3, 5e-3
     expected = 2e-3 * tau_s / (tau_s - tau_m) * (np.exp(-t / tau_s) - np.exp(-t / tau_m))
-    np.testing.assert_allclose(trace[onset:], expected[onset:], atol=1e-12)
+    # Synaptic state is float32 (the membrane float64): the PSP follows the closed form to 2 parts per million.
+    np.testing.assert_allclose(trace[onset:], expected[onset:], rtol=2e-6, atol=1e-12)
 
 
 def isi_cv(times: np.ndarray, ids: np.ndarray) -> float:
