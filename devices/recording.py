@@ -31,6 +31,7 @@ class Recording:
         self.streams = {d.name for d in data_devices}
         self.started = clock()
         self.final: RecorderStats | None = None
+        self.stopped_at: float | None = None
         self._lock = threading.Lock()
         self._timer = None
         for device in self.devices:
@@ -75,6 +76,7 @@ class Recording:
                 for device in self.devices:
                     device.remove_listener(self)
                 self.final = self.recorder.stop()
+                self.stopped_at = self.clock()
             return self.final
 
     def stats(self) -> RecorderStats:
@@ -84,7 +86,7 @@ class Recording:
         stats = self.stats()
         written = sum(s.samples_written for s in stats.streams.values())
         lost = sum(s.samples_dropped for s in stats.streams.values())
-        elapsed = self.clock() - self.started
+        elapsed = (self.stopped_at or self.clock()) - self.started
         if short:
             state = "REC" if self.running else "done"
             return f"{state} {self.path.name} {elapsed:.0f}s"

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroshell.sessions.errors import UsageError
-from neuroshell.sessions.units import EXAMPLES, parse_quantity, unit_name
+from neuroshell.sessions.units import EXAMPLES, parse_quantity, split_quantity, unit_factor, unit_name
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,26 @@ class Quantity(ArgType):
 
     def describe(self) -> str:
         return f"{unit_name(self.unit)}, e.g. {EXAMPLES.get(self.unit, '1' + self.unit)}"
+
+
+@dataclass(frozen=True)
+class Weight(ArgType):
+    """A synaptic weight in one of several units: returns (SI value, base unit), e.g. (0.00027, "V")."""
+
+    units: tuple[str, ...] = ("V", "A", "S")
+    label: str = "WEIGHT"
+
+    def convert(self, text: str) -> tuple[float, str]:
+        value, symbol = split_quantity(text)
+        if not symbol:
+            raise UsageError(f"'{text}' needs a unit ({'/'.join(self.units)}), e.g. 0.27mV, 1nA or 6nS")
+        base, factor = unit_factor(symbol)
+        if base not in self.units:
+            raise UsageError(f"wrong unit in '{text}': expected one of {', '.join(self.units)}")
+        return value * factor, base
+
+    def describe(self) -> str:
+        return "a weight in " + " or ".join(self.units)
 
 
 @dataclass(frozen=True)

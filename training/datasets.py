@@ -129,6 +129,33 @@ def cut_epochs(
     return np.stack(epochs), labels, np.array(onsets), dropped
 
 
+def epochs_from_file(
+    handle,
+    stream: str,
+    patterns: list[str],
+    window_s: tuple[float, float],
+    baseline_s: tuple[float, float] | None,
+    channels: list[int] | None = None,
+):
+    """Epochs of ``/streams/<stream>`` of an open neuroshell file around every marker whose label matches
+    one of the glob ``patterns``. Returns (X, labels, dropped counts, channel names, sampling rate in Hz)."""
+    import fnmatch
+
+    view = handle.stream(stream)
+    times, labels, _ = handle.markers()
+    wanted = sorted({label for label in labels if any(fnmatch.fnmatchcase(label, p) for p in patterns)})
+    if not wanted:
+        known = ", ".join(sorted(set(labels)))[:200] or "none"
+        raise TrainingError(f"no markers match {','.join(patterns)} in {handle.path} (labels: {known})")
+    n = view.n_samples
+    data = view.data[:n, channels] if channels is not None else view.data[:n]
+    X, kept, _, dropped = cut_epochs(
+        data, view.time[:n], view.sampling_rate_hz, times, labels, wanted, window_s, view.gaps(), baseline_s
+    )
+    names = [view.spec.channel_names[c] for c in channels] if channels is not None else list(view.spec.channel_names)
+    return X, kept, dropped, names, view.sampling_rate_hz
+
+
 def bin_epochs(X: np.ndarray, n_bins: int) -> np.ndarray:
     """Average each epoch's samples into ``n_bins`` time bins: (n, ch, t) -> (n, ch, n_bins)."""
     _n, _ch, t = X.shape

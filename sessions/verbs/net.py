@@ -2,34 +2,14 @@
 
 from pathlib import Path
 
-from neuroshell.sessions.argtypes import ArgType, Choice, FilePath, H5Path, Int, Quantity
+from neuroshell.sessions.argtypes import Choice, FilePath, H5Path, Int, Quantity, Weight
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
-from neuroshell.sessions.units import format_quantity, split_quantity, unit_factor
+from neuroshell.sessions.units import format_quantity
 
 verbs = VerbSet("neuron")
 MODELS = ("lif", "adex", "izh")
-
-
-class SignedQuantity(ArgType):
-    """A number with one of several units (a weight in V, A or S): returns (SI value, base unit)."""
-
-    def __init__(self, units: tuple[str, ...], label: str = "WEIGHT") -> None:
-        super().__init__(label=label)
-        object.__setattr__(self, "units", units)
-
-    def convert(self, text: str) -> tuple[float, str]:
-        value, symbol = split_quantity(text)
-        if not symbol:
-            raise UsageError(f"'{text}' needs a unit ({'/'.join(self.units)}), e.g. 0.27mV, 1nA or 6nS")
-        base, factor = unit_factor(symbol)
-        if base not in self.units:
-            raise UsageError(f"wrong unit in '{text}': expected one of {', '.join(self.units)}")
-        return value * factor, base
-
-    def describe(self) -> str:
-        return "a weight in " + " or ".join(self.units)
 
 
 def _network(session):
@@ -74,7 +54,9 @@ def net_new(session, args):
 )
 def net_add(session, args):
     if session.network is None:
-        net_new(session, type("Args", (), {"name": "net"})())
+        from neuroshell.neuron.network import Network
+
+        session.network = Network("net")
     if args.n is None:
         raise NeuroshellError("net add: give the population size with --n N")
     network = _network(session)
@@ -88,7 +70,7 @@ def net_add(session, args):
     Arg("source"),
     Arg("target"),
     Opt("rule", help="p=0.02, indegree=80, one2one or all", default="p=0.02"),
-    Opt("w", SignedQuantity(("V", "A", "S")), "weight: V or A (exp synapses), S (cond)"),
+    Opt("w", Weight(), "weight: V or A (exp synapses), S (cond)"),
     Opt("delay", Quantity(unit="s"), "transmission delay (whole time steps)", 0.0),
     Opt("syn", Choice(choices=("exp", "cond")), "current-based or conductance-based exponential", "exp"),
     Opt("tau", Quantity(unit="s", positive=True), "synaptic time constant", 5e-3),
@@ -111,7 +93,7 @@ def net_connect(session, args):
     Arg("population"),
     Opt("poisson", Quantity(unit="Hz", positive=True), "rate of each Poisson source"),
     Opt("sources", Int(minimum=1), "Poisson sources per neuron", 1),
-    Opt("w", SignedQuantity(("V", "A", "S")), "Poisson weight (default 0.5mV)"),
+    Opt("w", Weight(), "Poisson weight (default 0.5mV)"),
     Opt("current", Quantity(unit="A"), "a constant (or stepped) current"),
     Opt("start", Quantity(unit="s"), "current step start", 0.0),
     Opt("stop", Quantity(unit="s"), "current step end (default: never)"),

@@ -87,31 +87,14 @@ def plot_psd(session, args):
     Opt("baseline", help="span whose mean is subtracted", default="-100ms:0s"),
 )
 def plot_evoked(session, args):
-    import fnmatch
-
-    from neuroshell.training.datasets import cut_epochs
+    from neuroshell.training.datasets import epochs_from_file
     from neuroshell.training.plots import plot_evoked as draw
 
     window = parse_span(args.window, "--window")
     baseline = parse_span(args.baseline, "--baseline") if args.baseline else None
     with readable(session, args.stream.file) as handle:
         view = _stream(handle, args.stream)
-        times, labels, _ = handle.markers()
-        patterns = args.markers.split(",")
-        wanted = sorted({label for label in labels if any(fnmatch.fnmatchcase(label, p) for p in patterns)})
-        if not wanted:
-            raise NeuroshellError(f"no markers match {args.markers} in {handle.path}")
-        X, kept, _, _ = cut_epochs(
-            view.data[: view.n_samples],
-            view.time[: view.n_samples],
-            view.sampling_rate_hz,
-            times,
-            labels,
-            wanted,
-            window,
-            view.gaps(),
-            baseline,
-        )
+        X, kept, _, _, _ = epochs_from_file(handle, view.name, args.markers.split(","), window, baseline)
         if not kept:
             raise NeuroshellError("no complete epoch inside the data for those markers")
         unit = (view.spec.channel_units or ["?"])[0]

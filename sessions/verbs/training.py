@@ -1,6 +1,5 @@
 """Training verbs: dataset epochs/spikes, datasets, train, evaluate, models."""
 
-import fnmatch
 from pathlib import Path
 
 from neuroshell.sessions.argtypes import Choice, Float, H5Path, Int, Quantity
@@ -61,7 +60,7 @@ def _next_name(session, prefix: str) -> str:
 )
 def dataset_epochs(session, args):
     from neuroshell.storage.files import open_file
-    from neuroshell.training.datasets import cut_epochs, make_dataset
+    from neuroshell.training.datasets import epochs_from_file, make_dataset
 
     location = args.stream
     if not location.path.startswith("/streams/"):
@@ -70,31 +69,11 @@ def dataset_epochs(session, args):
     window = parse_span(args.window, "--window")
     baseline = parse_span(args.baseline, "--baseline") if args.baseline else None
     fractions = _fractions(args.split)
+    patterns = [p.strip() for p in args.markers.split(",") if p.strip()]
     handle = open_file(path)
     try:
-        view = handle.stream(location.path)
-        channels = channel_indices(args.channels, view.spec.channel_names)
-        times, labels, _ = handle.markers()
-        patterns = [p.strip() for p in args.markers.split(",") if p.strip()]
-        wanted = sorted({label for label in labels if any(fnmatch.fnmatchcase(label, p) for p in patterns)})
-        if not wanted:
-            raise NeuroshellError(
-                f"no markers match {args.markers} in {path} (labels: {', '.join(sorted(set(labels)))[:200]})"
-            )
-        data = view.data[:, channels] if channels is not None else view.data[:]
-        X, kept, _, dropped = cut_epochs(
-            data,
-            view.time[: view.n_samples],
-            view.sampling_rate_hz,
-            times,
-            labels,
-            wanted,
-            window,
-            view.gaps(),
-            baseline,
-        )
-        names = [view.spec.channel_names[c] for c in channels] if channels is not None else view.spec.channel_names
-        rate = view.sampling_rate_hz
+        channels = channel_indices(args.channels, handle.stream(location.path).spec.channel_names)
+        X, kept, dropped, names, rate = epochs_from_file(handle, location.path, patterns, window, baseline, channels)
     finally:
         handle.close()
     seed = args.seed if args.seed is not None else session.settings["seed"]
