@@ -36,18 +36,31 @@ def encode_marker(counter: int, label: str) -> bytes:
     return SYNC + body + struct.pack("<I", zlib.crc32(body))
 
 
-class NeuroshellDecoder:
-    modulus = COUNTER_MODULUS
+class SyncedDecoder:
+    """Byte buffer and sync state shared by the framed protocols."""
 
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.corrupt = 0
-        self.n_channels: int | None = None
         self.in_sync = False
 
     def reset(self) -> None:
         self.buffer.clear()
         self.in_sync = False
+
+    def _lost_sync(self) -> None:
+        # Count a corrupt frame once per loss of sync, not once per byte skipped while searching.
+        if self.in_sync:
+            self.corrupt += 1
+            self.in_sync = False
+
+
+class NeuroshellDecoder(SyncedDecoder):
+    modulus = COUNTER_MODULUS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n_channels: int | None = None
 
     def feed(self, data: bytes) -> list[tuple]:
         self.buffer += data
@@ -94,12 +107,6 @@ class NeuroshellDecoder:
         if kind == FRAME_MARKER and channels == 0:
             return samples
         return None
-
-    def _lost_sync(self) -> None:
-        # Count a corrupt frame once per loss of sync, not once per byte skipped while searching.
-        if self.in_sync:
-            self.corrupt += 1
-            self.in_sync = False
 
 
 _SEPARATORS = re.compile(r"[,;\s]+")
@@ -168,19 +175,13 @@ def cyton_scale_uv(gain: float = 24.0) -> float:
     return 4.5 / gain / (2**23 - 1) * 1e6
 
 
-class CytonDecoder:
+class CytonDecoder(SyncedDecoder):
     modulus = 256
     n_channels = CYTON_CHANNELS
 
     def __init__(self, gain: float = 24.0) -> None:
+        super().__init__()
         self.scale = cyton_scale_uv(gain)
-        self.buffer = bytearray()
-        self.corrupt = 0
-        self.in_sync = False
-
-    def reset(self) -> None:
-        self.buffer.clear()
-        self.in_sync = False
 
     def feed(self, data: bytes) -> list[tuple]:
         self.buffer += data
@@ -188,9 +189,7 @@ class CytonDecoder:
         counters, rows = [], []
         while len(self.buffer) >= CYTON_PACKET:
             if self.buffer[0] != CYTON_HEADER or not 0xC0 <= self.buffer[CYTON_PACKET - 1] <= 0xC6:
-                if self.in_sync:
-                    self.corrupt += 1
-                    self.in_sync = False
+                self._lost_sync()
                 del self.buffer[:1]
                 continue
             packet = bytes(self.buffer[:CYTON_PACKET])
