@@ -1,5 +1,8 @@
 """The interactive loop: read a line, run it, repeat. Everything else lives in its own module."""
 
+import signal
+import threading
+
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory
@@ -43,6 +46,9 @@ def _monochrome():
 
 def run_shell(session, prompt: PromptSession) -> int:
     """Prompt until quit or Ctrl-D; returns 0. Ctrl-C while a verb runs cancels only that verb."""
+    # A shell started from a background job inherits SIGINT ignored; at the prompt, Ctrl-C must work.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     while not session.quit_requested:
         try:
             line = prompt.prompt()

@@ -1,0 +1,84 @@
+"""The interactive shell in a real pseudo-terminal, typed at as a person would."""
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+EXECUTABLE = Path(sys.executable).with_name("neuroshell")
+
+
+def _controlling_terminal() -> None:
+    """In the child: a new session whose controlling terminal is the pty, so Ctrl-C becomes SIGINT."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a terminal gives it, even if this runs in the background
+
+
+class Terminal:
+    def __init__(self, *args: str) -> None:
+        self.master, slave = pty.openpty()
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+        self.process = subprocess.Popen(
+            [str(EXECUTABLE), *args], stdin=slave, stdout=slave, stderr=slave, env=env, preexec_fn=_controlling_terminal
+        )
+        os.close(slave)
+        self.screen = ""
+
+    def read_until(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536).decode("utf-8", "replace")
+                except OSError:
+                    break
+                self.screen += chunk
+                # Answer cursor-position requests as a real terminal does (prompt-toolkit waits for them).
+                for _ in range(chunk.count("\x1b[6n")):
+                    os.write(self.master, b"\x1b[1;1R")
+        assert text in self.screen, f"never saw {text!r}; screen tail: {self.screen[-800:]!r}"
+        return self.screen
+
+    def type(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def close(self) -> int:
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            os.close(self.master)
+
+
+def test_ctrl_c_cancels_the_running_command_not_the_shell():
+    terminal = Terminal()
+    terminal.read_until("neuroshell>")
+    terminal.type("wait 30s\r")
+    terminal.read_until("\x1b[?2004l")  # the prompt has handed the terminal back: the command runs
+    time.sleep(0.5)
+    started = time.monotonic()
+    terminal.type("\x03")  # Ctrl-C while the command runs
+    terminal.read_until("interrupted")
+    assert time.monotonic() - started < 5
+    terminal.type("echo still-alive\r")
+    terminal.read_until("still-alive")
+    terminal.type("quit\r")
+    assert terminal.close() == 0
+
+
+def test_ctrl_d_leaves_cleanly_and_the_toolbar_shows_devices():
+    terminal = Terminal()
+    terminal.read_until("neuroshell>")
+    terminal.type("connect sim --channels 4 --rate 100Hz\r")
+    terminal.read_until("connected sim0")
+    terminal.read_until("sim0 streaming")  # the bottom toolbar, refreshed while the prompt waits
+    terminal.type("\x04")
+    assert terminal.close() == 0
