@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import byte_compile_neuroshell
+
 DT = 1e-4
 
 
@@ -121,6 +123,7 @@ def main() -> None:
         print(json.dumps(WORKERS[engine](int(n), float(duration), Path(out))))
         return
     engines = args.engines.split(",")
+    byte_compile_neuroshell()
     with tempfile.TemporaryDirectory() as folder:
         run_worker("neuroshell", 4000, 0.01, Path(folder))  # warm numba's cache, as the target states
         header = f"{'N':>7} {'bio s':>5} {'engine':14} {'loop s':>8} {'end-to-end s':>12} {'spikes':>10} "

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import byte_compile_neuroshell
+
 
 def median_seconds(command: list[str], runs: int, env: dict[str, str]) -> float:
     subprocess.run(command, capture_output=True, env=env, check=True)  # warm the file cache
@@ -28,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
     runs = parser.parse_args().runs
+    byte_compile_neuroshell()
     executable = shutil.which("neuroshell") or str(Path(sys.executable).with_name("neuroshell"))
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "NEUROSHELL_HOME": home}

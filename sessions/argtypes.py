@@ -8,7 +8,7 @@ from neuroshell.sessions.errors import UsageError
 from neuroshell.sessions.units import EXAMPLES, parse_quantity, split_quantity, unit_factor, unit_name
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ArgType:
     """A plain word; subclasses convert and validate."""
 
@@ -22,7 +22,7 @@ class ArgType:
         return self.label
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Int(ArgType):
     label: str = "N"
     minimum: int | None = None
@@ -40,7 +40,7 @@ class Int(ArgType):
         return value
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Float(ArgType):
     label: str = "X"
     minimum: float | None = None
@@ -55,7 +55,7 @@ class Float(ArgType):
         return value
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Quantity(ArgType):
     """A number with a unit, converted to SI (seconds, hertz, volts, amperes, ...)."""
 
@@ -74,7 +74,7 @@ class Quantity(ArgType):
         return f"{unit_name(self.unit)}, e.g. {EXAMPLES.get(self.unit, '1' + self.unit)}"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Weight(ArgType):
     """A synaptic weight in one of several units: returns (SI value, base unit), e.g. (0.00027, "V")."""
 
@@ -94,7 +94,7 @@ class Weight(ArgType):
         return "a weight in " + " or ".join(self.units)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Choice(ArgType):
     choices: tuple[str, ...] = ()
     label: str = "CHOICE"
@@ -109,7 +109,7 @@ class Choice(ArgType):
         return "|".join(self.choices)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Bool(ArgType):
     label: str = "on|off"
     completes: str | None = "choice"
@@ -124,7 +124,7 @@ class Bool(ArgType):
         raise UsageError(f"'{text}' is not on/off")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class FilePath(ArgType):
     label: str = "FILE"
     completes: str | None = "file"
@@ -137,7 +137,7 @@ class FilePath(ArgType):
         return path
 
 
-@dataclass(frozen=True)
+@dataclass
 class H5Location:
     """A place inside an HDF5 file, written ``FILE:/group/dataset`` at the prompt."""
 
@@ -156,7 +156,7 @@ def split_h5_location(text: str) -> H5Location:
     return H5Location(text, "/")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class H5Path(ArgType):
     label: str = "FILE:/PATH"
     completes: str | None = "h5"
@@ -168,13 +168,13 @@ class H5Path(ArgType):
 TEXT = ArgType()
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class SettingKey(ArgType):
     label: str = "KEY"
     completes: str | None = "setting"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class VerbName(ArgType):
     label: str = "COMMAND"
     completes: str | None = "verb"

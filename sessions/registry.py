@@ -16,7 +16,7 @@ from neuroshell.sessions.errors import UsageError
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Param:
     """One argument of a verb: a positional word, an ``--option VALUE`` or a ``--flag``."""
 

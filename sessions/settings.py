@@ -8,7 +8,7 @@ from neuroshell.sessions.errors import UsageError
 from neuroshell.sessions.units import format_quantity
 
 
-@dataclass(frozen=True)
+@dataclass
 class Setting:
     key: str
     type: ArgType
