@@ -17,14 +17,14 @@ import uuid
 
 import numpy as np
 from loguru import logger
-from scipy.signal import lfilter
 
 from neuroshell.devices.protocols import encode_marker, encode_samples
 from neuroshell.storage.spec import StreamSpec
 
-# Paul Kellet's 1/f ("pink") filter: white noise in, 1/f power spectrum out.
-PINK_B = np.array([0.049922035, -0.095993537, 0.050612699, -0.004408786])
-PINK_A = np.array([1.0, -2.494956002, 2.017265875, -0.522189400])
+# Paul Kellet's economy 1/f ("pink") filter: three leaky integrators of white noise plus a direct term.
+PINK_POLES = np.array([0.99765, 0.96300, 0.57000])
+PINK_GAINS = np.array([0.0990460, 0.2965164, 1.0526913])
+PINK_DIRECT = 0.1848
 DEFAULT_CLASSES = ("left", "right", "tone")
 EVOKED_S = 0.6
 BLOCK_S = 0.02
@@ -47,7 +47,7 @@ class HelmetSignal:
         rng = self.rng
         self.sample_index = 0
         self.background_ft = rng.uniform(80, 160, n_channels)
-        self.pink_state = np.zeros((len(PINK_A) - 1, n_channels))
+        self.pink_state = np.zeros((len(PINK_POLES), n_channels))
         occipital = np.arange(n_channels) >= int(0.7 * n_channels)
         self.alpha_ft = np.where(occipital, rng.uniform(250, 400, n_channels), rng.uniform(20, 60, n_channels))
         self.alpha_phase = rng.uniform(0, 2 * np.pi, n_channels)
@@ -83,9 +83,7 @@ class HelmetSignal:
         start = self.sample_index
         index = start + np.arange(n)
         t = index / self.rate_hz
-        white = self.rng.standard_normal((n, self.n_channels))
-        pink, self.pink_state = lfilter(PINK_B, PINK_A, white, axis=0, zi=self.pink_state)
-        data = pink * self.background_ft * 4.0
+        data = self._pink(self.rng.standard_normal((n, self.n_channels))) * self.background_ft * 0.116
         envelope = 0.6 + 0.4 * np.sin(2 * np.pi * 0.1 * t)[:, None]
         data += envelope * self.alpha_ft * np.sin(2 * np.pi * 10.0 * t[:, None] + self.alpha_phase)
         data += self.line_ft * np.sin(2 * np.pi * 50.0 * t[:, None] + self.line_phase)
@@ -94,6 +92,16 @@ class HelmetSignal:
         self._add_evoked(data, start, n)
         self.sample_index += n
         return data.astype(np.float32), markers
+
+    def _pink(self, white: np.ndarray) -> np.ndarray:
+        """Pink noise from white noise (n, channels), sample by sample, all channels at once."""
+        pink = PINK_DIRECT * white
+        state = self.pink_state
+        for k in range(len(white)):
+            state *= PINK_POLES[:, None]
+            state += PINK_GAINS[:, None] * white[k]
+            pink[k] += state.sum(axis=0)
+        return pink
 
     def _heartbeat(self, index: np.ndarray) -> np.ndarray:
         while self.next_beat <= index[-1] + int(0.1 * self.rate_hz):

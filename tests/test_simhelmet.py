@@ -1,9 +1,9 @@
 """The simulated helmet's signal: realistic components, learnable evoked responses, reproducible."""
 
 import numpy as np
-from scipy.signal import welch
 
 from neuroshell.devices.simhelmet import HelmetSignal
+from neuroshell.storage.plots import welch
 
 RATE = 1000.0
 
@@ -20,7 +20,7 @@ def generate(seconds=40.0, channels=40, seed=1):
 
 def test_spectrum_has_one_over_f_alpha_and_line_noise():
     signal, data, _ = generate()
-    freqs, power = welch(data, fs=RATE, nperseg=2000, axis=0)
+    freqs, power = welch(data, RATE, 2000)
 
     def band(f, channels=slice(None)):
         return power[np.argmin(np.abs(freqs - f)), channels].mean()
