@@ -2,7 +2,8 @@
 
 Run: python bench/storage.py [--megabytes 1000]. Target: at least 50% of the raw ceiling with default settings.
 Both write into the same folder, in the same run, and both times end when the bytes are on disk (fsync),
-so the page cache does not flatter either. Each case runs twice, alternating, and the faster run counts.
+so the page cache does not flatter either. Each case runs three times, alternating, and the medians count
+(the disk's own speed varies from run to run on this machine).
 """
 
 import argparse
@@ -73,14 +74,15 @@ def main() -> None:
         for label, channels, rate in CASES:
             bytes_per_sample = channels * 4 + 8
             seconds = args.megabytes * 1e6 / (bytes_per_sample * rate)  # of signal, in 50 ms device blocks
-            raw_s = rec_s = float("inf")
-            for _ in range(2):
+            raw_times, rec_times = [], []
+            for _ in range(3):
                 seconds_taken, samples = raw_run(Path(folder) / "raw.bin", channels, rate, seconds)
-                raw_s = min(raw_s, seconds_taken)
+                raw_times.append(seconds_taken)
                 os.remove(Path(folder) / "raw.bin")
                 seconds_taken, written, dropped = recorder_run(Path(folder) / "rec.h5", channels, rate, seconds)
-                rec_s = min(rec_s, seconds_taken)
+                rec_times.append(seconds_taken)
                 os.remove(Path(folder) / "rec.h5")
+            raw_s, rec_s = float(np.median(raw_times)), float(np.median(rec_times))
             for name, seconds, count, lost in (
                 ("numpy.tofile", raw_s, samples, 0),
                 ("Recorder", rec_s, written, dropped),

@@ -207,23 +207,36 @@ class Recorder:
             append_rows(self.handle[f"streams/{stream}/gaps"], np.array([[start, stop]]))
 
     def _write_data(self, stream: str, items: list) -> None:
-        spec = self.specs[stream]
-        data = np.concatenate([item[2] for item in items]).astype(spec.dtype, copy=False)
-        times = np.concatenate([item[3] for item in items]).astype("f8", copy=False)
+        # One resize per batch. Large blocks go straight into their slice (no copy); small ones are joined
+        # first, since every HDF5 write has a fixed cost.
         group = self.handle[f"streams/{stream}"]
-        append_rows(group["data"], data)
-        append_rows(group["time"], times)
-        self._write_overview(stream, group, data, times)
-        counts = self.counts[stream]
-        counts.samples_written += data.shape[0]
-        counts.first_time = float(times[0]) if counts.first_time is None else counts.first_time
-        counts.last_time = float(times[-1])
-        self.bytes_written += data.nbytes + times.nbytes
-
-    def _write_overview(self, stream: str, group, data: np.ndarray, times: np.ndarray) -> None:
-        """Append min/max rows for every complete block of OVERVIEW_BLOCK samples; keep the rest for later."""
-        carry_data, carry_times = self._overview_carry[stream]
+        data_set, time_set = group["data"], group["time"]
+        total = sum(len(item[3]) for item in items)
+        position = data_set.shape[0]
+        data_set.resize(position + total, axis=0)
+        time_set.resize(position + total, axis=0)
         mins, maxs, starts = [], [], []
+        for data, times in _coalesce(items):
+            data_set[position : position + len(times)] = data
+            time_set[position : position + len(times)] = times
+            self._overview_rows(stream, data, times, mins, maxs, starts)
+            position += len(times)
+        if mins:
+            append_rows(group["overview_min"], np.concatenate(mins))
+            append_rows(group["overview_max"], np.concatenate(maxs))
+            append_rows(group["overview_time"], np.concatenate(starts))
+        counts = self.counts[stream]
+        counts.samples_written += total
+        counts.first_time = float(items[0][3][0]) if counts.first_time is None else counts.first_time
+        counts.last_time = float(items[-1][3][-1])
+        self.bytes_written += sum(item[2].nbytes + item[3].nbytes for item in items)
+
+    def _overview_rows(
+        self, stream: str, data: np.ndarray, times: np.ndarray, mins: list, maxs: list, starts: list
+    ) -> None:
+        """Min/max rows for every complete block of OVERVIEW_BLOCK samples, added to the lists; the rest of
+        the samples are kept for the next call."""
+        carry_data, carry_times = self._overview_carry[stream]
         if len(carry_times):  # complete the block begun in an earlier write (a small copy)
             need = OVERVIEW_BLOCK - len(carry_times)
             carry_data = np.concatenate([carry_data, data[:need]])
@@ -240,10 +253,6 @@ class Recorder:
             mins.append(whole.min(axis=1))
             maxs.append(whole.max(axis=1))
             starts.append(times[: blocks * OVERVIEW_BLOCK : OVERVIEW_BLOCK])
-        if mins:
-            append_rows(group["overview_min"], np.concatenate(mins))
-            append_rows(group["overview_max"], np.concatenate(maxs))
-            append_rows(group["overview_time"], np.concatenate(starts))
         rest = blocks * OVERVIEW_BLOCK
         if len(times) > rest:
             carry_data = np.concatenate([carry_data, data[rest:]])
@@ -284,6 +293,27 @@ class Recorder:
             error=self.error,
             running=not self._stopped and self._writer.is_alive(),
         )
+
+
+def _coalesce(items: list, large: int = 1 << 20):
+    """(data, times) runs from queued blocks: each large block alone, consecutive small ones joined."""
+    small: list = []
+    for item in items:
+        if item[2].nbytes >= large:
+            if small:
+                yield _join(small)
+                small = []
+            yield item[2], item[3]
+        else:
+            small.append(item)
+    if small:
+        yield _join(small)
+
+
+def _join(items: list) -> tuple[np.ndarray, np.ndarray]:
+    if len(items) == 1:
+        return items[0][2], items[0][3]
+    return np.concatenate([item[2] for item in items]), np.concatenate([item[3] for item in items])
 
 
 def _item_bytes(item) -> int:
