@@ -2,7 +2,7 @@
 
 Run: python bench/storage.py [--megabytes 1000]. Target: at least 50% of the raw ceiling with default settings.
 Both write into the same folder, in the same run, and both times end when the bytes are on disk (fsync),
-so the page cache does not flatter either. Each case runs three times, alternating, and the medians count
+so the page cache does not flatter either. Each case runs four times in ABBA order, and the medians count
 (the disk's own speed varies from run to run on this machine).
 """
 
@@ -75,13 +75,17 @@ def main() -> None:
             bytes_per_sample = channels * 4 + 8
             seconds = args.megabytes * 1e6 / (bytes_per_sample * rate)  # of signal, in 50 ms device blocks
             raw_times, rec_times = [], []
-            for _ in range(3):
-                seconds_taken, samples = raw_run(Path(folder) / "raw.bin", channels, rate, seconds)
-                raw_times.append(seconds_taken)
-                os.remove(Path(folder) / "raw.bin")
-                seconds_taken, written, dropped = recorder_run(Path(folder) / "rec.h5", channels, rate, seconds)
-                rec_times.append(seconds_taken)
-                os.remove(Path(folder) / "rec.h5")
+            for repeat in range(4):  # ABBA order: neither writer always runs on a disk the other just filled
+                order = ("raw", "recorder") if repeat in (0, 3) else ("recorder", "raw")
+                for writer in order:
+                    if writer == "raw":
+                        seconds_taken, samples = raw_run(Path(folder) / "raw.bin", channels, rate, seconds)
+                        raw_times.append(seconds_taken)
+                        os.remove(Path(folder) / "raw.bin")
+                    else:
+                        seconds_taken, written, dropped = recorder_run(Path(folder) / "rec.h5", channels, rate, seconds)
+                        rec_times.append(seconds_taken)
+                        os.remove(Path(folder) / "rec.h5")
             raw_s, rec_s = float(np.median(raw_times)), float(np.median(rec_times))
             for name, seconds, count, lost in (
                 ("numpy.tofile", raw_s, samples, 0),
