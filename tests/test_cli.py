@@ -130,6 +130,8 @@ def test_non_editable_wheel_holds_every_subpackage(tmp_path):
     for package in ("cli", "sessions", "neuron", "devices", "storage", "training"):
         assert (target / "neuroshell" / package / "__init__.py").is_file()
     assert not (target / "neuron").exists()
+    shipped = (target / "neuroshell" / "sessions" / "demo.nsh").read_text()
+    assert shipped == (root / "examples" / "demo.nsh").read_text()  # `neuroshell demo` works when installed
     code = "import neuroshell.sessions.registry as r; print(r.__file__)"
     result = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
