@@ -359,7 +359,7 @@ def simulate(
     scratch = np.zeros(3 * largest)
     # Membrane loops flag spikes here; the scan reads them as 64-bit words. The last byte says "any spike".
     flags = np.zeros((largest + 7) // 8 * 8 + 8, dtype=np.int8)
-    _seed_kernel(seed)
+    k.seed(seed)  # numba's own generator (Poisson inputs), so runs repeat exactly
     fixed = tuple(a[name] for name in KERNEL_ARGS_BEFORE_BUFFERS)
     t, n_spikes, completed = 0, 0, True
 
@@ -411,8 +411,3 @@ def simulate(
         compiled.n_synapses,
         completed,
     )
-
-
-def _seed_kernel(seed: int) -> None:
-    """Seed numba's own generator (Poisson inputs) so runs repeat exactly."""
-    k.seed(seed)

@@ -146,7 +146,7 @@ def logistic_baseline(dataset: Dataset, steps: int, seed: int, l2: float = 1e-3)
     """Multinomial logistic regression on the same (binned, standardised) features; accuracy on the
     validation and test splits. A non-spiking yardstick for the SNN."""
     torch.manual_seed(seed)
-    data = {which: split_tensors_cpu(dataset, steps, which) for which in (TRAIN, VALIDATION, TEST)}
+    data = {which: (X.reshape(len(y), -1), y) for which, (X, y) in split_tensors(dataset, steps, "cpu").items()}
     X_train, y_train = data[TRAIN]
     linear = nn.Linear(X_train.shape[1], len(dataset.classes))
     optimiser = torch.optim.LBFGS(linear.parameters(), lr=0.5, max_iter=200, line_search_fn="strong_wolfe")
@@ -165,11 +165,6 @@ def logistic_baseline(dataset: Dataset, steps: int, seed: int, l2: float = 1e-3)
             X, y = data[which]
             result[label] = float((linear(X).argmax(1) == y).float().mean()) if len(y) else float("nan")
     return result
-
-
-def split_tensors_cpu(dataset: Dataset, steps: int, which: int) -> tuple[torch.Tensor, torch.Tensor]:
-    X, y = dataset.standardized(which)
-    return torch.from_numpy(bin_epochs(X, steps).reshape(len(y), -1)), torch.from_numpy(y)
 
 
 def evaluate(trained: TrainedModel, dataset: Dataset, device: str = "cpu") -> dict[str, Any]:
