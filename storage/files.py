@@ -106,6 +106,7 @@ class H5File:
         self.path = Path(path)
         self.handle = handle
         self.interrupted = interrupted
+        self._paths: list[str] | None = None
 
     @property
     def mode(self) -> str:
@@ -132,9 +133,13 @@ class H5File:
         return group["time"][:n], decode[0], decode[1]
 
     def paths(self) -> list[str]:
-        found = []
-        self.handle.visit(lambda name: found.append("/" + name))
-        return found
+        """Every group and dataset, walked once: completion asks on every key press, and an open file's
+        names do not change (a recording only grows its datasets)."""
+        if self._paths is None:
+            found: list[str] = []
+            self.handle.visit(lambda name: found.append("/" + name))
+            self._paths = found
+        return self._paths
 
     def close(self) -> None:
         if self.handle.id.valid:

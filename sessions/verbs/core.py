@@ -20,8 +20,10 @@ verbs = VerbSet("core")
 def help_verb(session, args):
     registry = session.registry
     if not args.verb:
-        rows = [(name, verb.summary) for name, verb in sorted(registry.verbs.items())]
-        return Table(("command", "what it does"), rows, title="Commands (help COMMAND for details)")
+        areas = list(dict.fromkeys(verb.group for verb in registry.verbs.values()))  # in registration order
+        ordered = sorted(registry.verbs.items(), key=lambda item: (areas.index(item[1].group), item[0]))
+        rows = [(name, verb.group, verb.summary) for name, verb in ordered]
+        return Table(("command", "area", "what it does"), rows, title="Commands (help COMMAND for details)")
     words = list(args.verb)
     verb, _ = registry.lookup(words)
     rows = [(p.usage(), p.type.describe() if not p.flag else "flag", p.help) for p in verb.params]
