@@ -120,6 +120,7 @@ class Exploit:
         return (os.system, (f"touch {self.marker}",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_a_pickle_checkpoint_with_code_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.pt"

@@ -36,6 +36,19 @@ def _parameters(model: str, pairs: dict[str, str]) -> dict[str, float]:
     return values
 
 
+def _parameter_help() -> str:
+    from neuroshell.neuron.models import MODELS as SPECS
+    from neuroshell.sessions.units import format_quantity
+
+    lines = []
+    for model, params in SPECS.items():
+        items = [
+            f"{name}={format_quantity(p.default, p.unit) if p.unit else f'{p.default:g}'}" for name, p in params.items()
+        ]
+        lines.append(f"{model} parameters (defaults): " + " ".join(items))
+    return "\n".join(lines)
+
+
 @verbs.verb("net new", "Start an empty network.", Arg("name", default="net"))
 def net_new(session, args):
     from neuroshell.neuron.network import Network
@@ -50,7 +63,8 @@ def net_new(session, args):
     Arg("population"),
     Opt("model", Choice(choices=MODELS), "neuron model", "lif"),
     Opt("n", Int(), "number of neurons"),
-    keyvalues="model parameters with units, e.g. tau_m=20ms v_th=-50mV (help net params)",
+    keyvalues="model parameters with units, e.g. tau_m=20ms v_th=-50mV (listed below)",
+    details=_parameter_help(),
 )
 def net_add(session, args):
     if session.network is None:
