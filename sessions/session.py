@@ -137,7 +137,7 @@ class Session:
                 f"(run with --debug for the traceback; log: {self.log_path})"
             ) from error
         self.ui.show(result)
-        if verb.replayable:
+        if verb.replayable and self.script_depth == 0:  # a script's own lines replay through its `run` line
             self.replayable.append(line)
 
     def run_script(self, path: Path, keep_going: bool = False, params: dict[str, str] | None = None) -> int:

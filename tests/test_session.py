@@ -107,6 +107,15 @@ def test_save_history_writes_a_replayable_script(session, tmp_path):
     replay.close()
 
 
+def test_saved_history_replays_a_script_once(session, tmp_path):
+    script = tmp_path / "inner.nsh"
+    script.write_text("set seed 3\necho inner\n")
+    session.execute(f"run {script}")
+    session.execute(f"save-history {tmp_path / 'saved.nsh'}")
+    lines = [line for line in (tmp_path / "saved.nsh").read_text().splitlines() if not line.startswith("#")]
+    assert lines == [f"run {script}"]
+
+
 def test_status_names_the_log_file(session):
     session.execute("status")
     rows = dict(session.ui.results[-1].rows)
