@@ -112,5 +112,9 @@ def test_device_errors_are_one_line(session, tmp_path):
     assert not session.execute("monitor")
     assert not session.execute("disconnect ghost")
     assert session.ui.errors[-1] == "no device called ghost (devices: none)"
+    session.execute(f"open {tmp_path / 'taken.h5'} --mode w")
+    session.execute("connect sim --channels 2 --rate 100Hz")
+    assert not session.execute(f"record start {tmp_path / 'taken.h5'} --overwrite")
+    assert "is open in this session: close it first" in session.ui.errors[-1]
     assert not session.execute("connect sim --rate 10ms")
     assert "wrong unit in '10ms': expected a frequency (Hz)" in session.ui.errors[-1]

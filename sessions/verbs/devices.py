@@ -240,6 +240,10 @@ def record_start(session, args):
     if session.recording is not None and session.recording.running:
         raise NeuroshellError(f"already recording to {session.recording.path}: 'record stop' first")
     chosen = _chosen_devices(session, args.devices.split(",") if args.devices else None)
+    from neuroshell.sessions.verbs.storage import find_open
+
+    if find_open(session, str(args.file)) is not None:
+        raise NeuroshellError(f"{args.file} is open in this session: close it first, or record to another file")
     settings = session.settings
     try:
         session.recording = Recording(
