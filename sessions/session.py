@@ -13,6 +13,7 @@ from neuroshell.sessions.settings import Settings
 from neuroshell.sessions.ui import UI, PlainUI
 
 MAX_SCRIPT_DEPTH = 16
+KEPT_LOGS = 100  # session logs kept in $NEUROSHELL_HOME/logs; older ones are removed
 
 
 _PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::-([^}]*))?\}")
@@ -85,6 +86,8 @@ class Session:
 
         logs = self.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
+        for old in sorted(logs.glob("session-*.log"))[:-KEPT_LOGS]:  # names sort by start time
+            old.unlink(missing_ok=True)
         path = logs / f"session-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{id(self):x}.log"
         self._log_sink = logger.add(path, level="DEBUG", enqueue=False, backtrace=False, diagnose=False)
         logger.info("session started")

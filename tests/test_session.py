@@ -123,6 +123,22 @@ def test_status_names_the_log_file(session):
     assert session.log_path.exists()
 
 
+def test_old_session_logs_are_pruned(neuroshell_home):
+    from neuroshell.sessions import Session
+    from neuroshell.sessions.session import KEPT_LOGS
+    from tests.helpers import RecordingUI
+
+    logs = neuroshell_home / "logs"
+    logs.mkdir(exist_ok=True)
+    for day in range(KEPT_LOGS + 20):
+        (logs / f"session-2025{day:04d}-000000-1-0.log").write_text("old\n")
+    session = Session(ui=RecordingUI(), home=neuroshell_home)
+    session.close()
+    kept = sorted(logs.glob("session-*.log"))
+    assert len(kept) == KEPT_LOGS + 1 and session.log_path in kept
+    assert not (logs / "session-20250000-000000-1-0.log").exists()
+
+
 def test_quit_requests_the_end(session):
     assert session.execute("exit")
     assert session.quit_requested
