@@ -149,13 +149,12 @@ def run_chunk(
                     spike_index,
                     n_spikes,
                 )
-        for s in range(first_spike, n_spikes):
-            pop_counts[step, _population_of(spike_index[s], pop_start, pop_stop)] += 1
         for r in range(n_record):
             record_v[step, r] = v[record_index[r]]
         for s in range(first_spike, n_spikes):
             i = spike_index[s]
             p = _population_of(i, pop_start, pop_stop)
+            pop_counts[step, p] += 1
             for e in range(pop_proj_ptr[p], pop_proj_ptr[p + 1]):
                 q = proj_order[e]
                 row = i - proj_src_start[q]
