@@ -167,6 +167,16 @@ def open_file(path: Path, mode: str = "r", clock=None, overwrite: bool = False) 
     return H5File(path, handle, interrupted)
 
 
+def open_for_writing(path: Path, clock) -> h5py.File:
+    """An existing neuroshell file opened read-write (with ``open_file``'s clear errors for anything else),
+    or a new one created on ``clock``."""
+    path = Path(path)
+    if path.exists():
+        open_file(path).close()
+        return h5py.File(path, "r+")
+    return create_file(path, clock)
+
+
 def recover(source: Path, target: Path | None = None, overwrite: bool = False) -> tuple[Path, dict[str, int]]:
     """Write a clean, closed copy of an interrupted recording that plain ``h5py.File(path)`` opens.
 

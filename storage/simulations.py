@@ -6,7 +6,6 @@ import h5py
 import numpy as np
 
 from neuroshell.storage.errors import StorageError
-from neuroshell.storage.layout import FORMAT, create_file
 
 
 def write_simulation(handle: h5py.File, run: str, result, overwrite_run: bool = False) -> str:
@@ -46,15 +45,9 @@ def write_simulation(handle: h5py.File, run: str, result, overwrite_run: bool = 
 
 def create_and_write(path: Path, run: str, result, clock) -> str:
     """Write a run into a new or existing neuroshell file at ``path`` (for library use and benchmarks)."""
-    path = Path(path)
-    if path.exists():
-        handle = h5py.File(path, "r+")
-        if handle.attrs.get("format") != FORMAT:
-            handle.close()
-            raise StorageError(f"{path} is not a neuroshell file")
-    else:
-        handle = create_file(path, clock)
-    with handle:
+    from neuroshell.storage.files import open_for_writing
+
+    with open_for_writing(path, clock) as handle:
         return write_simulation(handle, run, result)
 
 

@@ -46,23 +46,15 @@ def readable(session, text: str):
 def writable(session, path: Path):
     """``path`` open for writing with h5py (created as a neuroshell file if missing). A file the session
     has open is closed for the write and reopened after, in its mode."""
-    import h5py
-
     from neuroshell.devices.clock import session_clock
-    from neuroshell.storage.files import open_file
-    from neuroshell.storage.layout import create_file
+    from neuroshell.storage.files import open_file, open_for_writing
 
     path = Path(path)
     reopen = [(name, handle.mode) for name, handle in session.files.items() if handle.path.resolve() == path.resolve()]
     for name, _ in reopen:
         session.files.pop(name).close()
     try:
-        if path.exists():
-            open_file(path).close()  # the same clear errors as 'open' for a file that is not ours
-            handle = h5py.File(path, "r+")
-        else:
-            handle = create_file(path, session_clock())
-        with handle:
+        with open_for_writing(path, session_clock()) as handle:
             yield handle
     finally:
         for name, mode in reopen:
