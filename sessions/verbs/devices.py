@@ -109,7 +109,9 @@ def connect_replay(session, args):
     if not location.path.startswith("/streams/"):
         raise NeuroshellError("connect replay needs FILE:/streams/NAME")
     name = _device_name(session, args, "replay")
-    path = session.files[location.file].path if location.file in session.files else location.file
+    from neuroshell.sessions.verbs.common import source_path
+
+    path = source_path(session, location)
     device = ReplayDevice(name, _clock(), path, location.path, args.speed, args.loop).start()
     return _added(session, device)
 

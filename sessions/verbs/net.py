@@ -1,12 +1,11 @@
 """Network and simulation verbs: net new/add/connect/input/show/save/load/example, simulate."""
 
-from pathlib import Path
-
 from neuroshell.sessions.argtypes import Choice, FilePath, H5Path, Int, Quantity, Weight
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
 from neuroshell.sessions.units import format_quantity
+from neuroshell.sessions.verbs.common import source_path
 
 verbs = VerbSet("neuron")
 MODELS = ("lif", "adex", "izh")
@@ -139,7 +138,7 @@ def net_input(session, args):
         spec = {"kind": "current", "amplitude_a": args.current, "start_s": args.start, "stop_s": args.stop}
         text = f"current {format_quantity(args.current, 'A')}"
     else:
-        path = session.files[stream.file].path if stream.file in session.files else Path(stream.file)
+        path = source_path(session, stream)
         if not stream.path.startswith("/streams/"):
             raise NeuroshellError("net input --from needs FILE:/streams/NAME")
         spec = {
