@@ -6,11 +6,37 @@ Every builder takes a seed and is reproducible; none loops over synapses in Pyth
 import numba
 import numpy as np
 
+GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+UNIT_53 = 2.0**-53
+
+
+@numba.njit(inline="always")
+def _splitmix64(state):
+    """Advance a SplitMix64 state; returns (new state, 64 random bits). Several times faster than numba's
+    Mersenne Twister, which dominated building millions of synapses."""
+    state = state + GOLDEN_GAMMA
+    z = (state ^ (state >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@numba.njit(inline="always")
+def _seeded(seed):
+    """A generator state from a seed, mixed so that neighbouring seeds give unrelated streams."""
+    return _splitmix64(np.uint64(seed))[1]
+
+
+@numba.njit(inline="always")
+def _uniform_open_closed(bits):
+    """A float in (0, 1] from 64 random bits (never 0, so its logarithm is finite)."""
+    return (float(bits >> np.uint64(11)) + 1.0) * UNIT_53
+
 
 @numba.njit(cache=True)
 def _probability_csr(n_source: int, n_target: int, p: float, seed: int):
-    """Each pair independently with probability p, by geometric skipping (O(number of synapses))."""
-    np.random.seed(seed)
+    """Each pair independently with probability p, by geometric skipping (O(number of synapses)); the
+    targets of a row come out in ascending order."""
+    state = _seeded(seed)
     indptr = np.zeros(n_source + 1, dtype=np.int64)
     expected = n_source * n_target * p
     capacity = int(expected + 10.0 * np.sqrt(expected) + 1024)
@@ -18,14 +44,13 @@ def _probability_csr(n_source: int, n_target: int, p: float, seed: int):
     count = 0
     if p <= 0.0:
         return indptr, indices[:0]
-    log_q = np.log(1.0 - p) if p < 1.0 else -np.inf
+    inverse_log_q = 1.0 / np.log(1.0 - p) if p < 1.0 else 0.0
     for i in range(n_source):
         j = -1
         while True:
-            if p >= 1.0:
-                j += 1
-            else:
-                j += 1 + int(np.floor(np.log(1.0 - np.random.random()) / log_q))
+            state, bits = _splitmix64(state)
+            # The gap to the next chosen target is geometric: floor(log(u) / log(1 - p)) non-chosen ones.
+            j += 1 + int(np.log(_uniform_open_closed(bits)) * inverse_log_q)
             if j >= n_target:
                 break
             if count == capacity:
@@ -40,33 +65,34 @@ def _probability_csr(n_source: int, n_target: int, p: float, seed: int):
 
 
 @numba.njit(cache=True)
-def _indegree_pairs(n_source: int, n_target: int, k: int, seed: int):
-    """For every target, k distinct sources drawn uniformly (Floyd's algorithm)."""
-    np.random.seed(seed)
+def _indegree_csr(n_source: int, n_target: int, k: int, seed: int):
+    """For every target, k distinct sources drawn uniformly (Floyd's algorithm), gathered into CSR by
+    source with a counting sort, so each row's targets come out in ascending order."""
+    state = _seeded(seed)
     sources = np.empty(n_target * k, dtype=np.int32)
-    targets = np.empty(n_target * k, dtype=np.int32)
     chosen = np.empty(k, dtype=np.int64)
+    taken = np.zeros(n_source, dtype=np.bool_)
     for j in range(n_target):
         for m, r in enumerate(range(n_source - k, n_source)):
-            candidate = np.random.randint(0, r + 1)
-            seen = False
-            for q in range(m):
-                if chosen[q] == candidate:
-                    seen = True
-                    break
-            chosen[m] = r if seen else candidate
-        for q in range(k):
-            sources[j * k + q] = chosen[q]
-            targets[j * k + q] = j
-    return sources, targets
-
-
-def pairs_to_csr(n_source: int, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(sources, kind="stable")
-    counts = np.bincount(sources, minlength=n_source)
+            state, bits = _splitmix64(state)
+            candidate = min(int(_uniform_open_closed(bits) * (r + 1)), r)
+            chosen[m] = r if taken[candidate] else candidate
+            taken[chosen[m]] = True
+        for m in range(k):
+            sources[j * k + m] = chosen[m]
+            taken[chosen[m]] = False
     indptr = np.zeros(n_source + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return indptr, targets[order].astype(np.int32)
+    for s in sources:
+        indptr[s + 1] += 1
+    for i in range(n_source):
+        indptr[i + 1] += indptr[i]
+    fill = indptr[:-1].copy()
+    indices = np.empty(n_target * k, dtype=np.int32)
+    for position in range(sources.shape[0]):
+        s = sources[position]
+        indices[fill[s]] = position // k
+        fill[s] += 1
+    return indptr, indices
 
 
 def build_csr(rule: str, value: float, n_source: int, n_target: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +103,7 @@ def build_csr(rule: str, value: float, n_source: int, n_target: int, seed: int) 
         k = int(value)
         if k > n_source:
             raise ValueError(f"in-degree {k} is larger than the source population ({n_source})")
-        return pairs_to_csr(n_source, *_indegree_pairs(n_source, n_target, k, seed))
+        return _indegree_csr(n_source, n_target, k, seed)
     if rule == "one2one":
         return np.arange(n_source + 1, dtype=np.int64), np.arange(n_source, dtype=np.int32)
     if rule == "all":

@@ -61,6 +61,8 @@ class Compiled:
     arrays: dict[str, np.ndarray]
     populations: dict[str, tuple[int, int]]
     n_synapses: int
+    # Per projection: (source, target, indptr, indices), CSR with indices local to the target population.
+    connectivity: list[tuple[str, str, np.ndarray, np.ndarray]]
 
 
 def _lif_row(params: dict[str, float], dt: float) -> np.ndarray:
@@ -153,7 +155,7 @@ def compile_network(
             channel_rows.append(key)
         return channels[key]
 
-    projections = []
+    projections, connectivity = [], []
     for index, (source, target, attrs) in enumerate(network.projections()):
         p_src, p_tgt = names.index(source), names.index(target)
         c = channel(p_tgt, attrs["synapse"], attrs["tau_s"], attrs["e_rev"])
@@ -165,6 +167,7 @@ def compile_network(
             indptr, indices = build_csr(rule, value, sizes[p_src], sizes[p_tgt], seed * 7919 + index + 1)
         except ValueError as error:
             raise NetworkError(f"{source} -> {target}: {error}") from None
+        connectivity.append((source, target, indptr, indices))
         delay = 1 + round(attrs["delay_s"] / dt)
         projections.append((p_src, c, weight, delay, indptr, indices))
 
@@ -289,7 +292,7 @@ def compile_network(
         "i_table": i_table,
         "record_index": record_index,
     }
-    return Compiled(arrays, pops, int(at_indices))
+    return Compiled(arrays, pops, int(at_indices), connectivity)
 
 
 KERNEL_ARGS_BEFORE_BUFFERS = (
