@@ -10,6 +10,7 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.shortcuts import CompleteStyle
 
 from neuroshell.cli.completer import CommandCompleter
+from neuroshell.cli.inputhook import figures_inputhook
 from neuroshell.cli.keybindings import shell_bindings
 from neuroshell.cli.lexer import command_lexer
 from neuroshell.cli.style import shell_style
@@ -51,7 +52,7 @@ def run_shell(session, prompt: PromptSession) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     while not session.quit_requested:
         try:
-            line = prompt.prompt()
+            line = prompt.prompt(inputhook=figures_inputhook)
         except KeyboardInterrupt:
             continue
         except EOFError:

@@ -26,6 +26,7 @@ N_PARAMS = 19
 # few cache lines at a random place in a large array: too short for the hardware prefetcher to pick up.
 PREFETCH_AHEAD = 8
 INDICES_PER_LINE = 16  # int32 indices in a 64-byte cache line
+WORDS_PER_BLOCK = 32  # spike flags are tested 256 neurons at a time: most blocks are empty
 
 
 @intrinsic
@@ -205,7 +206,7 @@ def run_chunk(
                     indices,
                 )
             i = spike_index[s]
-            p = _population_of(i, pop_start, pop_stop)
+            p = _population_of(i, pop_stop)
             pop_counts[step, p] += 1
             for e in range(pop_proj_ptr[p], pop_proj_ptr[p + 1]):
                 q = proj_order[e]
@@ -240,7 +241,7 @@ def _prefetch_rows(
     indices,
 ):
     """Prefetch the target indices of neuron ``i`` in every projection leaving its population."""
-    p = _population_of(i, pop_start, pop_stop)
+    p = _population_of(i, pop_stop)
     for e in range(pop_proj_ptr[p], pop_proj_ptr[p + 1]):
         q = proj_order[e]
         row = proj_indptr_offset[q] + i - proj_src_start[q]
@@ -250,11 +251,13 @@ def _prefetch_rows(
 
 
 @numba.njit(inline="always")
-def _population_of(i, pop_start, pop_stop):
-    for p in range(pop_start.shape[0]):
-        if i < pop_stop[p]:
-            return p
-    return pop_start.shape[0] - 1
+def _population_of(i, pop_stop):
+    """The population holding neuron ``i``: how many populations end at or before it (no branches, as
+    consecutive spikes come from populations in no predictable order)."""
+    p = 0
+    for q in range(pop_stop.shape[0] - 1):
+        p += pop_stop[q] <= i
+    return p
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -345,19 +348,29 @@ def _lif_population(
 
 @numba.njit(cache=True, fastmath=True)
 def _collect_spikes(t, start, n, flags, ref_until, ref_steps, spike_step, spike_index, n_spikes):
-    """Gather the neurons flagged by the membrane loop, eight flags at a time (spikes are sparse)."""
+    """Gather the neurons flagged by the membrane loop, skipping empty blocks of flags (spikes are sparse)."""
     if flags[-1] == 0:  # the membrane loop counted no spike: skip the scan
         return n_spikes
     words = flags[: (n + 7) // 8 * 8].view(np.uint64)
-    for word in range(words.shape[0]):
-        if words[word] == 0:
-            continue
-        for j in range(word * 8, min(word * 8 + 8, n)):
-            if flags[j]:
-                ref_until[start + j] = t + ref_steps
-                spike_step[n_spikes] = t
-                spike_index[n_spikes] = start + j
-                n_spikes += 1
+    n_words = words.shape[0]
+    full_blocks = n_words // WORDS_PER_BLOCK
+    for block in range(full_blocks + 1):
+        first = block * WORDS_PER_BLOCK
+        if block < full_blocks:
+            any_flag = np.uint64(0)
+            for word in range(first, first + WORDS_PER_BLOCK):  # a fixed count: LLVM vectorises the OR
+                any_flag |= words[word]
+            if any_flag == 0:
+                continue
+        for word in range(first, min(first + WORDS_PER_BLOCK, n_words)):
+            if words[word] == 0:
+                continue
+            for j in range(word * 8, min(word * 8 + 8, n)):
+                if flags[j]:
+                    ref_until[start + j] = t + ref_steps
+                    spike_step[n_spikes] = t
+                    spike_index[n_spikes] = start + j
+                    n_spikes += 1
     return n_spikes
 
 
@@ -584,6 +597,25 @@ def _izh(i, local, dt, prm, p, pop_ch_ptr, current, v, w, ch_kind, ch_offset, ch
         return True
     v[i] = vm_next * 1e-3
     return False
+
+
+@numba.njit(cache=True)
+def group_by_population(spike_index, pop_stop):
+    """The spikes' order grouped by population, time order kept within each (a counting sort), and the
+    bounds of each population's share of it (length n_pops + 1)."""
+    n_pops = pop_stop.shape[0]
+    bounds = np.zeros(n_pops + 1, dtype=np.int64)
+    for s in range(spike_index.shape[0]):
+        bounds[_population_of(spike_index[s], pop_stop) + 1] += 1
+    for p in range(n_pops):
+        bounds[p + 1] += bounds[p]
+    fill = bounds[:-1].copy()
+    order = np.empty(spike_index.shape[0], dtype=np.int64)
+    for s in range(spike_index.shape[0]):
+        p = _population_of(spike_index[s], pop_stop)
+        order[fill[p]] = s
+        fill[p] += 1
+    return order, bounds
 
 
 @numba.njit(cache=True)

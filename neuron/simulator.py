@@ -32,17 +32,27 @@ class SimulationResult:
     build_s: float
     n_synapses: int
     completed: bool = True
-    extra: dict = field(default_factory=dict)
+    _by_population: tuple | None = field(default=None, repr=False, compare=False)
 
     def spikes_of(self, population: str) -> tuple[np.ndarray, np.ndarray]:
-        """Spike times (s) and neuron indices within the population."""
-        start, size = self.populations[population]
-        chosen = (self.spike_index >= start) & (self.spike_index < start + size)
-        return self.spike_times_s[chosen], self.spike_index[chosen] - start
+        """Spike times (s) and neuron indices within the population, in time order."""
+        if self._by_population is None:
+            self._by_population = self._split_by_population()
+        order, bounds = self._by_population
+        p = list(self.populations).index(population)
+        chosen = order[bounds[p] : bounds[p + 1]]
+        return self.spike_times_s[chosen], self.spike_index[chosen] - self.populations[population][0]
+
+    def _split_by_population(self) -> tuple[np.ndarray, np.ndarray]:
+        stops = np.array([start + size for start, size in self.populations.values()], dtype=np.int64)
+        return k.group_by_population(self.spike_index, stops)
+
+    def spike_count(self, population: str) -> int:
+        return int(self.pop_counts[:, list(self.populations).index(population)].sum())
 
     def mean_rate_hz(self, population: str) -> float:
-        times, _ = self.spikes_of(population)
-        return len(times) / (self.populations[population][1] * self.duration_s) if self.duration_s else 0.0
+        size = self.populations[population][1]
+        return self.spike_count(population) / (size * self.duration_s) if self.duration_s else 0.0
 
     def rate_hz(self, population: str, bin_s: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
         """Population rate per bin: bin start times (s) and rates (Hz)."""

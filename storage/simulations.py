@@ -30,7 +30,7 @@ def write_simulation(handle: h5py.File, run: str, result, overwrite_run: bool = 
         spikes.attrs["n_neurons"] = size
         stamps = spikes.create_dataset("timestamps", data=times * 1e3, dtype="f8")
         stamps.attrs["units"] = "ms"
-        spikes.create_dataset("node_ids", data=ids.astype(np.uint64))
+        spikes.create_dataset("node_ids", data=ids.view(np.uint64))  # indices are never negative
         _, rates = result.rate_hz(population, 1e-3)
         rate = group.create_dataset(f"rates/{population}", data=rates)
         rate.attrs["units"] = "Hz"

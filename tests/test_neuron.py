@@ -272,3 +272,10 @@ def test_results_are_written_in_sonata_layout(tmp_path):
         assert json.loads(run.attrs["network"])["graph"]["name"] == "cuba"
         assert run["rates/exc"].shape == (100,)
         assert run["rates/exc"][:].mean() == pytest.approx(result.mean_rate_hz("exc"), rel=1e-9)
+        # Every spike lands in exactly one population's group, as that population's local index.
+        for population, (start, size) in result.populations.items():
+            own = (result.spike_index >= start) & (result.spike_index < start + size)
+            group = run[f"spikes/{population}"]
+            np.testing.assert_array_equal(group["node_ids"][:], result.spike_index[own] - start)
+            np.testing.assert_allclose(group["timestamps"][:], result.spike_times_s[own] * 1e3)
+            assert result.spike_count(population) == own.sum() > 0

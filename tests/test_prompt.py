@@ -138,3 +138,28 @@ def test_completes_paths_inside_open_hdf5_files(session, tmp_path, monkeypatch):
     found = completions(session, "info rec.h5:/streams/m")
     assert "rec.h5:/streams/meg" in found and "rec.h5:/streams/meg/data" in found
     assert completions(session, "plot traces rec.h5:/streams/meg/t") == ["rec.h5:/streams/meg/time"]
+
+
+def test_open_plot_windows_are_serviced_while_the_prompt_waits(session, pipe, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure("psd")
+    slices = []
+    run_gui_loop = figure.canvas.start_event_loop
+    monkeypatch.setattr(
+        figure.canvas, "start_event_loop", lambda timeout: (slices.append(timeout), run_gui_loop(timeout))
+    )
+    prompt = build_prompt(session)
+    typist = send_later(pipe, "set seed 7\r", "quit\r", pause=0.6)
+    started = time.monotonic()
+    try:
+        run_shell(session, prompt)
+    finally:
+        plt.close(figure)
+    typist.join()
+    assert session.settings["seed"] == 7 and session.quit_requested
+    # The figure's event loop ran in short slices the whole time the prompt waited, and let keys through.
+    assert len(slices) * slices[0] >= 0.5 * (time.monotonic() - started)

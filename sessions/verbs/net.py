@@ -257,7 +257,7 @@ def simulate_verb(session, args):
         result = simulate(network, args.duration, dt, seed, record, progress=bar.update, stream_loader=stream_currents)
     session.simulation = result
     rows = [
-        (name, size, len(result.spikes_of(name)[0]), f"{result.mean_rate_hz(name):.2f}")
+        (name, size, result.spike_count(name), f"{result.mean_rate_hz(name):.2f}")
         for name, (_, size) in result.populations.items()
     ]
     table = Table(("population", "neurons", "spikes", "mean rate (Hz)"), rows)
