@@ -57,16 +57,18 @@ def test_subthreshold_trace_is_the_closed_form():
     assert len(result.spike_times_s) == 0
 
 
-def test_exponential_synapse_psp_is_exact_and_delayed():
+# A one-step delay goes straight into the synaptic state; a long one through the ring buffer.
+@pytest.mark.parametrize("delay_s", [1e-3, 0.165])
+def test_exponential_synapse_psp_is_exact_and_delayed(delay_s):
     network = Network("psp")
     network.add_population("src", "lif", 1, {"v_init": -49e-3, "v_th": -50e-3, "t_ref": 1.0})
     network.add_population("dst", "lif", 1, {"e_l": -70e-3, "v_init": -70e-3, "v_th": 0.0})
-    network.connect("src", "dst", "one2one", 2e-3, "V", delay_s=1e-3, synapse="exp", tau_s=5e-3)
-    result = simulate(network, 0.05, DT, record=[("dst", 0)])
+    network.connect("src", "dst", "one2one", 2e-3, "V", delay_s=delay_s, synapse="exp", tau_s=5e-3)
+    result = simulate(network, delay_s + 0.05, DT, record=[("dst", 0)])
     (spike,) = result.spikes_of("src")[0]
     assert spike == 0.0  # it starts above threshold: spikes in the first step
     trace = result.state_v[:, 0] + 70e-3
-    onset = 1 + round(1e-3 / DT)  # x jumps after the spike step, plus the delay
+    onset = 1 + round(delay_s / DT)  # x jumps after the spike step, plus the delay
     assert np.all(trace[:onset] == 0) and trace[onset] > 0
     t = (np.arange(len(trace)) - onset + 1) * DT
     tau_m, tau_s = 20e-3, 5e-3
