@@ -96,8 +96,8 @@ def run_chunk(
     scratch,
     flags,
 ):
-    """Advance ``n_steps`` from step ``t0``. Returns (steps done, spikes stored); stops early when the
-    spike buffer is full so the caller can grow it and continue."""
+    """Advance ``n_steps`` from step ``t0``. Returns (steps done, spikes stored); stops early when one
+    more step's spikes might not fit in the spike buffer, so the caller can empty it and continue."""
     n_pops = pop_start.shape[0]
     depth = ring.shape[0]
     capacity = spike_step.shape[0]

@@ -363,6 +363,8 @@ def simulate(
     n_steps = round(duration_s / dt)
     n_total = len(a["v"])
     chunk = max(1, min(n_steps, round(CHUNK_S / dt)))
+    # The kernel fills this buffer during a chunk (stopping early when another step might not fit); its
+    # spikes are moved out after every chunk, so the buffer stays small and warm in cache.
     capacity = max(n_total * 4, 1 << 16)
     spike_step = np.empty(capacity, dtype=np.int64)
     spike_index = np.empty(capacity, dtype=np.int64)
@@ -374,7 +376,8 @@ def simulate(
     flags = np.zeros((largest + 7) // 8 * 8 + 8, dtype=np.int8)
     k.seed(seed)  # numba's own generator (Poisson inputs), so runs repeat exactly
     fixed = tuple(a[name] for name in KERNEL_ARGS_BEFORE_BUFFERS)
-    t, n_spikes, completed = 0, 0, True
+    t, completed = 0, True
+    kept_steps, kept_index = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
 
     def advance(todo: int) -> tuple[int, int]:
         return k.run_chunk(
@@ -384,7 +387,7 @@ def simulate(
             *fixed,
             spike_step,
             spike_index,
-            n_spikes,
+            0,
             a["record_index"],
             record_v[t : t + todo],
             pop_counts[t : t + todo],
@@ -398,10 +401,9 @@ def simulate(
         while t < n_steps:
             todo = min(chunk, n_steps - t)
             done, n_spikes = advance(todo)
+            kept_steps.append(spike_step[:n_spikes].copy())
+            kept_index.append(spike_index[:n_spikes].copy())
             t += done
-            if done < todo:  # the spike buffer is full: grow it and go on
-                spike_step = np.concatenate([spike_step, np.empty_like(spike_step)])
-                spike_index = np.concatenate([spike_index, np.empty_like(spike_index)])
             if progress is not None:
                 progress(t * dt)
     except KeyboardInterrupt:
@@ -414,8 +416,8 @@ def simulate(
         simulated,
         seed,
         compiled.populations,
-        spike_step[:n_spikes] * dt,
-        spike_index[:n_spikes],
+        np.concatenate(kept_steps) * dt,
+        np.concatenate(kept_index),
         a["record_index"],
         record_v[:t],
         pop_counts[:t],

@@ -77,6 +77,18 @@ def test_exponential_synapse_psp_is_exact_and_delayed(delay_s):
     np.testing.assert_allclose(trace[onset:], expected[onset:], rtol=2e-6, atol=1e-12)
 
 
+def test_every_spike_is_kept_when_a_chunk_overflows_the_spike_buffer():
+    network = Network("storm")
+    # A current far above threshold and no refractory period: every neuron fires at every step.
+    network.add_population("cells", "lif", 2000, {"t_ref": 0.0, "v_init": -70e-3})
+    network.add_input("cells", {"kind": "current", "amplitude_a": 1e-6})
+    result = simulate(network, 0.05, DT)
+    assert len(result.spike_index) == 2000 * 500  # 1 million: many times the kernel's spike buffer
+    np.testing.assert_array_equal(np.bincount(result.spike_index), np.full(2000, 500))
+    np.testing.assert_array_equal(np.unique(result.spike_times_s, return_counts=True)[1], np.full(500, 2000))
+    assert np.all(np.diff(result.spike_times_s) >= 0)
+
+
 def isi_cv(times: np.ndarray, ids: np.ndarray) -> float:
     cvs = []
     for neuron in np.unique(ids):
