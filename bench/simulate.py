@@ -9,9 +9,15 @@ second, and the ratios neuroshell / Brian2.
 Brian2 runs with cpp_standalone (its fastest target on this machine: the loop is timed by Brian2 itself,
 ``device._last_run_time``; the end-to-end time includes its C++ compilation) and with its default runtime
 target, cython, with a warm cache (the loop is the sum of Brian2's own per-code-object profile).
-neuroshell's numba cache is warmed once before timing, as the target states.
+neuroshell's numba cache is warmed once before timing, as the target states. Before the table, one
+run each with cold caches (numba's and Brian2 cython's, in fresh folders) shows the first-compile cost;
+cpp_standalone compiles on every run, so its end-to-end column already includes it.
 
-Run: python bench/simulate.py [--sizes 4000,40000,200000] [--durations 1,10]
+Runs up to 40,000 neurons are repeated (--repeats, default 3) and each figure is the median over the
+repeats, as a single short run swings by tens of percent on a shared machine; runs at 200,000 neurons take
+minutes and run once.
+
+Run: python bench/simulate.py [--sizes 4000,40000,200000] [--durations 1,10] [--repeats 3]
 Targets: loop >= 2x faster than Brian2's fastest loop at every size; end to end >= 4x faster than
 Brian2's fastest end to end; spike counts in agreement.
 """
@@ -19,6 +25,7 @@ Brian2's fastest end to end; spike counts in agreement.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +35,7 @@ from pathlib import Path
 from common import byte_compile_neuroshell
 
 DT = 1e-4
+REPEATED_UP_TO = 40_000  # neurons
 
 
 def worker_neuroshell(n: int, duration: float, out: Path) -> dict:
@@ -80,28 +88,35 @@ def worker_brian2_cpp(n: int, duration: float, out: Path) -> dict:
     return {"loop_s": device._last_run_time, "spikes": int(monitor.num_spikes), "synapses": int(synapses)}
 
 
-def worker_brian2_cython(n: int, duration: float, out: Path) -> dict:
+def worker_brian2_cython(n: int, duration: float, out: Path, cold: bool = False) -> dict:
     import numpy as np
     from brian2 import magic_network, prefs
 
     prefs.codegen.target = "cython"
+    if cold:
+        prefs.codegen.runtime.cython.cache_dir = tempfile.mkdtemp(prefix="brian2-cython-cache-")
     monitor, synapses = cuba_brian2(n, duration, profile=True)
     loop = sum(float(t) for _, t in magic_network.profiling_info)
     save_spikes(out, np.asarray(monitor.t), np.asarray(monitor.i))
     return {"loop_s": loop, "spikes": int(monitor.num_spikes), "synapses": int(synapses)}
 
 
-WORKERS = {"neuroshell": worker_neuroshell, "brian2-cpp": worker_brian2_cpp, "brian2-cython": worker_brian2_cython}
+WORKERS = {
+    "neuroshell": worker_neuroshell,
+    "brian2-cpp": worker_brian2_cpp,
+    "brian2-cython": worker_brian2_cython,
+    "brian2-cython-cold": lambda n, duration, out: worker_brian2_cython(n, duration, out, cold=True),
+}
 
 
-def run_worker(engine: str, n: int, duration: float, folder: Path) -> dict:
-    out = folder / f"{engine}-{n}-{duration:g}.h5"
+def run_worker(engine: str, n: int, duration: float, folder: Path, env: dict | None = None) -> dict:
+    out = folder / f"{engine}-{n}-{duration:g}-{time.monotonic_ns()}.h5"  # a fresh file for every run
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, __file__, "--worker", engine, str(n), str(duration), str(out)],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})},
     )
     total = time.perf_counter() - started
     if done.returncode != 0:
@@ -116,6 +131,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="4000,40000,200000")
     parser.add_argument("--durations", default="1,10")
     parser.add_argument("--engines", default="neuroshell,brian2-cpp,brian2-cython")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -125,12 +141,15 @@ def main() -> None:
     engines = args.engines.split(",")
     byte_compile_neuroshell()
     with tempfile.TemporaryDirectory() as folder:
+        report_first_compile(Path(folder), engines)
         run_worker("neuroshell", 4000, 0.01, Path(folder))  # warm numba's cache, as the target states
+        print(f"Each figure is the median of {args.repeats} runs up to {REPEATED_UP_TO:,} neurons; one run above.")
         header = f"{'N':>7} {'bio s':>5} {'engine':14} {'loop s':>8} {'end-to-end s':>12} {'spikes':>10} "
         print(header + f"{'neuron upd/s':>13} {'syn events/s':>13}")
         for n in (int(v) for v in args.sizes.split(",")):
             for duration in (float(v) for v in args.durations.split(",")):
-                results = {engine: run_worker(engine, n, duration, Path(folder)) for engine in engines}
+                repeats = args.repeats if n <= REPEATED_UP_TO else 1
+                results = {engine: median_run(engine, n, duration, Path(folder), repeats) for engine in engines}
                 for engine, r in results.items():
                     updates = n * duration / DT / r["loop_s"]
                     events = r["spikes"] * r["synapses"] / n / r["loop_s"]
@@ -139,6 +158,25 @@ def main() -> None:
                         f"{r['spikes']:>10} {updates:>13.3g} {events:>13.3g}"
                     )
                 report_ratios(results)
+
+
+def median_run(engine: str, n: int, duration: float, folder: Path, repeats: int) -> dict:
+    runs = [run_worker(engine, n, duration, folder) for _ in range(repeats)]
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def report_first_compile(folder: Path, engines: list[str]) -> None:
+    """End to end at N = 4,000 for 1 s with every compiled-code cache empty."""
+    figures = []
+    if "neuroshell" in engines:
+        cold = run_worker("neuroshell", 4000, 1.0, folder, env={"NUMBA_CACHE_DIR": str(folder / "numba-cold")})
+        figures.append(f"neuroshell {cold['end_to_end_s']:.1f} s (numba compiles the kernels)")
+    if "brian2-cython" in engines:
+        cold = run_worker("brian2-cython-cold", 4000, 1.0, folder)
+        figures.append(f"Brian2 cython {cold['end_to_end_s']:.1f} s (Cython compiles the code objects)")
+    if figures:
+        print("First run with cold caches, N = 4000, 1 s, end to end: " + "; ".join(figures))
+        print("(Brian2 cpp_standalone compiles on every run: its end-to-end column below includes it.)\n")
 
 
 def report_ratios(results: dict) -> None:

@@ -1,8 +1,10 @@
 """Running a network: compile the description into flat arrays, then advance it in chunks with the numba
 kernel (progress and Ctrl-C between chunks), collecting spikes, state traces and population rates."""
 
+import gc
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -343,6 +345,19 @@ KERNEL_ARGS_BEFORE_BUFFERS = (
 )
 
 
+@contextmanager
+def _gc_paused():
+    """Numba's first load of compiled code creates a burst of long-lived objects; without this the cyclic
+    collector would run several full passes over them (a tenth of a second at start-up)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def simulate(
     network: Network,
     duration_s: float,
@@ -357,7 +372,8 @@ def simulate(
     if duration_s <= 0 or dt <= 0:
         raise NetworkError("the duration and the time step must be positive")
     started = time.perf_counter()
-    compiled = compile_network(network, dt, seed, record, duration_s, stream_loader)
+    with _gc_paused():
+        compiled = compile_network(network, dt, seed, record, duration_s, stream_loader)
     build_s = time.perf_counter() - started
     a = compiled.arrays
     n_steps = round(duration_s / dt)
@@ -395,7 +411,8 @@ def simulate(
             flags,
         )
 
-    advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone
+    with _gc_paused():
+        advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone
     loop_started = time.perf_counter()
     try:
         while t < n_steps:
