@@ -93,6 +93,11 @@ def test_snn_decodes_the_helmets_evoked_responses(helmet_dataset, tmp_path):
     assert metrics["balanced_accuracy"] >= 0.75
     assert metrics["confusion"].sum() == metrics["n_examples"] == int(np.sum(dataset.split == TEST))
     assert trained.baseline["test_accuracy"] >= 0.6
+    # The kept weights are those of the epoch with the best validation accuracy, ties going to the lower loss.
+    kept = max(trained.history, key=lambda row: (row["val_accuracy"], -row["val_loss"]))
+    assert trained.best_epoch == kept["epoch"]
+    X_val, y_val = dataset.standardized(VALIDATION)
+    assert np.mean(trained.predict(X_val) == y_val) == pytest.approx(kept["val_accuracy"])
     weights = save_checkpoint(trained, tmp_path)
     loaded = load_checkpoint(weights)
     X, _ = dataset.standardized()

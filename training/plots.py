@@ -32,9 +32,12 @@ def plot_training(history: list[dict[str, float]], best_epoch: int, baseline: di
     figure = new_figure(11, 4.5)
     epochs = [row["epoch"] for row in history]
     loss_axes = figure.add_subplot(1, 2, 1)
-    loss_axes.plot(epochs, [row["loss"] for row in history], marker="o", markersize=3)
+    loss_axes.plot(epochs, [row["loss"] for row in history], marker="o", markersize=3, label="train")
+    if all("val_loss" in row for row in history):  # histories saved by earlier versions lack it
+        loss_axes.plot(epochs, [row["val_loss"] for row in history], marker="o", markersize=3, label="validation")
     loss_axes.set_xlabel("epoch")
-    loss_axes.set_ylabel("training loss (cross-entropy)")
+    loss_axes.set_ylabel("loss (cross-entropy)")
+    loss_axes.legend(fontsize=8)
     accuracy_axes = figure.add_subplot(1, 2, 2)
     accuracy_axes.plot(epochs, [row["train_accuracy"] for row in history], marker="o", markersize=3, label="train")
     accuracy_axes.plot(epochs, [row["val_accuracy"] for row in history], marker="o", markersize=3, label="validation")

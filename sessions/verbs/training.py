@@ -246,10 +246,17 @@ def train_verb(session, args):
     trained.recipe["checkpoint"] = str(weights)
     session.outputs.append(("model", str(weights)))
     rows = [
-        (r["epoch"], f"{r['loss']:.4f}", f"{r['train_accuracy']:.3f}", f"{r['val_accuracy']:.3f}")
+        (
+            r["epoch"],
+            f"{r['loss']:.4f}",
+            f"{r['train_accuracy']:.3f}",
+            f"{r['val_loss']:.4f}",
+            f"{r['val_accuracy']:.3f}",
+        )
         for r in trained.history
     ]
-    history = Table(("epoch", "loss", "train acc", "val acc"), rows, title=f"{name} ({args.model}, {device})")
+    columns = ("epoch", "loss", "train acc", "val loss", "val acc")
+    history = Table(columns, rows, title=f"{name} ({args.model}, {device})")
     best = trained.history[trained.best_epoch - 1]["val_accuracy"] if trained.history else float("nan")
     status = "" if trained.completed else " (interrupted)"
     return [
