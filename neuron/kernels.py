@@ -181,7 +181,6 @@ def run_chunk(
         for s in range(first_spike, min(first_spike + PREFETCH_AHEAD, n_spikes)):
             _prefetch_rows(
                 spike_index[s],
-                pop_start,
                 pop_stop,
                 pop_proj_ptr,
                 proj_order,
@@ -195,7 +194,6 @@ def run_chunk(
             if s + PREFETCH_AHEAD < n_spikes:
                 _prefetch_rows(
                     spike_index[s + PREFETCH_AHEAD],
-                    pop_start,
                     pop_stop,
                     pop_proj_ptr,
                     proj_order,
@@ -230,7 +228,6 @@ def run_chunk(
 @numba.njit(inline="always")
 def _prefetch_rows(
     i,
-    pop_start,
     pop_stop,
     pop_proj_ptr,
     proj_order,
@@ -246,8 +243,11 @@ def _prefetch_rows(
         q = proj_order[e]
         row = proj_indptr_offset[q] + i - proj_src_start[q]
         offset = proj_indices_offset[q]
-        for k in range(indptr[row], indptr[row + 1], INDICES_PER_LINE):
+        first, last = indptr[row], indptr[row + 1]
+        for k in range(first, last, INDICES_PER_LINE):
             _prefetch(indices, offset + k)
+        if last > first:  # a row that starts mid-line ends on one more line
+            _prefetch(indices, offset + last - 1)
 
 
 @numba.njit(inline="always")
