@@ -600,9 +600,9 @@ def _izh(i, local, dt, prm, p, pop_ch_ptr, current, v, w, ch_kind, ch_offset, ch
 
 
 @numba.njit(cache=True)
-def group_by_population(spike_index, pop_stop):
-    """The spikes' order grouped by population, time order kept within each (a counting sort), and the
-    bounds of each population's share of it (length n_pops + 1)."""
+def group_by_population(spike_times, spike_index, pop_stop):
+    """Spikes regrouped by population in one counting-sort pass, time order kept within each: their times,
+    their indices within the population, and where each population's share begins (length n_pops + 1)."""
     n_pops = pop_stop.shape[0]
     bounds = np.zeros(n_pops + 1, dtype=np.int64)
     for s in range(spike_index.shape[0]):
@@ -610,12 +610,15 @@ def group_by_population(spike_index, pop_stop):
     for p in range(n_pops):
         bounds[p + 1] += bounds[p]
     fill = bounds[:-1].copy()
-    order = np.empty(spike_index.shape[0], dtype=np.int64)
+    times = np.empty(spike_index.shape[0], dtype=np.float64)
+    local = np.empty(spike_index.shape[0], dtype=np.int64)
     for s in range(spike_index.shape[0]):
-        p = _population_of(spike_index[s], pop_stop)
-        order[fill[p]] = s
+        i = spike_index[s]
+        p = _population_of(i, pop_stop)
+        times[fill[p]] = spike_times[s]
+        local[fill[p]] = i - (pop_stop[p - 1] if p > 0 else 0)
         fill[p] += 1
-    return order, bounds
+    return times, local, bounds
 
 
 @numba.njit(cache=True)

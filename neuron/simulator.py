@@ -37,17 +37,15 @@ class SimulationResult:
     _by_population: tuple | None = field(default=None, repr=False, compare=False)
 
     def spikes_of(self, population: str) -> tuple[np.ndarray, np.ndarray]:
-        """Spike times (s) and neuron indices within the population, in time order."""
+        """Spike times (s) and neuron indices within the population, in time order (read-only views)."""
         if self._by_population is None:
-            self._by_population = self._split_by_population()
-        order, bounds = self._by_population
+            stops = np.array([start + size for start, size in self.populations.values()], dtype=np.int64)
+            self._by_population = k.group_by_population(self.spike_times_s, self.spike_index, stops)
+            for array in self._by_population:
+                array.flags.writeable = False
+        times, local, bounds = self._by_population
         p = list(self.populations).index(population)
-        chosen = order[bounds[p] : bounds[p + 1]]
-        return self.spike_times_s[chosen], self.spike_index[chosen] - self.populations[population][0]
-
-    def _split_by_population(self) -> tuple[np.ndarray, np.ndarray]:
-        stops = np.array([start + size for start, size in self.populations.values()], dtype=np.int64)
-        return k.group_by_population(self.spike_index, stops)
+        return times[bounds[p] : bounds[p + 1]], local[bounds[p] : bounds[p + 1]]
 
     def spike_count(self, population: str) -> int:
         return int(self.pop_counts[:, list(self.populations).index(population)].sum())
@@ -345,6 +343,14 @@ KERNEL_ARGS_BEFORE_BUFFERS = (
 )
 
 
+def _spike_times(steps: list[np.ndarray], dt: float) -> np.ndarray:
+    """The kept spike steps as one array of times (s), built in place (runs can hold 10^8 spikes)."""
+    times = np.empty(sum(len(chunk) for chunk in steps))
+    np.concatenate(steps, out=times, casting="safe")
+    times *= dt
+    return times
+
+
 @contextmanager
 def _gc_paused():
     """Numba's first load of compiled code creates a burst of long-lived objects; without this the cyclic
@@ -433,7 +439,7 @@ def simulate(
         simulated,
         seed,
         compiled.populations,
-        np.concatenate(kept_steps) * dt,
+        _spike_times(kept_steps, dt),
         np.concatenate(kept_index),
         a["record_index"],
         record_v[:t],
