@@ -71,7 +71,8 @@ class Compiled:
     arrays: dict[str, np.ndarray]
     populations: dict[str, tuple[int, int]]
     n_synapses: int
-    # Per projection: (source, target, indptr, indices), CSR with indices local to the target population.
+    # Per projection, grouped by source population: (source, target, indptr, indices), CSR with indices
+    # local to the target population.
     connectivity: list[tuple[str, str, np.ndarray, np.ndarray]]
 
 
@@ -165,7 +166,7 @@ def compile_network(
             channel_rows.append(key)
         return channels[key]
 
-    projections, connectivity = [], []
+    projections = []
     for index, (source, target, attrs) in enumerate(network.projections()):
         p_src, p_tgt = names.index(source), names.index(target)
         c = channel(p_tgt, attrs["synapse"], attrs["tau_s"], attrs["e_rev"])
@@ -177,9 +178,8 @@ def compile_network(
             indptr, indices = build_csr(rule, value, sizes[p_src], sizes[p_tgt], seed * 7919 + index + 1)
         except ValueError as error:
             raise NetworkError(f"{source} -> {target}: {error}") from None
-        connectivity.append((source, target, indptr, indices))
         delay = 1 + round(attrs["delay_s"] / dt)
-        projections.append((p_src, c, weight, delay, indptr, indices))
+        projections.append((p_src, c, weight, delay, indptr, indices, source, target))
 
     poisson, inputs_const = [], np.zeros(n_total)
     i_column, i_gain, tables = np.full(n_total, -1, dtype=np.int64), np.zeros(n_total), []
@@ -252,7 +252,7 @@ def compile_network(
     pop_proj_ptr = np.cumsum(pop_proj_ptr)
     indptr_parts, indices_parts, indptr_offsets, indices_offsets = [], [], [], []
     at_indptr = at_indices = 0
-    for _, _, _, _, indptr, indices in projections:
+    for _, _, _, _, indptr, indices, _, _ in projections:
         indptr_offsets.append(at_indptr)
         indices_offsets.append(at_indices)
         indptr_parts.append(indptr)
@@ -302,6 +302,16 @@ def compile_network(
         "i_table": i_table,
         "record_index": record_index,
     }
+    # Views into the kernel's arrays, so that no synapse is held twice.
+    connectivity = [
+        (
+            item[6],
+            item[7],
+            arrays["indptr"][indptr_offsets[q] : indptr_offsets[q] + len(item[4])],
+            arrays["indices"][indices_offsets[q] : indices_offsets[q] + len(item[5])],
+        )
+        for q, item in enumerate(projections)
+    ]
     return Compiled(arrays, pops, int(at_indices), connectivity)
 
 
