@@ -50,7 +50,9 @@ def run_shell(session, prompt: PromptSession) -> int:
     # A shell started from a background job inherits SIGINT ignored; at the prompt, Ctrl-C must work.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    session.interactive = True
     while not session.quit_requested:
+        session.show_notices()
         try:
             line = prompt.prompt(inputhook=figures_inputhook)
         except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from neuroshell.storage.spec import StreamSpec
 
 RECONNECT_INTERVAL_S = 0.25
 RECENT_SECONDS = 5.0
+IRREGULAR_STEP_S = 1e-6
 
 
 class DeviceError(Exception):
@@ -43,11 +44,13 @@ class DeviceListener(Protocol):
 
 
 class RecentSamples:
-    """The last few seconds of a stream, for live monitoring: a ring buffer (n_keep, n_channels)."""
+    """The last few seconds of a stream, for live monitoring: a ring buffer (n_keep, n_channels) of raw
+    samples; ``last`` returns them in the channels' units."""
 
-    def __init__(self, n_channels: int, rate_hz: float, seconds: float = RECENT_SECONDS) -> None:
-        self.capacity = max(256, int((rate_hz or 100.0) * seconds))
-        self.data = np.zeros((self.capacity, n_channels), dtype=np.float64)
+    def __init__(self, spec: StreamSpec, seconds: float = RECENT_SECONDS) -> None:
+        self.spec = spec
+        self.capacity = max(256, int((spec.sampling_rate_hz or 100.0) * seconds))
+        self.data = np.zeros((self.capacity, spec.n_channels), dtype=np.float64)
         self.times = np.full(self.capacity, np.nan)
         self.write_index = 0
         self.total = 0
@@ -64,7 +67,7 @@ class RecentSamples:
             self.total += n
 
     def last(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
-        """Samples of the last ``seconds`` (by their timestamps), oldest first."""
+        """Samples of the last ``seconds`` (by their timestamps), oldest first, in the channels' units."""
         with self.lock:
             order = (self.write_index + np.arange(self.capacity)) % self.capacity
             data, times = self.data[order], self.times[order]
@@ -73,7 +76,7 @@ class RecentSamples:
         if len(times) == 0:
             return data, times
         keep = times >= times[-1] - seconds
-        return data[keep], times[keep]
+        return self.spec.to_unit(data[keep]), times[keep]
 
 
 class Device:
@@ -91,6 +94,7 @@ class Device:
         self.corrupt_frames = 0
         self.reconnects = 0
         self.markers_received = 0
+        self.timestamp_repairs = 0  # blocks whose times a driver got out of order (a bug; repaired, logged)
         self.last_error = ""
         self.recent_markers: deque[tuple[float, str]] = deque(maxlen=50)
         self.listeners: list[DeviceListener] = []
@@ -111,7 +115,7 @@ class Device:
             raise DeviceError(f"{self.name}: {error}") from None
         if self.spec is None:
             raise RuntimeError("a device must know its StreamSpec once connected")
-        self.recent = RecentSamples(self.spec.n_channels, self.spec.sampling_rate_hz)
+        self.recent = RecentSamples(self.spec)
         self.state = "streaming"
         self._thread = threading.Thread(target=self._run, name=f"device:{self.name}", daemon=True)
         self._thread.start()
@@ -178,17 +182,43 @@ class Device:
                 logger.opt(exception=error).error("{}: listener {} failed", self.name, method)
 
     # Called by subclasses from the reader thread.
-    def _deliver_samples(self, data: np.ndarray, times: np.ndarray) -> None:
+    def _deliver_samples(
+        self, data: np.ndarray, times: np.ndarray, gap_before: tuple[float, float] | None = None
+    ) -> None:
+        """Hand a block to the listeners. ``times`` must be strictly increasing and after every earlier
+        sample; ``gap_before`` is the span without data before this block (a new clock segment)."""
         if len(times) == 0:
             return
+        times = self._strictly_increasing(times)
         if self._lost_since is not None:
             # The device came back: the time it was away holds no data.
-            self._deliver_gap(self._lost_since, float(times[0]))
+            gap_before = (self._lost_since, float(times[0]))
             self._lost_since = None
+        if gap_before is not None:
+            self._deliver_gap(*gap_before)
         self.samples_received += len(times)
         self._last_time = float(times[-1])
         self.recent.add(data, times)
         self._notify("samples", data, times)
+
+    def _strictly_increasing(self, times: np.ndarray) -> np.ndarray:
+        """The last line of defence of the one-clock promise: a block out of order (a driver's bug) is moved
+        just after the previous sample, logged and counted, so no reader ever sees time run backwards."""
+        last = self._last_time
+        steps = np.diff(times)
+        if (last is None or times[0] > last) and (len(steps) == 0 or steps.min() > 0):
+            return times
+        self.timestamp_repairs += 1
+        if self.timestamp_repairs == 1:
+            logger.error("{}: timestamps out of order (repaired); please report this", self.name)
+        return self._irregular_times(times)
+
+    def _irregular_times(self, observed_s: np.ndarray) -> np.ndarray:
+        """Times for samples of an irregular stream as observed, each at least a microsecond after the one
+        before (several may arrive together), so that times stay strictly increasing."""
+        floor = -np.inf if self._last_time is None else self._last_time + IRREGULAR_STEP_S
+        steps = IRREGULAR_STEP_S * np.arange(len(observed_s))
+        return np.maximum.accumulate(np.maximum(observed_s - steps, floor)) + steps
 
     def _deliver_marker(self, time_s: float, label: str) -> None:
         self.markers_received += 1
@@ -227,34 +257,6 @@ class Device:
             "reconnects": self.reconnects,
             "state": self.state,
         }
-
-
-class SampleClock:
-    """Session-clock times of samples numbered by a device counter, dejittered.
-
-    Sample k is taken to be at ``offset + k / rate``. The offset follows the earliest arrivals (jitter
-    only ever delays a sample), and may creep later by ``drift_ppm`` to follow a slow device clock.
-    """
-
-    def __init__(self, rate_hz: float, drift_ppm: float = 200.0) -> None:
-        self.rate_hz = rate_hz
-        self.drift = drift_ppm * 1e-6
-        self.offset: float | None = None
-        self._updated: float | None = None
-
-    def reset(self) -> None:
-        self.offset = None
-
-    def times(self, first_index: int, n: int, arrival_s: float) -> np.ndarray:
-        """Times of samples ``first_index .. first_index + n - 1``, the last of which arrived at ``arrival_s``."""
-        candidate = arrival_s - (first_index + n - 1) / self.rate_hz
-        if self.offset is None:
-            self.offset = candidate
-        else:
-            allowed = self.offset + self.drift * max(0.0, arrival_s - self._updated)
-            self.offset = min(candidate, allowed)
-        self._updated = arrival_s
-        return self.offset + (first_index + np.arange(n)) / self.rate_hz
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.01) -> bool:

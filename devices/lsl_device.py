@@ -1,12 +1,15 @@
-"""Lab Streaming Layer inlets: resolve streams, read data with LSL clock synchronisation and dejittering,
-and read marker (string) streams into markers. LSL timestamps, once clock-synchronised, are on the
-local LSL clock, which is the session clock."""
+"""Lab Streaming Layer inlets: resolve streams, read data in its own sample type with LSL clock
+synchronisation, and read marker (string) streams into markers. LSL timestamps, once clock-synchronised,
+are on the local LSL clock, which is the session clock. Regular streams are dejittered by neuroshell's
+``StreamClock`` (the same for every device kind) rather than by liblsl, whose mean fit would place samples
+late by the mean delay and may step."""
 
 from dataclasses import dataclass
 
 import numpy as np
 
 from neuroshell.devices.base import Device, DeviceError, DeviceLost
+from neuroshell.devices.dejitter import StreamClock
 from neuroshell.storage.spec import StreamSpec
 
 OFFSET_INTERVAL_S = 5.0
@@ -45,7 +48,8 @@ def resolve(timeout_s: float, **properties: str | None) -> list:
     return pylsl.resolve_streams(timeout_s)
 
 
-def list_streams(timeout_s: float = 1.0) -> list[LslStreamSummary]:
+def channel_format_name(channel_format: int) -> str:
+    """The sample type of an LSL channel format: float32, float64, int8/16/32/64 or string."""
     pylsl = _pylsl()
     formats = {
         pylsl.cf_float32: "float32",
@@ -56,13 +60,18 @@ def list_streams(timeout_s: float = 1.0) -> list[LslStreamSummary]:
         pylsl.cf_int8: "int8",
         pylsl.cf_int64: "int64",
     }
+    return formats.get(channel_format, "?")
+
+
+def list_streams(timeout_s: float = 1.0) -> list[LslStreamSummary]:
+    pylsl = _pylsl()
     return [
         LslStreamSummary(
             i.name(),
             i.type(),
             i.channel_count(),
             i.nominal_srate(),
-            formats.get(i.channel_format(), "?"),
+            channel_format_name(i.channel_format()),
             i.source_id(),
             i.hostname(),
         )
@@ -95,12 +104,14 @@ class LslDevice(Device):
         self.marker_inlet = None
         pylsl = _pylsl()
         self.markers_only = info.channel_format() == pylsl.cf_string
+        rate = info.nominal_srate()
+        self.stream_clock = StreamClock(rate) if rate > 0 and not self.markers_only else None
+        self.next_index = 0
         self._next_offset = 0.0
 
     def _open(self, info):
         pylsl = _pylsl()
-        flags = pylsl.proc_clocksync | pylsl.proc_dejitter | pylsl.proc_monotonize
-        inlet = pylsl.StreamInlet(info, max_buflen=360, recover=False, processing_flags=flags)
+        inlet = pylsl.StreamInlet(info, max_buflen=360, recover=False, processing_flags=pylsl.proc_clocksync)
         try:
             inlet.open_stream(timeout=5.0)
         except Exception as error:
@@ -125,7 +136,7 @@ class LslDevice(Device):
                 names,
                 full.nominal_srate(),
                 units,
-                dtype="float32",
+                dtype="float32" if self.markers_only else channel_format_name(full.channel_format()),
                 source="lsl",
                 info={
                     "lsl_name": full.name(),
@@ -135,6 +146,9 @@ class LslDevice(Device):
                 },
             )
         self._next_offset = 0.0
+        self.next_index = 0
+        if self.stream_clock is not None:
+            self.stream_clock.reset()
 
     def _read(self) -> None:
         pylsl = _pylsl()
@@ -144,7 +158,7 @@ class LslDevice(Device):
             else:
                 data, times = self.inlet.pull_chunk(timeout=PULL_TIMEOUT_S, max_samples=65536, as_numpy=True)
                 if len(times):
-                    self._deliver_samples(np.asarray(data, dtype=np.float32), np.asarray(times, dtype=np.float64))
+                    self._samples(np.asarray(data), np.asarray(times, dtype=np.float64))
             if self.marker_inlet is not None:
                 self._pull_markers(self.marker_inlet, 0.0)
             now = self.clock()
@@ -155,6 +169,15 @@ class LslDevice(Device):
             raise DeviceLost(f"LSL stream '{self.info.name()}' is gone") from None
         except pylsl.util.TimeoutError:
             pass
+
+    def _samples(self, data: np.ndarray, lsl_times: np.ndarray) -> None:
+        n = len(lsl_times)
+        if self.stream_clock is None:
+            self._deliver_samples(data, self._irregular_times(lsl_times))
+            return
+        placed = self.stream_clock.place(self.next_index, n, lsl_times)
+        self.next_index += n
+        self._deliver_samples(data, placed.times, placed.gap)
 
     def _pull_markers(self, inlet, timeout_s: float) -> None:
         samples, times = inlet.pull_chunk(timeout=timeout_s)

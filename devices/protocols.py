@@ -1,7 +1,8 @@
 """Byte-stream protocols for serial devices. Each decoder turns bytes as they arrive into events:
 
-``("samples", counter, values)`` with values (n_samples, n_channels) float64 and the device's counter of
-the first sample (None when the protocol has none), and ``("marker", counter, label)``. Corrupt frames are
+``("samples", counter, values)`` with values (n_samples, n_channels) in the protocol's own sample type
+(``SAMPLE_DTYPE``: neuroshell frames float32, CSV text float64, Cyton int32 ADC counts) and the device's
+counter of the first sample (None when the protocol has none), and ``("marker", counter, label)``. Corrupt frames are
 skipped and counted in ``corrupt``; the decoder resynchronises on the next valid frame.
 """
 
@@ -57,6 +58,7 @@ class SyncedDecoder:
 
 class NeuroshellDecoder(SyncedDecoder):
     modulus = COUNTER_MODULUS
+    sample_dtype = "float32"
 
     def __init__(self) -> None:
         super().__init__()
@@ -95,7 +97,7 @@ class NeuroshellDecoder(SyncedDecoder):
             payload = body[HEADER.size :]
             if kind == FRAME_SAMPLES:
                 self.n_channels = channels
-                values = np.frombuffer(payload, dtype="<f4").reshape(samples, channels).astype(np.float64)
+                values = np.frombuffer(payload, dtype="<f4").reshape(samples, channels).astype(np.float32)
                 events.append(("samples", counter, values))
             else:
                 events.append(("marker", counter, payload.decode("utf-8", "replace")))
@@ -116,6 +118,7 @@ class CsvDecoder:
     """One line of comma-, semicolon- or space-separated numbers per sample (hobby and Arduino boards)."""
 
     modulus = None
+    sample_dtype = "float64"  # decimal text: float64 keeps what was written
 
     def __init__(self, n_channels: int | None = None) -> None:
         self.n_channels = n_channels
@@ -176,8 +179,11 @@ def cyton_scale_uv(gain: float = 24.0) -> float:
 
 
 class CytonDecoder(SyncedDecoder):
+    """Cyton packets as int32 ADC counts; ``scale`` (uV per count) makes them microvolts on reading."""
+
     modulus = 256
     n_channels = CYTON_CHANNELS
+    sample_dtype = "int32"
 
     def __init__(self, gain: float = 24.0) -> None:
         super().__init__()
@@ -199,12 +205,12 @@ class CytonDecoder(SyncedDecoder):
             counts = (raw[:, 0] << 16) | (raw[:, 1] << 8) | raw[:, 2]
             counts = np.where(counts >= 1 << 23, counts - (1 << 24), counts)
             counters.append(packet[1])
-            rows.append(counts * self.scale)
+            rows.append(counts)
         # Consecutive packets form one block; a counter jump starts a new one so the gap is seen.
         start = 0
         for index in range(1, len(counters) + 1):
             if index == len(counters) or counters[index] != (counters[index - 1] + 1) % 256:
-                events.append(("samples", counters[start], np.array(rows[start:index])))
+                events.append(("samples", counters[start], np.array(rows[start:index], dtype=np.int32)))
                 start = index
         return events
 

@@ -1,32 +1,52 @@
 """A recording: every chosen device into one file on one clock, plus the session's markers."""
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+
+from loguru import logger
 
 from neuroshell.devices.base import Device
 from neuroshell.storage.recorder import Recorder, RecorderStats
 
 
 class Recording:
-    """Listens to devices and hands their blocks, markers, gaps and clock offsets to a Recorder."""
+    """Listens to devices and hands their blocks, markers, gaps and clock offsets to a Recorder.
+
+    When the recorder stops by itself (disk full, a failing write) the recording lets go of the devices,
+    which stay connected, and ``on_fault(message)`` tells the user.
+    """
 
     def __init__(
         self,
         path: Path,
         devices: list[Device],
         clock,
+        *,
         flush_interval_s: float = 1.0,
         queue_blocks: int = 4096,
         overwrite: bool = False,
         compression: str | None = None,
         duration_s: float | None = None,
+        min_free_bytes: float = 0.0,
+        on_fault: Callable[[str], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.clock = clock
         self.devices = list(devices)
+        self.on_fault = on_fault
+        self.fault: str | None = None
         data_devices = [d for d in self.devices if d.spec.n_channels > 0]
         self.recorder = Recorder(
-            self.path, [d.spec for d in data_devices], clock, flush_interval_s, queue_blocks, overwrite, compression
+            self.path,
+            [d.spec for d in data_devices],
+            clock,
+            flush_interval_s=flush_interval_s,
+            queue_blocks=queue_blocks,
+            overwrite=overwrite,
+            compression=compression,
+            min_free_bytes=min_free_bytes,
+            on_stop=self._recorder_stopped,
         )
         self.streams = {d.name for d in data_devices}
         self.started = clock()
@@ -43,7 +63,17 @@ class Recording:
 
     @property
     def running(self) -> bool:
-        return self.final is None
+        return self.final is None and self.fault is None
+
+    def _recorder_stopped(self, reason: str) -> None:
+        """Called from the writer thread when it stopped by itself: keep the devices, say what happened."""
+        self.fault = reason
+        self.stopped_at = self.clock()
+        for device in self.devices:
+            device.remove_listener(self)
+        logger.error("recording stopped: {}", reason)
+        if self.on_fault is not None:
+            self.on_fault(f"{reason}; everything flushed before is in {self.path}; devices stay connected")
 
     # DeviceListener: called from device reader threads.
     def samples(self, device: Device, data, times) -> None:
@@ -51,14 +81,15 @@ class Recording:
             self.recorder.put(device.name, data, times)
 
     def marker(self, device: Device, time_s: float, label: str) -> None:
-        self.recorder.mark(time_s, label, device.name)
+        if self.running:
+            self.recorder.mark(time_s, label, device.name)
 
     def gap(self, device: Device, start_s: float, stop_s: float) -> None:
         if device.name in self.streams:
             self.recorder.gap(device.name, start_s, stop_s)
 
     def clock_offset(self, device: Device, local_time_s: float, offset_s: float) -> None:
-        if device.name in self.streams:
+        if device.name in self.streams and self.running:
             self.recorder.clock_offset(device.name, local_time_s, offset_s)
 
     def mark(self, label: str, source: str = "user") -> float:
@@ -76,7 +107,7 @@ class Recording:
                 for device in self.devices:
                     device.remove_listener(self)
                 self.final = self.recorder.stop()
-                self.stopped_at = self.clock()
+                self.stopped_at = self.stopped_at or self.clock()
             return self.final
 
     def stats(self) -> RecorderStats:
@@ -88,7 +119,7 @@ class Recording:
         lost = sum(s.samples_dropped for s in stats.streams.values())
         elapsed = (self.stopped_at or self.clock()) - self.started
         if short:
-            state = "REC" if self.running else "done"
+            state = "REC" if self.running else ("FAILED" if self.fault else "done")
             return f"{state} {self.path.name} {elapsed:.0f}s"
-        state = "recording" if self.running else "stopped"
+        state = "recording" if self.running else ("stopped by a fault" if self.fault else "stopped")
         return f"{state} to {self.path}: {written} samples, {stats.markers_written} markers, {lost} dropped"

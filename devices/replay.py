@@ -1,5 +1,7 @@
 """Replay a recorded stream (and its markers) as a live device, in real time or faster."""
 
+import dataclasses
+
 import numpy as np
 
 from neuroshell.devices.base import Device, DeviceError
@@ -12,7 +14,8 @@ class ReplayDevice(Device):
     """Plays ``/streams/<name>`` of a neuroshell file; sample times are mapped onto the session clock.
 
     A sample recorded at ``t`` plays at ``start + (t - t0) / speed``; with ``loop`` the stream starts over
-    when it ends, continuing the session times.
+    when it ends, continuing the session times. Samples keep their stored type, scale and offset, and the
+    recording's gaps play as gaps.
     """
 
     source = "replay"
@@ -29,17 +32,11 @@ class ReplayDevice(Device):
             self.file.close()
             raise DeviceError(f"{path}:/streams/{stream} holds no samples to replay")
         self.speed, self.loop = speed, loop
-        original = self.view.spec
-        self.spec = StreamSpec(
-            name,
-            original.channel_names,
-            original.sampling_rate_hz,
-            original.channel_units,
-            original.dtype,
-            "replay",
-            {"replay_of": f"{path}:/streams/{stream}"},
+        self.spec: StreamSpec = dataclasses.replace(
+            self.view.spec, name=name, source="replay", info={"replay_of": f"{path}:/streams/{stream}"}
         )
         self.times = self.view.time[: self.view.n_samples]
+        self.source_gaps = self.view.gaps()
         times, labels, _ = self.file.markers()
         inside = (times >= self.times[0]) & (times <= self.times[-1])
         self.marker_times, self.marker_labels = (
@@ -67,7 +64,7 @@ class ReplayDevice(Device):
             data = self.view.data[self.position : stop]
             recorded = self.times[self.position : stop]
             first, last = recorded[0], recorded[-1]
-            self._deliver_samples(np.asarray(data), self._session_time(recorded))
+            self._deliver_samples(np.asarray(data), self._session_time(recorded), self._gap_before(self.position))
             chosen = (self.marker_times >= first) & (self.marker_times <= last)
             for when, label in zip(self.marker_times[chosen], np.array(self.marker_labels)[chosen], strict=True):
                 self._deliver_marker(float(self._session_time(np.array([when]))[0]), str(label))
@@ -81,6 +78,17 @@ class ReplayDevice(Device):
                 self.finished = True
                 self.state = "finished"
         self._stop.wait(READ_INTERVAL_S)
+
+    def _gap_before(self, index: int) -> tuple[float, float] | None:
+        """The recording's gap between sample ``index`` and the one before it, in session time."""
+        if index == 0 or not len(self.source_gaps):
+            return None
+        before, after = self.times[index - 1], self.times[index]
+        inside = (self.source_gaps[:, 0] >= before) & (self.source_gaps[:, 1] <= after)
+        if not inside.any():
+            return None
+        start, stop = self._session_time(np.array([before, after]))
+        return float(start), float(stop)
 
     def _disconnect(self) -> None:
         pass

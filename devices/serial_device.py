@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from neuroshell.devices.base import Device, DeviceError, DeviceLost, SampleClock
+from neuroshell.devices.base import Device, DeviceError, DeviceLost
+from neuroshell.devices.dejitter import StreamClock
 from neuroshell.devices.protocols import CYTON_RATE_HZ, CYTON_START, CYTON_STOP, PROTOCOLS
 from neuroshell.storage.spec import StreamSpec
 
@@ -12,8 +13,9 @@ FIRST_DATA_TIMEOUT_S = 3.0
 class SerialDevice(Device):
     """Reads a serial port (or pseudo-terminal) and decodes one of the protocols in ``PROTOCOLS``.
 
-    Samples are timed on the session clock from the device's sample counter (dejittered), or from
-    arrival when the protocol has no counter and no rate was given (``rate_hz`` 0: irregular).
+    Samples are timed on the session clock from the device's sample counter (or their count, for CSV)
+    through a dejittering ``StreamClock``, or from arrival when no rate was given (``rate_hz`` 0: irregular).
+    Samples keep the protocol's own type; the Cyton's counts carry their microvolt scale in the spec.
     """
 
     source = "serial"
@@ -40,7 +42,7 @@ class SerialDevice(Device):
         self.rate_hz = CYTON_RATE_HZ if protocol == "cyton" else (rate_hz or 0.0)
         self.spec = spec
         self.port = None
-        self.sample_clock = SampleClock(self.rate_hz) if self.rate_hz else None
+        self.stream_clock = StreamClock(self.rate_hz) if self.rate_hz else None
         self.next_index = 0  # samples since (re)connecting, counting gaps
         self.expected_counter: int | None = None
         self.pending: list[tuple] = []
@@ -53,8 +55,8 @@ class SerialDevice(Device):
         except (serial.SerialException, OSError, ValueError) as error:
             raise DeviceLost(f"cannot open serial port {self.port_name}: {_reason(error)}") from None
         self.decoder.reset()
-        if self.sample_clock is not None:
-            self.sample_clock.reset()
+        if self.stream_clock is not None:
+            self.stream_clock.reset()
         self.next_index, self.expected_counter = 0, None
         if self.protocol == "cyton":
             self.port.write(CYTON_START)
@@ -87,8 +89,10 @@ class SerialDevice(Device):
             [f"ch{c:03d}" for c in range(channels)],
             self.rate_hz,
             [units] * channels,
+            dtype=self.decoder.sample_dtype,
             source="serial",
             info={"port": self.port_name, "protocol": self.protocol, "baudrate": self.baudrate},
+            scale=getattr(self.decoder, "scale", 1.0),
         )
 
     def _read_bytes(self) -> bytes:
@@ -118,32 +122,35 @@ class SerialDevice(Device):
 
     def _samples(self, counter: int | None, values: np.ndarray, arrival: float) -> None:
         n = len(values)
-        modulus = self.decoder.modulus
+        missing = 0
         if counter is not None and self.expected_counter is not None:
+            modulus = self.decoder.modulus
             jump = (counter - self.expected_counter) % modulus
             if 0 < jump < modulus // 2:
-                first_missing = self.next_index
-                self.next_index += jump
-                missing = self.sample_clock.times(first_missing, jump, arrival - n / self.rate_hz)
-                self._deliver_gap(float(missing[0]), float(missing[-1]), missing_samples=jump)
+                missing = jump
             elif jump:
-                self.sample_clock.reset()  # the device restarted its counter
-        if self.sample_clock is not None:
-            times = self.sample_clock.times(self.next_index, n, arrival)
-        else:
-            times = np.full(n, arrival)
-        self.next_index += n
+                self.stream_clock.reset()  # the device restarted its counter
         if counter is not None:
-            self.expected_counter = (counter + n) % modulus
-        self._deliver_samples(values, times)
+            self.expected_counter = (counter + n) % self.decoder.modulus
+        if self.stream_clock is None:
+            self._deliver_samples(values, self._irregular_times(np.full(n, arrival)))
+            return
+        first = self.next_index + missing
+        placed = self.stream_clock.place(first, n, arrival)
+        self.next_index = first + n
+        if missing and placed.gap is None:
+            lost = (self.stream_clock.time_of(first - missing), self.stream_clock.time_of(first - 1))
+            self._deliver_gap(*lost, missing_samples=missing)
+        self._deliver_samples(values, placed.times, placed.gap)
 
     def _marker(self, counter: int, label: str) -> None:
-        if self.sample_clock is None or self.sample_clock.offset is None or self.expected_counter is None:
+        clock = self.stream_clock
+        if clock is None or clock.time_of(0) is None or self.expected_counter is None:
             self._deliver_marker(self.clock(), label)
             return
         modulus = self.decoder.modulus
         delta = (counter - self.expected_counter + modulus // 2) % modulus - modulus // 2
-        self._deliver_marker(self.sample_clock.offset + (self.next_index + delta) / self.rate_hz, label)
+        self._deliver_marker(clock.time_of(self.next_index + delta), label)
 
     def _disconnect(self) -> None:
         if self.port is None:

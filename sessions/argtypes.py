@@ -1,11 +1,12 @@
 """Argument types: how a word typed at the prompt becomes a value, and what completes it."""
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from neuroshell.sessions.errors import UsageError
-from neuroshell.sessions.units import EXAMPLES, parse_quantity, split_quantity, unit_factor, unit_name
+from neuroshell.sessions.units import EXAMPLES, format_quantity, parse_quantity, split_quantity, unit_factor, unit_name
 
 
 @dataclass(eq=False)
@@ -50,6 +51,8 @@ class Float(ArgType):
             value = float(text)
         except ValueError:
             raise UsageError(f"'{text}' is not a number") from None
+        if not math.isfinite(value):
+            raise UsageError(f"'{text}' is not a finite number")
         if self.minimum is not None and value < self.minimum:
             raise UsageError(f"{value:g} is too small: the least allowed is {self.minimum:g}")
         return value
@@ -63,11 +66,14 @@ class Quantity(ArgType):
     label: str = "QUANTITY"
     positive: bool = False
     allow_bare: bool = False
+    minimum: float | None = None
 
     def convert(self, text: str) -> float:
         value = parse_quantity(text, self.unit, allow_bare=self.allow_bare)
         if self.positive and value <= 0:
             raise UsageError(f"'{text}' must be greater than zero")
+        if self.minimum is not None and value < self.minimum:
+            raise UsageError(f"'{text}' must be at least {format_quantity(self.minimum, self.unit)}")
         return value
 
     def describe(self) -> str:

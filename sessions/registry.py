@@ -68,6 +68,8 @@ class Verb:
     group: str = "core"
     replayable: bool = True  # whether save-history keeps it
     details: str = ""
+    # The option that bounds a verb which otherwise runs until Ctrl-C: a script must give it.
+    endless_without: str | None = None
 
     @property
     def positionals(self) -> list[Param]:
@@ -220,9 +222,20 @@ class VerbSet:
         aliases: tuple[str, ...] = (),
         replayable: bool = True,
         details: str = "",
+        endless_without: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
-            verb = Verb(name, summary, func, params, keyvalues, self.group, replayable, details)
+            verb = Verb(
+                name,
+                summary,
+                func,
+                params,
+                keyvalues,
+                self.group,
+                replayable,
+                details,
+                endless_without=endless_without,
+            )
             self.entries.append((verb, aliases))
             return func
 

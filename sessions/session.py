@@ -4,6 +4,7 @@ import os
 import re
 import time
 import traceback
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,9 @@ class Session:
         self.datasets: dict[str, Any] = {}
         self.outputs: list[tuple[str, str]] = []  # (kind, path) of every file this session made
         self.quit_requested = False
+        # Whether a person is at the prompt (set by the shell): scripts and -c runs never wait for Ctrl-C.
+        self.interactive = False
+        self.notices: deque[str] = deque()  # what background work (a recording's fault) has to say
         self.started = time.time()
         self.script_depth = 0
         self.last_traceback = ""
@@ -102,7 +106,21 @@ class Session:
             self.report(str(error))
         except KeyboardInterrupt:
             self.report("interrupted")
+        finally:
+            self.show_notices()
         return False
+
+    def notify(self, message: str) -> None:
+        """Queue a message from a background thread; it is shown after the running command, or before the
+        next prompt (the toolbar shows the state at once)."""
+        from loguru import logger
+
+        logger.warning("notice: {}", message)
+        self.notices.append(message)
+
+    def show_notices(self) -> None:
+        while self.notices:
+            self.ui.error(self.notices.popleft())
 
     def report(self, message: str) -> None:
         from loguru import logger
@@ -123,6 +141,7 @@ class Session:
         self.history.append(line)
         logger.info("command: {}", line)
         verb, args = self.registry.parse(line)
+        self._refuse_endless(verb, args)
         try:
             result = verb.func(self, args)
         except NeuroshellError:
@@ -142,6 +161,12 @@ class Session:
         self.ui.show(result)
         if verb.replayable and self.script_depth == 0:  # a script's own lines replay through its `run` line
             self.replayable.append(line)
+
+    def _refuse_endless(self, verb, args) -> None:
+        """A verb that would run until Ctrl-C is refused where no one can press it: a script must end."""
+        option = verb.endless_without
+        if option and getattr(args, option.replace("-", "_")) is None and (not self.interactive or self.script_depth):
+            raise NeuroshellError(f"{verb.name} needs --{option} in a script: it would run until Ctrl-C")
 
     def run_script(self, path: Path, keep_going: bool = False, params: dict[str, str] | None = None) -> int:
         """Replay a command script line by line in this session; returns the number of failed lines.
@@ -180,7 +205,8 @@ class Session:
             state = device.state
             facts.append(("dev", f"{name} {state}", "ok" if state == "streaming" else "bad"))
         if self.recording is not None:
-            facts.append(("rec", self.recording.describe(short=True), "warn"))
+            level = "bad" if self.recording.fault else "warn"
+            facts.append(("rec", self.recording.describe(short=True), level))
         if self.files:
             facts.append(("files", ", ".join(self.files), "ok"))
         if self.network is not None:

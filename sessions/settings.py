@@ -30,6 +30,12 @@ DECLARED = (
     Setting("storage.flush_interval", Quantity(unit="s", positive=True), 1.0, "longest time between flushes"),
     Setting("storage.compression", Choice(choices=("none", "lzf", "gzip")), "none", "compression of new streams"),
     Setting("record.queue_blocks", Int(minimum=16), 4096, "blocks the recorder queue holds before it drops"),
+    Setting(
+        "record.min_free",
+        Quantity(unit="B", minimum=0),
+        200e6,
+        "a recording stops cleanly when its disk has less free space than this",
+    ),
     Setting("lsl.timeout", Quantity(unit="s", positive=True), 5.0, "how long connect lsl looks for a stream"),
     Setting("sim.dt", Quantity(unit="s", positive=True), 1e-4, "simulation time step"),
     Setting("seed", Int(minimum=0), 0, "default random seed for simulations, splits and training"),

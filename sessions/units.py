@@ -1,9 +1,10 @@
 """Quantities with units, parsed once for every verb: ``250ms`` -> 0.25 (seconds).
 
 Every quantity is returned as a float in the SI base unit of its dimension (s, Hz, V, A, S, F, Ohm),
-so engines only ever see plain SI numbers.
+so engines only ever see plain SI numbers; amounts of data are in bytes (``500MB``).
 """
 
+import math
 import re
 
 from neuroshell.sessions.errors import UsageError
@@ -21,9 +22,18 @@ PREFIXES = {
 }
 
 # Base symbol of each unit this language knows, and a few aliases (min, h) with their factor to SI.
-BASE_UNITS = {"s": "s", "Hz": "Hz", "V": "V", "A": "A", "S": "S", "F": "F", "Ohm": "Ohm"}
+BASE_UNITS = {"s": "s", "Hz": "Hz", "V": "V", "A": "A", "S": "S", "F": "F", "Ohm": "Ohm", "B": "B"}
 ALIASES = {"min": ("s", 60.0), "h": ("s", 3600.0)}
-EXAMPLES = {"s": "250ms", "Hz": "10Hz", "V": "-65mV", "A": "1nA", "S": "10nS", "F": "200pF", "Ohm": "100MOhm"}
+EXAMPLES = {
+    "s": "250ms",
+    "Hz": "10Hz",
+    "V": "-65mV",
+    "A": "1nA",
+    "S": "10nS",
+    "F": "200pF",
+    "Ohm": "100MOhm",
+    "B": "500MB",
+}
 
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$")
 
@@ -33,7 +43,10 @@ def split_quantity(text: str) -> tuple[float, str]:
     match = _QUANTITY.match(text)
     if not match:
         raise UsageError(f"'{text}' is not a number (with an optional unit, e.g. 10ms)")
-    return float(match.group(1)), match.group(2)
+    value = float(match.group(1))
+    if not math.isfinite(value):
+        raise UsageError(f"'{text}' is too large: give a finite number")
+    return value, match.group(2)
 
 
 def unit_factor(symbol: str) -> tuple[str, float]:
@@ -77,6 +90,7 @@ def unit_name(unit: str) -> str:
         "S": "a conductance (S)",
         "F": "a capacitance (F)",
         "Ohm": "a resistance (Ohm)",
+        "B": "an amount of data (B)",
     }
     return names.get(unit, unit)
 

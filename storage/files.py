@@ -10,6 +10,7 @@ import numpy as np
 
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import FORMAT, create_file, create_markers, stream_spec
+from neuroshell.storage.locks import ensure_not_recorded
 
 COPY_BLOCK_BYTES = 16 << 20
 OPEN_FOR_WRITE = "already open for write"
@@ -77,10 +78,17 @@ class StreamView:
         return bisect.bisect_left(_LazySequence(self.time, self.n_samples), time_s)
 
     def between(self, start_s: float | None = None, stop_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Samples with ``start_s <= time < stop_s``: data (n, n_channels) and times (n,) in seconds."""
+        """Samples with ``start_s <= time < stop_s``: data (n, n_channels) in the channels' units and times
+        (n,) in seconds."""
         first = 0 if start_s is None else self.index_at(start_s)
         last = self.n_samples if stop_s is None else self.index_at(stop_s)
-        return self.data[first:last], self.time[first:last]
+        return self.samples(first, last), self.time[first:last]
+
+    def samples(self, first: int, last: int, channels: list[int] | None = None) -> np.ndarray:
+        """Samples ``first:last`` (of ``channels``, default all) in the channels' units: the stored counts
+        times the stream's ``scale`` plus its ``offset``."""
+        raw = self.data[first:last] if channels is None else self.data[first:last][:, channels]
+        return self.spec.to_unit(raw, channels)
 
     def gaps(self) -> np.ndarray:
         return self.group["gaps"][:]
@@ -124,13 +132,15 @@ class H5File:
         return StreamView(self.handle["streams"][name])
 
     def markers(self) -> tuple[np.ndarray, list[str], list[str]]:
-        """All markers: times (s, session clock), labels and sources."""
+        """All markers in time order: times (s, session clock), labels and sources."""
         if "markers" not in self.handle:
             return np.zeros(0), [], []
         group = self.handle["markers"]
         n = min(group[name].shape[0] for name in ("time", "label", "source"))
-        decode = [_text(v) for v in group["label"][:n]], [_text(v) for v in group["source"][:n]]
-        return group["time"][:n], decode[0], decode[1]
+        times = group["time"][:n]
+        order = np.argsort(times, kind="stable")  # a recording in progress may hold them slightly out of order
+        labels, sources = group["label"][:n][order], group["source"][:n][order]
+        return times[order], [_text(v) for v in labels], [_text(v) for v in sources]
 
     def paths(self) -> list[str]:
         """Every group and dataset, walked once: completion asks on every key press, and an open file's
@@ -160,6 +170,8 @@ def open_file(path: Path, mode: str = "r", clock=None, overwrite: bool = False) 
             return H5File(path, create_file(path, clock, overwrite=overwrite))
         except FileExistsError as error:
             raise StorageError(str(error)) from None
+    if mode != "r":
+        ensure_not_recorded(path)
     handle, interrupted = _raw_open(path, "r" if mode == "r" else "r+")
     if handle.attrs.get("format") != FORMAT:
         handle.close()
@@ -173,6 +185,7 @@ def open_for_writing(path: Path, clock) -> h5py.File:
     path = Path(path)
     if path.exists():
         open_file(path).close()
+        ensure_not_recorded(path)
         return h5py.File(path, "r+")
     return create_file(path, clock)
 
@@ -180,8 +193,10 @@ def open_for_writing(path: Path, clock) -> h5py.File:
 def recover(source: Path, target: Path | None = None, overwrite: bool = False) -> tuple[Path, dict[str, int]]:
     """Write a clean, closed copy of an interrupted recording that plain ``h5py.File(path)`` opens.
 
-    Every flushed sample is kept; each stream gets a final gap ``[last sample time, inf)`` marking the
-    interruption. Returns the new path and the samples recovered per stream.
+    Every flushed sample is kept, up to the first time that is not after the one before (rows a crash left
+    half-written); markers are written in time order. Where the recording stopped is said in the attribute
+    ``interrupted_at_s`` (the last sample's time) of the file and of each stream. Returns the new path and
+    the samples recovered per stream.
     """
     source = Path(source)
     target = Path(target) if target else source.with_name(source.stem + "-recovered" + source.suffix)
@@ -189,6 +204,8 @@ def recover(source: Path, target: Path | None = None, overwrite: bool = False) -
         raise StorageError(f"{target} exists: choose another name with --to, or add --overwrite")
     if target.resolve() == source.resolve():
         raise StorageError("recover writes a new file: give --to a different name")
+    if target.exists():
+        ensure_not_recorded(target)
     original, interrupted = _raw_open(source, "r")
     try:
         if original.attrs.get("format") != FORMAT:
@@ -201,6 +218,7 @@ def recover(source: Path, target: Path | None = None, overwrite: bool = False) -
 
 def _copy_recovered(original: h5py.File, target: Path, interrupted: bool) -> dict[str, int]:
     counts: dict[str, int] = {}
+    ends: list[float] = []
     with h5py.File(target, "w") as out:
         out.attrs.update(dict(original.attrs))
         out.attrs["recovered_from"] = str(original.filename)
@@ -209,23 +227,34 @@ def _copy_recovered(original: h5py.File, target: Path, interrupted: bool) -> dic
         for name, item in original.items():
             if name not in ("streams", "markers"):
                 original.copy(item, out, name=name)
-        create_markers(out)
-        marker_group = original.get("markers", None)
-        if marker_group is not None:
-            n = min(marker_group[k].shape[0] for k in ("time", "label", "source"))
-            for key in ("time", "label", "source"):
-                out["markers"][key].resize((n,))
-                out["markers"][key][:] = marker_group[key][:n]
+        _copy_markers(original.get("markers", None), create_markers(out))
         streams = out.create_group("streams")
         for name, group in original.get("streams", {}).items():
-            counts[name] = _copy_stream(group, streams, interrupted)
+            counts[name], end = _copy_stream(group, streams, interrupted)
+            if end is not None:
+                ends.append(end)
+        if interrupted and ends:
+            out.attrs["interrupted_at_s"] = max(ends)
     return counts
 
 
-def _copy_stream(group: h5py.Group, streams: h5py.Group, interrupted: bool) -> int:
+def _copy_markers(source: h5py.Group | None, markers: h5py.Group) -> None:
+    """Markers in time order (several threads queue them, so the file may hold them slightly out of order)."""
+    if source is None:
+        return
+    n = min(source[k].shape[0] for k in ("time", "label", "source"))
+    times = source["time"][:n]
+    order = np.argsort(times, kind="stable")
+    order = order[np.isfinite(times[order])]
+    for key in ("time", "label", "source"):
+        markers[key].resize((len(order),))
+        markers[key][:] = source[key][:n][order]
+
+
+def _copy_stream(group: h5py.Group, streams: h5py.Group, interrupted: bool) -> tuple[int, float | None]:
     out = streams.create_group(group.name.rsplit("/", 1)[-1])
     out.attrs.update(dict(group.attrs))
-    n = min(group["data"].shape[0], group["time"].shape[0])
+    n = _increasing_prefix(group["time"], min(group["data"].shape[0], group["time"].shape[0]))
     for key, dataset in group.items():
         length = n if key in ("data", "time") else dataset.shape[0]
         copy = out.create_dataset(
@@ -241,9 +270,20 @@ def _copy_stream(group: h5py.Group, streams: h5py.Group, interrupted: bool) -> i
         step = max(1, COPY_BLOCK_BYTES // row_bytes)
         for start in range(0, length, step):
             copy[start : start + step] = dataset[start : min(length, start + step)]
-    if interrupted:
-        last = float(group["time"][n - 1]) if n else -math.inf
-        gaps = out["gaps"]
-        gaps.resize((gaps.shape[0] + 1, 2))
-        gaps[-1] = (last, math.inf)
+    end = float(group["time"][n - 1]) if n else None
+    if interrupted and end is not None:
+        out.attrs["interrupted_at_s"] = end
+    return n, end
+
+
+def _increasing_prefix(times: h5py.Dataset, n: int) -> int:
+    """How many of the first ``n`` times are finite and each after the one before, read in blocks."""
+    step = COPY_BLOCK_BYTES // 8
+    previous = -math.inf
+    for start in range(0, n, step):
+        block = times[start : min(n, start + step)]
+        good = np.isfinite(block) & (np.diff(block, prepend=previous) > 0)
+        if not good.all():
+            return start + int(np.argmin(good))
+        previous = float(block[-1])
     return n

@@ -12,6 +12,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from neuroshell.storage.locks import ensure_not_recorded
 from neuroshell.storage.spec import StreamSpec
 
 FORMAT = "neuroshell"
@@ -36,9 +37,14 @@ def clock_zero_unix_s(clock) -> float:
     return time.time() - clock()
 
 
-def create_file(path: Path, clock, overwrite: bool = False) -> h5py.File:
-    """Create an empty neuroshell file (root attributes and ``/markers``) and return it open for writing."""
+def create_file(path: Path, clock, overwrite: bool = False, claimed: bool = False) -> h5py.File:
+    """Create an empty neuroshell file (root attributes and ``/markers``) and return it open for writing.
+
+    A file that a neuroshell process is recording is never replaced (HDF5 would truncate it); ``claimed``
+    says the caller holds that file's ``RecordingLock`` itself."""
     path = Path(path)
+    if path.exists() and not claimed:
+        ensure_not_recorded(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists: choose another name or add --overwrite")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,13 +93,14 @@ def create_stream(handle: h5py.File, spec: StreamSpec, compression: str | None =
     )
     group.create_dataset("time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(max(rows, 8192),))
     group["time"].attrs["units"] = "s"
-    # A min/max summary per block of samples, so an hour of data plots without reading it all.
+    # A min/max summary per block of samples, so an hour of data plots without reading it all. It holds
+    # sample values, so it has the samples' type and takes the same scale and offset.
     for name in ("overview_min", "overview_max"):
         group.create_dataset(
             name,
             shape=(0, spec.n_channels),
             maxshape=(None, spec.n_channels),
-            dtype="f4",
+            dtype=dtype,
             chunks=(max(16, rows // 16), spec.n_channels),
         )
     group.create_dataset("overview_time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(4096,))
@@ -108,6 +115,8 @@ def create_stream(handle: h5py.File, spec: StreamSpec, compression: str | None =
     group.attrs["channel_names"] = list(spec.channel_names)
     group.attrs["channel_units"] = list(units)
     group.attrs["source"] = spec.source
+    group.attrs["scale"] = spec.scale
+    group.attrs["offset"] = spec.offset
     for key, value in spec.info.items():
         group.attrs[f"info_{key}"] = value
     return group
@@ -132,4 +141,11 @@ def stream_spec(group: h5py.Group) -> StreamSpec:
         dtype=str(group["data"].dtype),
         source=str(attrs["source"]),
         info=info,
+        scale=_number_or_list(attrs.get("scale", 1.0)),
+        offset=_number_or_list(attrs.get("offset", 0.0)),
     )
+
+
+def _number_or_list(value) -> float | list[float]:
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array.tolist()

@@ -25,10 +25,11 @@ def envelope(view: StreamView, channels: list[int], start_s: float, stop_s: floa
         hi = int(np.searchsorted(starts, view.time[last - 1], side="right"))
         if hi - lo >= points // 4:
             times = overview[lo:hi]
-            mins = view.group["overview_min"][lo:hi][:, channels]
-            maxs = view.group["overview_max"][lo:hi][:, channels]
-            return _reduce(times, mins, maxs, points)
-    data = view.data[first:last][:, channels].astype(np.float64)
+            mins = view.spec.to_unit(view.group["overview_min"][lo:hi][:, channels], channels)
+            maxs = view.spec.to_unit(view.group["overview_max"][lo:hi][:, channels], channels)
+            # a negative scale turns a block's minimum into its maximum
+            return _reduce(times, np.minimum(mins, maxs), np.maximum(mins, maxs), points)
+    data = np.asarray(view.samples(first, last, channels), dtype=np.float64)
     times = view.time[first:last]
     return _reduce(times, data, data, points)
 

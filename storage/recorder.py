@@ -4,18 +4,27 @@ A bounded queue sits between producers (device readers) and the writer, so a slo
 device. A full queue drops the block, counts it and writes a gap for it: never silent. The file is in
 SWMR mode, so other processes can read it while it grows, and it is flushed at least every
 ``flush_interval_s``: a SIGKILL loses at most the data since the last flush.
+
+While it records, the file is claimed (``locks.RecordingLock``) so that no other neuroshell writes it. When
+the disk (or the process's file-size limit) leaves less room than ``min_free_bytes``, the recording stops
+cleanly by itself and says why through ``on_stop``; a write that fails all the same stops it too, leaving
+everything flushed before readable.
 """
 
 import queue
+import resource
+import shutil
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from loguru import logger
 
+from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import (
     LABEL_BYTES,
     LABEL_DTYPE,
@@ -25,8 +34,10 @@ from neuroshell.storage.layout import (
     create_file,
     create_stream,
 )
+from neuroshell.storage.locks import RecordingLock
 
 BATCH_BYTES = 8 << 20  # the writer gathers queued blocks into writes of up to this size
+CLOSING_ROOM_BYTES = 4 << 20  # room kept for HDF5's metadata when the file is closed
 _STOP = object()
 
 
@@ -51,7 +62,6 @@ class RecorderStats:
     flushes: int
     error: str | None = None
     running: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 class Recorder:
@@ -66,12 +76,21 @@ class Recorder:
         queue_blocks: int = 4096,
         overwrite: bool = False,
         compression: str | None = None,
+        min_free_bytes: float = 0.0,
+        on_stop: Callable[[str], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.clock = clock
         self.flush_interval_s = flush_interval_s
+        self.min_free_bytes = min_free_bytes
+        self.on_stop = on_stop
         self.specs = {spec.name: spec for spec in streams}
-        self.handle = create_file(self.path, clock, overwrite=overwrite)
+        self.lock = RecordingLock(self.path)
+        try:
+            self.handle = create_file(self.path, clock, overwrite=overwrite, claimed=True)
+        except BaseException:
+            self.lock.release()
+            raise
         for spec in streams:
             create_stream(self.handle, spec, compression)
         # The layout reaches the disk before the first sample, so even an early crash leaves a readable file.
@@ -81,7 +100,7 @@ class Recorder:
         self.queue: queue.Queue = queue.Queue(maxsize=queue_blocks)
         self.counts = {name: StreamCounts() for name in self.specs}
         self._overview_carry = {
-            name: (np.zeros((0, s.n_channels), "f4"), np.zeros(0)) for name, s in self.specs.items()
+            name: (np.zeros((0, s.n_channels), s.dtype), np.zeros(0)) for name, s in self.specs.items()
         }
         self.markers_written = 0
         self.bytes_written = 0
@@ -111,6 +130,7 @@ class Recorder:
             )
         if data.shape[0] == 0:
             return True
+        data = _in_stream_dtype(stream, data, spec.dtype)
         if not self._stopped and self.error is None:
             try:
                 self.queue.put_nowait(("data", stream, data, times))
@@ -122,8 +142,9 @@ class Recorder:
 
     def mark(self, time_s: float, label: str, source: str = "user") -> None:
         """Queue a marker at ``time_s`` (session clock)."""
-        if len(label.encode("utf-8")) > LABEL_BYTES:
-            raise ValueError(f"marker label longer than {LABEL_BYTES} bytes")
+        size = len(label.encode("utf-8"))
+        if size > LABEL_BYTES:
+            raise StorageError(f"a marker label holds at most {LABEL_BYTES} bytes (UTF-8), not {size}: shorten it")
         self._put_side(("marker", float(time_s), label, source))
 
     def gap(self, stream: str, start_s: float, stop_s: float) -> None:
@@ -136,8 +157,8 @@ class Recorder:
         self._put_side(("offset", stream, float(local_time_s), float(offset_s)))
 
     def _put_side(self, item: tuple) -> None:
-        if self._stopped:
-            raise RuntimeError(f"the recording to {self.path} has stopped")
+        if self._stopped or self.error is not None:
+            raise StorageError(f"the recording to {self.path} has stopped")
         # Markers and offsets are few and precious: wait for room rather than drop them.
         self.queue.put(item, timeout=10.0)
 
@@ -172,15 +193,41 @@ class Recorder:
                 stopping = True
                 items = [item for item in items if item is not _STOP]
             try:
+                if not self._room_for(size):
+                    self._drop_items(items)
+                    stopping = True
+                    items = []
                 self._write(items)
                 if stopping or time.monotonic() >= next_flush:
                     self._flush()
                     next_flush = time.monotonic() + self.flush_interval_s
             except Exception as error:  # a failing disk must not kill the producers
-                self.error = f"{type(error).__name__}: {error}"
+                self.error = f"writing {self.path} failed ({type(error).__name__}: {error})"
                 logger.opt(exception=error).error("recorder write failed")
                 stopping = True
         self._close_file()
+        if self.error and self.on_stop is not None:
+            self.on_stop(self.error)
+
+    def _room_for(self, batch_bytes: int) -> bool:
+        """Whether the disk and the file-size limit leave room for this batch, keeping ``min_free_bytes``
+        free on the disk; otherwise set the error that says which ran out."""
+        usage = shutil.disk_usage(self.path.parent)
+        limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        needed = batch_bytes * 2 + CLOSING_ROOM_BYTES  # HDF5 writes some metadata beside the samples
+        if usage.free - needed < self.min_free_bytes:
+            self.error = (
+                f"the disk of {self.path} is nearly full ({usage.free / 1e6:.0f} MB free, keeping "
+                f"{self.min_free_bytes / 1e6:.0f} MB): recording stopped"
+            )
+        elif limit != resource.RLIM_INFINITY and limit - self.path.stat().st_size < needed:
+            self.error = f"{self.path} reached this process's file-size limit ({limit / 1e6:.0f} MB): recording stopped"
+        return self.error is None
+
+    def _drop_items(self, items: list) -> None:
+        for item in items:
+            if item[0] == "data":
+                self._drop(item[1], item[3])
 
     def _flush(self) -> None:
         self.handle.flush()
@@ -268,9 +315,13 @@ class Recorder:
 
     def _close_file(self) -> None:
         try:
+            if self.error is None:
+                _sort_markers(self.handle["markers"])
             self.handle.close()
         except Exception as error:
-            self.error = self.error or f"closing failed: {error}"
+            self.error = self.error or f"closing {self.path} failed: {error}"
+        finally:
+            self.lock.release()
 
     def stop(self) -> RecorderStats:
         """Write everything queued, flush, close the file and return the final counts."""
@@ -293,6 +344,27 @@ class Recorder:
             error=self.error,
             running=not self._stopped and self._writer.is_alive(),
         )
+
+
+def _sort_markers(markers) -> None:
+    """Put markers in time order: device threads and the prompt queue them, so a later one may be written
+    first. Done once at the end of a clean recording (``recover`` does it for an interrupted one)."""
+    times = markers["time"][:]
+    order = np.argsort(times, kind="stable")
+    if np.all(order == np.arange(len(order))):
+        return
+    for key in ("time", "label", "source"):
+        markers[key][:] = markers[key][:][order]
+
+
+def _in_stream_dtype(stream: str, data: np.ndarray, dtype: str) -> np.ndarray:
+    """Samples as the stream's own type; a conversion that could change a value is refused: samples are
+    stored as their source gives them, never rounded on the way to disk."""
+    if data.dtype == dtype:
+        return data
+    if np.can_cast(data.dtype, dtype, "safe"):
+        return data.astype(dtype)
+    raise ValueError(f"{stream}: samples of type {data.dtype} would lose precision as the stream's {dtype}")
 
 
 def _coalesce(items: list, large: int = 1 << 20):

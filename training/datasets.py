@@ -148,7 +148,7 @@ def epochs_from_file(
         known = ", ".join(sorted(set(labels)))[:200] or "none"
         raise TrainingError(f"no markers match {','.join(patterns)} in {handle.path} (labels: {known})")
     n = view.n_samples
-    data = view.data[:n, channels] if channels is not None else view.data[:n]
+    data = view.samples(0, n, channels)
     X, kept, _, dropped = cut_epochs(
         data, view.time[:n], view.sampling_rate_hz, times, labels, wanted, window_s, view.gaps(), baseline_s
     )

@@ -197,8 +197,9 @@ def _monitor_view(snapshots) -> list:
     "monitor",
     "Live view of devices: effective rate, losses, per-channel RMS, flat/saturated channels (Ctrl-C ends).",
     Arg("name", default=None),
-    Opt("for", Quantity(unit="s", positive=True), "stop after this long"),
+    Opt("for", Quantity(unit="s", positive=True), "stop after this long (a script must give it)"),
     replayable=False,
+    endless_without="for",
 )
 def monitor(session, args):
     from neuroshell.devices.monitor import snapshot
@@ -252,11 +253,13 @@ def record_start(session, args):
             args.file,
             chosen,
             _clock(),
-            settings["storage.flush_interval"],
-            settings["record.queue_blocks"],
-            args.overwrite,
-            settings["storage.compression"],
-            getattr(args, "for"),
+            flush_interval_s=settings["storage.flush_interval"],
+            queue_blocks=settings["record.queue_blocks"],
+            overwrite=args.overwrite,
+            compression=settings["storage.compression"],
+            duration_s=getattr(args, "for"),
+            min_free_bytes=settings["record.min_free"],
+            on_fault=session.notify,
         )
     except FileExistsError as error:
         raise NeuroshellError(str(error)) from None
@@ -282,7 +285,7 @@ def record_stop(session, args):
     session.outputs.append(("recording", str(stats.path)))
     result = [_status_table(stats), Message(f"wrote {stats.path} ({stats.markers_written} markers)", "success")]
     if stats.error:
-        result.append(Message(f"the writer failed: {stats.error}", "warning"))
+        result.append(Message(f"the recording had stopped early: {stats.error}", "warning"))
     return result
 
 
@@ -303,6 +306,8 @@ def record_status(session, args):
 @verbs.verb("mark", "Put a marker with the session time into the recording.", Arg("label"))
 def mark(session, args):
     recording = session.recording
+    if recording is not None and recording.fault:
+        raise NeuroshellError(f"the recording stopped ({recording.fault}): 'record start FILE' for a new one")
     if recording is None or not recording.running:
         raise NeuroshellError("not recording: 'record start FILE' first")
     when = recording.mark(args.label)
