@@ -74,7 +74,7 @@ class StreamClock:
             self._observe(indices, observed)
         times = self._slew(first_index, n)
         self.last_time_s = float(times[-1])
-        return Placement(times, gap)
+        return Placement(times, None if gap is None else (gap[0], float(times[0])))
 
     def time_of(self, index: int) -> float | None:
         """The time of sample ``index`` on the current segment's mapping (exact inside the last block)."""

@@ -71,7 +71,7 @@ class Recording:
         self.stopped_at = self.clock()
         for device in self.devices:
             device.remove_listener(self)
-        logger.error("recording stopped: {}", reason)
+        logger.info("recording stopped: {}", reason)
         if self.on_fault is not None:
             self.on_fault(f"{reason}; everything flushed before is in {self.path}; devices stay connected")
 
@@ -121,5 +121,5 @@ class Recording:
         if short:
             state = "REC" if self.running else ("FAILED" if self.fault else "done")
             return f"{state} {self.path.name} {elapsed:.0f}s"
-        state = "recording" if self.running else ("stopped by a fault" if self.fault else "stopped")
-        return f"{state} to {self.path}: {written} samples, {stats.markers_written} markers, {lost} dropped"
+        state = "recording to" if self.running else ("stopped by a fault: recording" if self.fault else "recorded")
+        return f"{state} {self.path}: {written} samples, {stats.markers_written} markers, {lost} dropped"

@@ -115,7 +115,7 @@ class Session:
         next prompt (the toolbar shows the state at once)."""
         from loguru import logger
 
-        logger.warning("notice: {}", message)
+        logger.info("notice: {}", message)
         self.notices.append(message)
 
     def show_notices(self) -> None:

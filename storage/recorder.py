@@ -37,7 +37,7 @@ from neuroshell.storage.layout import (
 from neuroshell.storage.locks import RecordingLock
 
 BATCH_BYTES = 8 << 20  # the writer gathers queued blocks into writes of up to this size
-CLOSING_ROOM_BYTES = 4 << 20  # room kept for HDF5's metadata when the file is closed
+CLOSING_ROOM_BYTES = 1 << 20  # room kept for HDF5's metadata when the file is closed
 _STOP = object()
 
 
@@ -136,7 +136,8 @@ class Recorder:
                 self.queue.put_nowait(("data", stream, data, times))
                 return True
             except queue.Full:
-                pass
+                if self.counts[stream].blocks_dropped == 0:
+                    logger.warning("recorder queue full: dropping blocks of {} (written as gaps)", stream)
         self._drop(stream, times)
         return False
 
@@ -167,8 +168,6 @@ class Recorder:
         counts.samples_dropped += int(times.shape[0])
         counts.blocks_dropped += 1
         self.gap(stream, float(times[0]), float(times[-1]))
-        if counts.blocks_dropped == 1:
-            logger.warning("recorder queue full: dropping blocks of {} (written as gaps)", stream)
 
     # Writer side.
     def _write_loop(self) -> None:
