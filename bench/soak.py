@@ -29,6 +29,7 @@ from neuroshell.sessions import Session
 from neuroshell.sessions.ui import PlainUI
 
 PLOT_EVERY_S = 300.0
+REPORT_EVERY_S = 60.0
 MARK_EVERY_S = 0.5
 TIME_BLOCK = 1 << 22  # timestamps checked in blocks of this many
 
@@ -95,15 +96,19 @@ def soak(minutes: float, channels: int, rate: float, out: Path) -> None:
         assert session.execute(f"connect serial {port} --rate {rate:g}Hz --channels {channels} --name helmet")
         path = out / "soak.h5"
         assert session.execute(f"record start {path}")
-        time.sleep(5.0)  # past start-up: the reference point for memory
+        # Past start-up (a first monitor and plot load their modules): the reference point for memory.
+        assert session.execute("monitor --for 5s")
+        assert session.execute(f"plot traces {path}:/streams/helmet --channels 0:32 --from 0s")
         memory_start, cpu_start, wall_start = resident_mb(), os.times(), time.monotonic()
         stop, marks = threading.Event(), [0]
         marker_thread = threading.Thread(target=mark_every, args=(session, stop, marks), daemon=True)
         marker_thread.start()
-        deadline, plots = wall_start + minutes * 60, 0
+        deadline, plots, next_plot = wall_start + minutes * 60, 0, wall_start + PLOT_EVERY_S
         while (left := deadline - time.monotonic()) > 0:
-            assert session.execute(f"monitor --for {min(PLOT_EVERY_S, left):.3f}s")
-            plots += session.execute(f"plot traces {path}:/streams/helmet --channels 0:32 --from 0s")
+            assert session.execute(f"monitor --for {min(REPORT_EVERY_S, left):.3f}s")
+            if time.monotonic() >= next_plot or time.monotonic() >= deadline:
+                plots += session.execute(f"plot traces {path}:/streams/helmet --channels 0:32 --from 0s")
+                next_plot += PLOT_EVERY_S
             print(f"{(time.monotonic() - wall_start) / 60:5.1f} min: {resident_mb():.0f} MB resident", flush=True)
         stop.set()
         marker_thread.join()
@@ -154,6 +159,9 @@ def report(minutes, channels, rate, sent, received, lost, repairs, found, marks,
 
 
 def main() -> None:
+    from loguru import logger
+
+    logger.remove()  # the session logs to its own file
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         serve_helmet(int(sys.argv[2]), float(sys.argv[3]))
         return

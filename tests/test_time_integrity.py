@@ -129,3 +129,50 @@ def test_lsl_samples_are_stored_in_the_streams_own_type(tmp_path, fmt, dtype, ma
         steps = np.diff(f["streams/adc/time"][:])
     assert steps.min() > 0
     np.testing.assert_allclose(steps, 1 / 250.0, rtol=0.005)
+
+
+def test_a_replayed_recording_keeps_its_gaps_and_its_order(session, tmp_path):
+    from tests.helpers import helmet_recording
+
+    original = helmet_recording(tmp_path / "gappy.h5", 3.0, channels=4, rate_hz=500.0, gap=(1.0, 1.5))
+    assert session.execute(f"connect replay {original}:/streams/meg --speed 10")
+    assert session.execute(f"record start {tmp_path / 'again.h5'}")
+    assert wait_until(lambda: session.devices["replay0"].state == "finished", 5)
+    assert session.execute("record stop")
+    with h5py.File(tmp_path / "again.h5") as f:
+        times, gaps = f["streams/replay0/time"][:], f["streams/replay0/gaps"][:]
+    assert np.diff(times).min() > 0
+    assert len(gaps) == 1
+    # the gap spans the replayed hole: from the last sample before it to the first after (10x faster)
+    hole = np.flatnonzero(np.diff(times) > 2 / 5000)
+    assert len(hole) == 1 and tuple(gaps[0]) == (times[hole[0]], times[hole[0] + 1])
+
+
+def test_a_driver_that_gets_time_wrong_is_repaired_and_counted():
+    from neuroshell.devices.base import Device
+    from neuroshell.storage.spec import StreamSpec
+
+    class Backwards(Device):  # a faulty driver: its second block starts before its first ended
+        def _connect(self) -> None:
+            self.spec = StreamSpec("bad", ["a"], 100.0)
+
+        def _read(self) -> None:
+            self._stop.wait(0.05)
+
+        def _disconnect(self) -> None:
+            pass
+
+    got = []
+
+    class Collect:
+        def samples(self, device, data, times):
+            got.append(times)
+
+    device = Backwards("bad", CLOCK).start()
+    device.add_listener(Collect())
+    device._deliver_samples(np.zeros((3, 1), np.float32), np.array([10.00, 10.01, 10.02]))
+    device._deliver_samples(np.zeros((3, 1), np.float32), np.array([10.015, 10.015, 10.03]))
+    device.close()
+    times = np.concatenate(got)
+    assert np.diff(times).min() > 0 and device.timestamp_repairs == 1
+    assert times[-1] == 10.03  # a time already after the last is kept as it is
