@@ -1,7 +1,10 @@
 """Opening neuroshell files: validation, interrupted recordings, lazy time-sliced views, recovery."""
 
 import bisect
+import io
 import math
+import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,8 +19,9 @@ COPY_BLOCK_BYTES = 16 << 20
 OPEN_FOR_WRITE = "already open for write"
 
 
-def _raw_open(path: Path, mode: str) -> tuple[h5py.File, bool]:
-    """Open with h5py; fall back to a read-only SWMR open for a file still flagged as being written.
+def _raw_open(path: Path, mode: str, pad_truncated: bool = False) -> tuple[h5py.File, bool]:
+    """Open with h5py; fall back to a read-only SWMR open for a file still flagged as being written, and, with
+    ``pad_truncated`` (for ``recover``), to a zero-padded view of a file whose last write failed.
 
     Returns the handle and whether it is such an interrupted (or still running) recording.
     """
@@ -28,6 +32,14 @@ def _raw_open(path: Path, mode: str) -> tuple[h5py.File, bool]:
     try:
         return h5py.File(path, mode), False
     except OSError as error:
+        claimed = _TRUNCATED.search(str(error))
+        if claimed and pad_truncated:
+            return h5py.File(TruncatedFile(path, int(claimed.group(1))), "r"), True
+        if claimed:
+            raise StorageError(
+                f"{path} ends before HDF5 expects (a recording whose disk filled up, or a partial copy): "
+                f"'recover {path}' keeps everything that reached the disk"
+            ) from None
         if OPEN_FOR_WRITE not in str(error):
             raise StorageError(f"{path} is damaged or truncated: HDF5 cannot read it ({error})") from None
     if mode != "r":
@@ -39,6 +51,51 @@ def _raw_open(path: Path, mode: str) -> tuple[h5py.File, bool]:
         return h5py.File(path, "r", swmr=True), True
     except OSError as error:
         raise StorageError(f"{path} is damaged or truncated: HDF5 cannot read it ({error})") from None
+
+
+# HDF5's words for a file shorter than its superblock says: a write failed (disk full) after HDF5 had
+# allocated the space, and its closing flush recorded the larger end.
+_TRUNCATED = re.compile(r"truncated file: eof = \d+, .*stored_eof = (\d+)")
+
+
+class TruncatedFile(io.RawIOBase):
+    """A file read as itself followed by zeros up to the end HDF5 recorded, so that HDF5 opens it and every
+    byte that did reach the disk can be read; the file itself is not changed. ``on_disk_bytes`` says where
+    the real bytes end (``recover`` keeps only what lies before it)."""
+
+    def __init__(self, path: Path, claimed_bytes: int) -> None:
+        super().__init__()
+        self.file = open(path, "rb")  # noqa: SIM115 (closed with this object, when HDF5 closes it)
+        self.on_disk_bytes = os.fstat(self.file.fileno()).st_size
+        self.size = max(claimed_bytes, self.on_disk_bytes)
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = base + offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        wanted = max(0, min(len(view), self.size - self.position))
+        self.file.seek(self.position)
+        real = self.file.readinto(view[: max(0, min(wanted, self.on_disk_bytes - self.position))]) or 0
+        view[real:wanted] = bytes(wanted - real)
+        self.position += wanted
+        return wanted
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
 
 
 class StreamView:
@@ -206,17 +263,19 @@ def recover(source: Path, target: Path | None = None, overwrite: bool = False) -
         raise StorageError("recover writes a new file: give --to a different name")
     if target.exists():
         ensure_not_recorded(target)
-    original, interrupted = _raw_open(source, "r")
+    original, interrupted = _raw_open(source, "r", pad_truncated=True)
     try:
         if original.attrs.get("format") != FORMAT:
             raise StorageError(f"{source} is not a neuroshell file")
-        counts = _copy_recovered(original, target, interrupted)
+        # a file whose last write failed is read through a TruncatedFile: only what reached the disk is kept
+        on_disk = source.stat().st_size if original.driver == "fileobj" else None
+        counts = _copy_recovered(original, target, interrupted, on_disk)
     finally:
         original.close()
     return target, counts
 
 
-def _copy_recovered(original: h5py.File, target: Path, interrupted: bool) -> dict[str, int]:
+def _copy_recovered(original: h5py.File, target: Path, interrupted: bool, on_disk: int | None) -> dict[str, int]:
     counts: dict[str, int] = {}
     ends: list[float] = []
     with h5py.File(target, "w") as out:
@@ -230,7 +289,7 @@ def _copy_recovered(original: h5py.File, target: Path, interrupted: bool) -> dic
         _copy_markers(original.get("markers", None), create_markers(out))
         streams = out.create_group("streams")
         for name, group in original.get("streams", {}).items():
-            counts[name], end = _copy_stream(group, streams, interrupted)
+            counts[name], end = _copy_stream(group, streams, interrupted, on_disk)
             if end is not None:
                 ends.append(end)
         if interrupted and ends:
@@ -251,10 +310,13 @@ def _copy_markers(source: h5py.Group | None, markers: h5py.Group) -> None:
         markers[key][:] = source[key][:n][order]
 
 
-def _copy_stream(group: h5py.Group, streams: h5py.Group, interrupted: bool) -> tuple[int, float | None]:
+def _copy_stream(
+    group: h5py.Group, streams: h5py.Group, interrupted: bool, on_disk: int | None
+) -> tuple[int, float | None]:
     out = streams.create_group(group.name.rsplit("/", 1)[-1])
     out.attrs.update(dict(group.attrs))
-    n = _increasing_prefix(group["time"], min(group["data"].shape[0], group["time"].shape[0]))
+    n = min(_rows_on_disk(group["data"], on_disk), _rows_on_disk(group["time"], on_disk))
+    n = _increasing_prefix(group["time"], n)
     for key, dataset in group.items():
         length = n if key in ("data", "time") else dataset.shape[0]
         copy = out.create_dataset(
@@ -274,6 +336,21 @@ def _copy_stream(group: h5py.Group, streams: h5py.Group, interrupted: bool) -> t
     if interrupted and end is not None:
         out.attrs["interrupted_at_s"] = end
     return n, end
+
+
+def _rows_on_disk(dataset: h5py.Dataset, on_disk_bytes: int | None) -> int:
+    """Rows of a dataset whose chunks really lie in the file: all of them, except in a file whose last write
+    failed (``on_disk_bytes`` given: read through ``TruncatedFile``), where rows stop at the first chunk that
+    does not lie wholly within the bytes on disk."""
+    rows = dataset.shape[0]
+    if on_disk_bytes is None or dataset.chunks is None:
+        return rows
+    step = dataset.chunks[0]
+    for start in range(0, rows, step):
+        info = dataset.id.get_chunk_info_by_coord((start,) + (0,) * (dataset.ndim - 1))
+        if info.byte_offset is None or info.byte_offset + info.size > on_disk_bytes:
+            return start
+    return rows
 
 
 def _increasing_prefix(times: h5py.Dataset, n: int) -> int:

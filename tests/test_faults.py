@@ -11,7 +11,9 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 
+from neuroshell.storage.errors import StorageError
 from neuroshell.storage.files import open_file, recover
 from neuroshell.storage.locks import ensure_not_recorded, lock_path
 from neuroshell.storage.recorder import Recorder
@@ -174,3 +176,59 @@ def test_integer_counts_are_read_in_their_unit_and_replayed_as_counts(session, t
         np.testing.assert_array_equal(stream.attrs["scale"], [0.5, 2.0])
         assert stream.attrs["offset"] == 10.0
         assert set(stream["data"][:, 0]) <= set(counts[:, 0])
+
+
+FAILING_WRITER = """
+import sys, time, numpy as np
+from neuroshell.storage.layout import append_rows, create_file, create_stream
+from neuroshell.storage.spec import StreamSpec
+handle = create_file(sys.argv[1], time.monotonic)
+group = create_stream(handle, StreamSpec("ramp", [f"c{c}" for c in range(64)], 1000.0))
+handle.swmr_mode = True
+written = 0
+try:
+    while True:
+        block = np.arange(written, written + 100)
+        append_rows(group["data"], (block[:, None] + np.zeros(64)).astype(np.float32))
+        append_rows(group["time"], block / 1000.0)
+        written += 100
+        if written % 500 == 0:
+            handle.flush()
+            print("flushed", written, flush=True)
+except Exception as error:
+    print("failed", type(error).__name__, flush=True)
+    handle.close()  # HDF5 records the end of the space it had allocated, beyond what reached the disk
+"""
+
+
+def test_a_recording_whose_last_write_failed_is_recovered_up_to_the_disk(tmp_path):
+    path = tmp_path / "cut.h5"
+    result = subprocess.run(
+        [sys.executable, "-c", FAILING_WRITER, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limit_file_size(3_000_000),
+    )
+    lines = result.stdout.split("\n")
+    assert any(line.startswith("failed") for line in lines), result.stdout + result.stderr
+    flushed = max(int(line.split()[1]) for line in lines if line.startswith("flushed"))
+    assert _plain_open_fails(path)  # HDF5 alone refuses it: "truncated file"
+    with pytest.raises(StorageError, match="ends before HDF5 expects"):
+        open_file(path)
+    size = path.stat().st_size
+    target, counts = recover(path, tmp_path / "cut-clean.h5")
+    assert path.stat().st_size == size
+    with h5py.File(target) as f:
+        data, times = f["streams/ramp/data"][:], f["streams/ramp/time"][:]
+    assert counts["ramp"] >= flushed
+    np.testing.assert_array_equal(data, np.arange(len(data))[:, None] + np.zeros((1, 64), np.float32))
+    np.testing.assert_array_equal(times, np.arange(len(times)) / 1000.0)
+
+
+def _plain_open_fails(path: Path) -> bool:
+    try:
+        h5py.File(path, "r").close()
+    except OSError:
+        return True
+    return False

@@ -206,7 +206,7 @@ def test_bad_files_give_clear_errors(tmp_path):
     recorder.stop()
     truncated = tmp_path / "truncated.h5"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
-    with pytest.raises(StorageError, match="damaged or truncated"):
+    with pytest.raises(StorageError, match=r"ends before HDF5 expects .*: 'recover .*' keeps everything"):
         open_file(truncated)
     with pytest.raises(StorageError, match="exists: choose another name or add --overwrite"):
         open_file(good, "w", clock=time.monotonic)
