@@ -73,7 +73,7 @@ class Recording:
             device.remove_listener(self)
         logger.info("recording stopped: {}", reason)
         if self.on_fault is not None:
-            self.on_fault(f"{reason}; everything flushed before is in {self.path}; devices stay connected")
+            self.on_fault(f"{reason}; devices stay connected")
 
     # DeviceListener: called from device reader threads.
     def samples(self, device: Device, data, times) -> None:

@@ -201,7 +201,10 @@ class Recorder:
                     self._flush()
                     next_flush = time.monotonic() + self.flush_interval_s
             except Exception as error:  # a failing disk must not kill the producers
-                self.error = f"writing {self.path} failed ({type(error).__name__}: {error})"
+                self.error = (
+                    f"writing {self.path} failed ({type(error).__name__}: {error}): recording stopped; "
+                    f"'recover {self.path}' keeps everything that reached the disk"
+                )
                 logger.opt(exception=error).error("recorder write failed")
                 stopping = True
         self._close_file()
@@ -217,10 +220,13 @@ class Recorder:
         if usage.free - needed < self.min_free_bytes:
             self.error = (
                 f"the disk of {self.path} is nearly full ({usage.free / 1e6:.0f} MB free, keeping "
-                f"{self.min_free_bytes / 1e6:.0f} MB): recording stopped"
+                f"{self.min_free_bytes / 1e6:.0f} MB): recording stopped, the file is closed and holds all until now"
             )
         elif limit != resource.RLIM_INFINITY and limit - self.path.stat().st_size < needed:
-            self.error = f"{self.path} reached this process's file-size limit ({limit / 1e6:.0f} MB): recording stopped"
+            self.error = (
+                f"{self.path} reached this process's file-size limit ({limit / 1e6:.0f} MB): recording stopped, "
+                "the file is closed and holds all until now"
+            )
         return self.error is None
 
     def _drop_items(self, items: list) -> None:
