@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from neuroshell.storage.errors import StorageError
-from neuroshell.storage.files import open_file, recover
+from neuroshell.storage.files import open_file
 from neuroshell.storage.locks import ensure_not_recorded, lock_path
 from neuroshell.storage.recorder import Recorder
+from neuroshell.storage.recovery import recover
 from neuroshell.storage.spec import StreamSpec
 
 EXECUTABLE = Path(sys.executable).with_name("neuroshell")

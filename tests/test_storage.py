@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from neuroshell.storage.errors import StorageError
-from neuroshell.storage.files import open_file, recover
+from neuroshell.storage.files import open_file
 from neuroshell.storage.layout import StreamSpec
 from neuroshell.storage.recorder import Recorder
+from neuroshell.storage.recovery import recover
 from tests.helpers import read_flushed_until, start_writer
 
 

@@ -115,7 +115,7 @@ def close_verb(session, args):
     Flag("overwrite", "replace an existing target"),
 )
 def recover_verb(session, args):
-    from neuroshell.storage.files import recover
+    from neuroshell.storage.recovery import recover
 
     if find_open(session, str(args.file)) is not None:
         raise NeuroshellError(f"{args.file} is open in this session: close it first")
