@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 from loguru import logger
 
+from neuroshell.common.errors import UserError
 from neuroshell.storage.spec import StreamSpec
 
 RECONNECT_INTERVAL_S = 0.25
@@ -23,10 +24,8 @@ RECENT_SECONDS = 5.0
 IRREGULAR_STEP_S = 1e-6
 
 
-class DeviceError(Exception):
+class DeviceError(UserError):
     """A device problem the user can act on (no such port, nothing found, wrong channel count)."""
-
-    user_error = True
 
 
 class DeviceLost(Exception):

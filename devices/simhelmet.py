@@ -11,6 +11,7 @@ protocol, read back through pyserial) or into pylsl outlets (data and markers) o
 
 import contextlib
 import os
+import select
 import threading
 import tty
 import uuid
@@ -18,6 +19,7 @@ import uuid
 import numpy as np
 from loguru import logger
 
+from neuroshell.devices.base import DeviceError
 from neuroshell.devices.protocols import encode_marker, encode_samples
 from neuroshell.storage.spec import StreamSpec
 
@@ -28,6 +30,7 @@ PINK_DIRECT = 0.1848
 DEFAULT_CLASSES = ("left", "right", "tone")
 EVOKED_S = 0.6
 BLOCK_S = 0.02
+WRITE_WAIT_S = 0.05
 
 
 class HelmetSignal:
@@ -152,7 +155,7 @@ class SimHelmetServer:
         elif transport == "lsl":
             self._open_outlets()
         else:
-            raise ValueError(f"unknown transport '{transport}' (serial or lsl)")
+            raise DeviceError(f"unknown transport '{transport}' (serial or lsl)")
         self._thread = threading.Thread(target=self._serve, name=f"sim-server:{name}", daemon=True)
 
     def _open_outlets(self) -> None:
@@ -213,7 +216,9 @@ class SimHelmetServer:
             payload = encode_samples(first, data) + b"".join(encode_marker(i, label) for i, label in markers)
             view = memoryview(payload)
             while view and not self._stop.is_set():
-                view = view[os.write(self._master, view) :]
+                # Wait for room in short steps: once nobody reads the port, a blocking write would never end.
+                if select.select([], [self._master], [], WRITE_WAIT_S)[1]:
+                    view = view[os.write(self._master, view) :]
         else:
             self._outlet.push_chunk(data, start + (first + len(data) - 1) / rate)
             for index, label in markers:
@@ -258,7 +263,10 @@ def connect_sim(
             data = resolve(5.0, source_id=server.source_id)
             markers = resolve(5.0, source_id=server.source_id + "-markers")
             if not data or not markers:
-                raise RuntimeError("the simulated helmet's LSL outlets did not appear on this machine")
+                raise DeviceError(
+                    "the simulated helmet's LSL outlets did not appear on this machine: check LSLAPICFG "
+                    "(ResolveScope) and that nothing blocks loopback"
+                )
             device = LslDevice(name, clock, data[0], markers[0])
         device.source = f"sim/{transport}"
         device.on_close.append(server.stop)

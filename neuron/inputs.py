@@ -3,6 +3,8 @@ into currents."""
 
 import numpy as np
 
+from neuroshell.storage.errors import StorageError
+
 
 def stream_currents(spec: dict, dt: float, n_steps: int) -> np.ndarray:
     """(n_steps, n_channels) currents in A from ``spec`` (``file``, ``stream``, ``channels``, ``scale_a``).
@@ -18,7 +20,7 @@ def stream_currents(spec: dict, dt: float, n_steps: int) -> np.ndarray:
         view = handle.stream(spec["stream"])
         span = view.time_span_s
         if span is None:
-            raise ValueError(f"{spec['file']}:/streams/{spec['stream']} holds no samples")
+            raise StorageError(f"{spec['file']}:/streams/{spec['stream']} holds no samples to drive the network")
         data, times = view.between(span[0], span[0] + n_steps * dt + 1.0)
         channels = spec.get("channels") or list(range(data.shape[1]))
         data = np.asarray(data[:, channels], dtype=np.float64)

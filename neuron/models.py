@@ -9,6 +9,8 @@
 
 from dataclasses import dataclass
 
+from neuroshell.common.errors import UserError
+
 
 @dataclass(frozen=True)
 class ParamSpec:
@@ -56,8 +58,8 @@ MODELS: dict[str, dict[str, ParamSpec]] = {
 MODEL_IDS = {"lif": 0, "adex": 1, "izh": 2}
 
 
-class ModelError(Exception):
-    user_error = True
+class ModelError(UserError):
+    """An unknown model or parameter."""
 
 
 def model_params(model: str, given: dict[str, float]) -> dict[str, float]:

@@ -13,14 +13,15 @@ from typing import Any
 
 import networkx as nx
 
+from neuroshell.common.errors import UserError
 from neuroshell.neuron.models import MODELS, model_params
 
 SYNAPSES = ("exp", "cond")
 WEIGHT_UNITS = {"exp": ("V", "A"), "cond": ("S",)}
 
 
-class NetworkError(Exception):
-    user_error = True
+class NetworkError(UserError):
+    """A network description that cannot be built as asked (names, rules, sizes)."""
 
 
 def parse_rule(rule: str) -> tuple[str, float]:
@@ -80,7 +81,11 @@ class Network:
     ) -> bool:
         """Add (or replace) the projection source -> target; returns whether one was replaced."""
         self.population(source), self.population(target)
-        parse_rule(rule)
+        kind, value = parse_rule(rule)
+        if kind == "indegree" and value > self.graph.nodes[source]["n"]:
+            raise NetworkError(
+                f"rule {rule}: {source} has only {self.graph.nodes[source]['n']} neurons to draw {value:g} inputs from"
+            )
         if synapse not in SYNAPSES:
             raise NetworkError(f"unknown synapse '{synapse}' (exp or cond)")
         if weight_unit not in WEIGHT_UNITS[synapse]:
@@ -147,8 +152,13 @@ class Network:
         except json.JSONDecodeError as error:
             raise NetworkError(f"not valid JSON: {error}") from None
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, overwrite: bool = False) -> None:
+        """Write the network as JSON, or GraphML for a ``.graphml`` name; an existing file only with
+        ``overwrite`` (it may be a recording)."""
         path = Path(path)
+        if path.exists() and not overwrite:
+            raise NetworkError(f"{path} exists: choose another name or add --overwrite")
+        path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".graphml":
             nx.write_graphml(self._flat_graph(), path)
         else:
@@ -159,9 +169,14 @@ class Network:
         path = Path(path)
         if not path.is_file():
             raise NetworkError(f"no such file: {path}")
-        if path.suffix.lower() == ".graphml":
-            return cls._from_flat(nx.read_graphml(path))
-        return cls.from_json(path.read_text(encoding="utf-8"))
+        try:
+            if path.suffix.lower() == ".graphml":
+                return cls._from_flat(nx.read_graphml(path))
+            return cls.from_json(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, SyntaxError, nx.NetworkXError, KeyError, TypeError, ValueError) as error:
+            if isinstance(error, NetworkError):
+                raise
+            raise NetworkError(f"{path} is not a network saved by neuroshell (JSON or GraphML): {error}") from None
 
     def _flat_graph(self) -> nx.DiGraph:
         """GraphML holds only scalars: nested attributes travel as JSON text (floats keep every digit)."""

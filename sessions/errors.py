@@ -1,7 +1,9 @@
-"""Errors a user sees as one clear line."""
+"""Errors a user sees as one clear line: the session's own, on the shared ``UserError`` base."""
+
+from neuroshell.common.errors import UserError
 
 
-class NeuroshellError(Exception):
+class NeuroshellError(UserError):
     """A failure the user can act on; its message is shown as one line, without a traceback."""
 
 

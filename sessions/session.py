@@ -8,6 +8,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from neuroshell.common.errors import UserError
 from neuroshell.sessions.errors import NeuroshellError, ScriptError
 from neuroshell.sessions.registry import Registry
 from neuroshell.sessions.settings import Settings
@@ -151,8 +152,12 @@ class Session:
             raise
         except Exception as error:
             self.last_traceback = traceback.format_exc()
-            if getattr(error, "user_error", False):  # an engine's own one-line error for the user
+            if isinstance(error, UserError):  # an engine's own one-line error for the user
                 raise NeuroshellError(str(error)) from error
+            if isinstance(error, OSError) and error.strerror:  # the file system said no: the user can act
+                logger.opt(exception=error).info("{} met a file-system error", verb.name)
+                where = f": {error.filename}" if error.filename else ""
+                raise NeuroshellError(f"{verb.name}: {error.strerror}{where}") from error
             logger.opt(exception=error).error("internal error in {}", verb.name)
             raise NeuroshellError(
                 f"{verb.name} failed: {type(error).__name__}: {error} "
@@ -178,6 +183,8 @@ class Session:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as error:
             raise NeuroshellError(f"cannot read script {path}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise NeuroshellError(f"{path} is not a script: a script is UTF-8 text, one command per line") from None
         if self.script_depth >= MAX_SCRIPT_DEPTH:
             raise NeuroshellError(f"{path}: scripts nested more than {MAX_SCRIPT_DEPTH} deep (a script runs itself?)")
         failures = 0

@@ -78,3 +78,16 @@ def test_bad_network_input_is_one_line(session):
     assert "exactly one of" in session.ui.errors[-1]
     assert not session.execute("simulate 10")
     assert "needs a unit" in session.ui.errors[-1]
+
+
+def test_net_save_never_replaces_a_file_unasked_and_net_load_refuses_other_files(session, tmp_path):
+    recording = tmp_path / "subject01.h5"
+    recording.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))  # stands for a recording in the same folder
+    assert session.execute("net example cuba --n 100")
+    assert not session.execute(f"net save {recording}")
+    assert session.ui.errors[-1] == f"{recording} exists: choose another name or add --overwrite"
+    assert recording.read_bytes().startswith(b"\x89HDF")
+    assert not session.execute(f"net load {recording}")
+    assert session.ui.errors[-1].startswith(f"{recording} is not a network saved by neuroshell (JSON or GraphML)")
+    assert session.execute(f"net save {tmp_path / 'cuba.json'}")
+    assert session.execute(f"net save {tmp_path / 'cuba.json'} --overwrite")

@@ -1,5 +1,7 @@
 """Training errors a user can act on (shown as one line by the shell)."""
 
+from neuroshell.common.errors import UserError
 
-class TrainingError(Exception):
-    user_error = True
+
+class TrainingError(UserError):
+    """A dataset, model or recipe that cannot be used as asked."""

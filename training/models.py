@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from neuroshell.training.errors import TrainingError
+
 ENCODINGS = ("direct", "rate", "latency")
 
 
@@ -29,7 +31,7 @@ def encode(x: torch.Tensor, encoding: str) -> torch.Tensor:
         strength = torch.sigmoid(x.mean(dim=2))
         spikes = spikegen.latency(strength, num_steps=steps, normalize=True, linear=True, clip=True)
         return spikes.permute(1, 2, 0)
-    raise ValueError(f"unknown encoding {encoding}")
+    raise TrainingError(f"unknown spike encoding '{encoding}' (encodings: direct, rate, latency)")
 
 
 class SnnMlp(nn.Module):
@@ -113,7 +115,7 @@ class Wrapped(nn.Module):
         elif kind == "snn-conv":
             self.net = SnnConv(filters=recipe["filters"], hidden=recipe["hidden"], **common)
         else:
-            raise ValueError(f"unknown model {kind}")
+            raise TrainingError(f"unknown model kind '{kind}' (kinds: snn-mlp, snn-conv)")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(encode(x, self.encoding))

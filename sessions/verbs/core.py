@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 from neuroshell.sessions.argtypes import FilePath, Int, Quantity, SettingKey, VerbName
-from neuroshell.sessions.errors import NeuroshellError, UsageError
+from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Commands, Message, Table
 from neuroshell.sessions.registry import Arg, Flag, VerbSet
 
@@ -76,10 +76,10 @@ def echo_verb(session, args):
     return " ".join(args.text)
 
 
-@verbs.verb("wait", "Pause for a duration (Ctrl-C cancels).", Arg("duration", Quantity(unit="s"), "e.g. 2s"))
+@verbs.verb(
+    "wait", "Pause for a duration (Ctrl-C cancels).", Arg("duration", Quantity(unit="s", minimum=0.0), "e.g. 2s")
+)
 def wait_verb(session, args):
-    if args.duration < 0:
-        raise UsageError("wait: the duration must not be negative")
     deadline = time.monotonic() + args.duration
     # Sleep in short steps so Ctrl-C is served promptly.
     while (left := deadline - time.monotonic()) > 0:
@@ -114,6 +114,7 @@ def save_history_verb(session, args):
     if path.exists() and not args.overwrite:
         raise NeuroshellError(f"{path} exists: choose another name or add --overwrite")
     header = f"# neuroshell script saved {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(header + "".join(line + "\n" for line in session.replayable), encoding="utf-8")
     return Message(f"wrote {len(session.replayable)} commands to {path}", "success")
 

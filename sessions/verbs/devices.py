@@ -117,7 +117,10 @@ def connect_replay(session, args):
 
 
 @verbs.verb(
-    "lsl streams", "List the LSL streams on the network.", Opt("timeout", Quantity(unit="s"), "", 1.0), replayable=False
+    "lsl streams",
+    "List the LSL streams on the network.",
+    Opt("timeout", Quantity(unit="s", positive=True), "how long to look", 1.0),
+    replayable=False,
 )
 def lsl_streams(session, args):
     from neuroshell.devices.lsl_device import list_streams

@@ -3,7 +3,7 @@
 from neuroshell.sessions.argtypes import Choice, FilePath, H5Path, Int, Quantity, Weight
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table
-from neuroshell.sessions.registry import Arg, Opt, VerbSet
+from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 from neuroshell.sessions.units import format_quantity
 from neuroshell.sessions.verbs.common import source_path
 
@@ -84,7 +84,7 @@ def net_add(session, args):
     Arg("target"),
     Opt("rule", help="p=0.02, indegree=80, one2one or all", default="p=0.02"),
     Opt("w", Weight(), "weight: V or A (exp synapses), S (cond)"),
-    Opt("delay", Quantity(unit="s"), "transmission delay (whole time steps)", 0.0),
+    Opt("delay", Quantity(unit="s", minimum=0.0), "transmission delay (whole time steps)", 0.0),
     Opt("syn", Choice(choices=("exp", "cond")), "current-based or conductance-based exponential", "exp"),
     Opt("tau", Quantity(unit="s", positive=True), "synaptic time constant", 5e-3),
     Opt("erev", Quantity(unit="V"), "reversal potential of cond synapses (default 0mV)"),
@@ -108,8 +108,8 @@ def net_connect(session, args):
     Opt("sources", Int(minimum=1), "Poisson sources per neuron", 1),
     Opt("w", Weight(), "Poisson weight (default 0.5mV)"),
     Opt("current", Quantity(unit="A"), "a constant (or stepped) current"),
-    Opt("start", Quantity(unit="s"), "current step start", 0.0),
-    Opt("stop", Quantity(unit="s"), "current step end (default: never)"),
+    Opt("start", Quantity(unit="s", minimum=0.0), "current step start", 0.0),
+    Opt("stop", Quantity(unit="s", minimum=0.0), "current step end (default: never)"),
     Opt("from", H5Path(), "FILE:/streams/NAME: a recorded stream as currents"),
     Opt("channels", help="stream channels, e.g. 0:16 or 3,5,8"),
     Opt("scale", Quantity(unit="A"), "current of one standard deviation of the stream", 1e-9),
@@ -202,9 +202,14 @@ def _expected_synapses(network, source: str, target: str, rule: str) -> int:
     }[kind]
 
 
-@verbs.verb("net save", "Save the network as JSON (or GraphML with a .graphml name).", Arg("file", FilePath()))
+@verbs.verb(
+    "net save",
+    "Save the network as JSON (or GraphML with a .graphml name).",
+    Arg("file", FilePath()),
+    Flag("overwrite", "replace an existing file"),
+)
 def net_save(session, args):
-    _network(session).save(args.file)
+    _network(session).save(args.file, overwrite=args.overwrite)
     return Message(f"saved {session.network.name} to {args.file}", "success")
 
 

@@ -42,8 +42,8 @@ def _span(view, start: float | None, stop: float | None, default_s: float | None
 
 
 STREAM = Arg("stream", H5Path(), "FILE:/streams/NAME")
-FROM = Opt("from", Quantity(unit="s"), "start, from the stream's first sample (default 0s)")
-TO = Opt("to", Quantity(unit="s"), "end, from the stream's first sample")
+FROM = Opt("from", Quantity(unit="s", minimum=0.0), "start, from the stream's first sample (default 0s)")
+TO = Opt("to", Quantity(unit="s", positive=True), "end, from the stream's first sample")
 
 
 @verbs.verb(
