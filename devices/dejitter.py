@@ -13,6 +13,9 @@ The times handed out follow that line by slewing, never by stepping: each block'
 period stretched or shrunk by at most ``MAX_SLEW``, so timestamps are strictly increasing and their spacing
 stays within ``period * (1 +/- MAX_SLEW)``. An error larger than ``JUMP_S`` that persists (the device lost
 samples without saying so, its clock was reset) starts a new segment, which the caller records as a gap.
+Only a stream whose samples are counted on arrival (``numbered=False``: no device counter, e.g. CSV) can
+lose samples unannounced; a device counter says exactly which sample is which, so a late numbered sample
+is only late (a stalled reader draining its backlog), never a jump.
 """
 
 import itertools
@@ -29,6 +32,7 @@ MAX_SLEW = 0.004  # spacing stays within the period * (1 +/- 0.4%)
 SLEW_HORIZON_S = 2.0  # an error of e seconds is corrected at e / SLEW_HORIZON_S (capped by MAX_SLEW)
 JUMP_S = 0.5  # an error this large, persisting for JUMP_EVIDENCE_S, starts a new segment
 JUMP_EVIDENCE_S = 2.0
+STEADY_RATE = 0.05  # ... while samples arrive at their rate within 5% (not a backlog being drained)
 
 
 @dataclass
@@ -47,9 +51,10 @@ class StreamClock:
     returns their times. Indices count samples since the segment began, including missing ones.
     """
 
-    def __init__(self, rate_hz: float) -> None:
+    def __init__(self, rate_hz: float, numbered: bool = True) -> None:
         if rate_hz <= 0:
             raise ValueError("a StreamClock needs a regular sampling rate")
+        self.numbered = numbered
         self.nominal_period_s = 1.0 / rate_hz
         self.last_time_s: float | None = None  # the last time handed out, in any segment
         self.segments = 0
@@ -90,7 +95,7 @@ class StreamClock:
         self._origin_time = float(np.min(observed - (indices - first_index) * self.nominal_period_s))
         self._bins: list[tuple[float, float, float]] = []  # (bin start, x, y) of each closed bin
         self._open_bin: tuple[float, float, float] | None = None
-        self._recent: deque[tuple[float, float]] = deque()  # (arrival, residual to the line)
+        self._recent: deque[tuple[float, float, float]] = deque()  # (arrival, residual to the line, x)
         self._intercept, self._slope = 0.0, 0.0
         self._new_segment_pending = False
         self.segments += 1
@@ -118,7 +123,7 @@ class StreamClock:
             self._open_bin = (self._open_bin[0], point[1], point[2])
             self._fit()
         residual = point[2] - (self._intercept + self._slope * point[1])
-        self._recent.append((arrival, residual))
+        self._recent.append((arrival, residual, point[1]))
         while self._recent[0][0] < arrival - JUMP_EVIDENCE_S:
             self._recent.popleft()
 
@@ -136,11 +141,20 @@ class StreamClock:
         self._intercept = float(np.min(ys - slope * xs))  # the line stays under every observation
 
     def _jumped(self) -> bool:
-        """Every observation of the last JUMP_EVIDENCE_S is far above the line: the samples are later than
-        their numbers say (samples went missing unannounced). The bins of history make the line too low."""
-        if len(self._recent) < 2 or self._recent[-1][0] - self._recent[0][0] < JUMP_EVIDENCE_S * 0.9:
+        """Every observation of the last JUMP_EVIDENCE_S is far above the line while samples arrive at their
+        own rate: they are later than their count says (samples went missing unannounced)."""
+        if self.numbered or len(self._recent) < 4:
             return False
-        return min(residual for _, residual in self._recent) > JUMP_S
+        recent = list(self._recent)
+        if recent[-1][0] - recent[0][0] < JUMP_EVIDENCE_S * 0.9 or min(r[1] for r in recent) <= JUMP_S:
+            return False
+        halves = (recent[: len(recent) // 2 + 1], recent[len(recent) // 2 :])
+        return all(self._arriving_at_rate(half) for half in halves)
+
+    def _arriving_at_rate(self, observations: list[tuple[float, float, float]]) -> bool:
+        (first_arrival, _, first_x), (last_arrival, _, last_x) = observations[0], observations[-1]
+        span = last_arrival - first_arrival
+        return span > 0 and abs((last_x - first_x) * self.nominal_period_s / span - 1.0) < STEADY_RATE
 
     # Output.
     def _slew(self, first_index: int, n: int) -> np.ndarray:

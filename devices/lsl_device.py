@@ -105,7 +105,8 @@ class LslDevice(Device):
         pylsl = _pylsl()
         self.markers_only = info.channel_format() == pylsl.cf_string
         rate = info.nominal_srate()
-        self.stream_clock = StreamClock(rate) if rate > 0 and not self.markers_only else None
+        # LSL numbers nothing, but its timestamps come from the source: a jump in them is a real one
+        self.stream_clock = StreamClock(rate, numbered=False) if rate > 0 and not self.markers_only else None
         self.next_index = 0
         self._next_offset = 0.0
 

@@ -42,7 +42,9 @@ class SerialDevice(Device):
         self.rate_hz = CYTON_RATE_HZ if protocol == "cyton" else (rate_hz or 0.0)
         self.spec = spec
         self.port = None
-        self.stream_clock = StreamClock(self.rate_hz) if self.rate_hz else None
+        # CSV lines carry no counter: their samples are numbered as they arrive
+        numbered = protocol != "csv"
+        self.stream_clock = StreamClock(self.rate_hz, numbered=numbered) if self.rate_hz else None
         self.next_index = 0  # samples since (re)connecting, counting gaps
         self.expected_counter: int | None = None
         self.pending: list[tuple] = []

@@ -14,6 +14,7 @@ from neuroshell.storage.layout import FORMAT, create_file, stream_spec
 from neuroshell.storage.locks import ensure_not_recorded
 
 COPY_BLOCK_BYTES = 16 << 20
+READ_BLOCK_BYTES = 4 << 20  # rows read at a time by readers
 OPEN_FOR_WRITE = "already open for write"
 
 
@@ -141,8 +142,15 @@ class StreamView:
 
     def samples(self, first: int, last: int, channels: list[int] | None = None) -> np.ndarray:
         """Samples ``first:last`` (of ``channels``, default all) in the channels' units: the stored counts
-        times the stream's ``scale`` plus its ``offset``."""
-        raw = self.data[first:last] if channels is None else self.data[first:last][:, channels]
+        times the stream's ``scale`` plus its ``offset``. Read in blocks of rows, keeping only the channels
+        asked for, so memory stays bounded and a device's reader thread is never kept waiting long."""
+        last = max(first, min(last, self.n_samples))
+        width = self.spec.n_channels if channels is None else len(channels)
+        raw = np.empty((last - first, width), dtype=self.data.dtype)
+        step = max(1, READ_BLOCK_BYTES // max(1, self.data.dtype.itemsize * self.spec.n_channels))
+        for start in range(first, last, step):
+            block = self.data[start : min(last, start + step)]
+            raw[start - first : start - first + len(block)] = block if channels is None else block[:, channels]
         return self.spec.to_unit(raw, channels)
 
     def gaps(self) -> np.ndarray:

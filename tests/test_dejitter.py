@@ -67,7 +67,7 @@ def test_a_counter_restart_starts_a_new_segment_after_the_last_sample():
 
 
 def test_samples_missing_unannounced_start_a_new_segment_with_a_gap():
-    clock = StreamClock(RATE_HZ)
+    clock = StreamClock(RATE_HZ, numbered=False)
     t0 = 50.0
     times, gaps = [], []
     for block in range(400):  # 8 s; after 4 s the device's count falls 1 s behind (samples it never sent)
@@ -92,3 +92,31 @@ def test_per_sample_observations_and_time_of_inside_a_block():
     assert clock.time_of(7) == pytest.approx(placed.times[7])
     with pytest.raises(ValueError, match="50 samples need 50 observation times"):
         clock.place(50, 50, source_times[:3])
+
+
+def stalled_reader(seconds_stalled: float, drain_speed: float, numbered: bool):
+    """A reader that stops for ``seconds_stalled`` at 10 s (nothing arrives), then drains the backlog at
+    ``drain_speed`` times real time: every sample arrives, late, none is missing."""
+    clock = StreamClock(RATE_HZ, numbered=numbered)
+    times, gaps, t0 = [], [], 100.0
+    resumed, stalled_from = t0 + 10.0 + seconds_stalled, int(10.0 * RATE_HZ)
+    for first in range(0, int(40 * RATE_HZ), BLOCK):
+        taken = t0 + (first + BLOCK - 1) / RATE_HZ
+        arrival = taken + 0.001
+        if first + BLOCK > stalled_from:
+            arrival = max(arrival, resumed + (first + BLOCK - stalled_from) / (RATE_HZ * drain_speed))
+        placed = clock.place(first, BLOCK, arrival)
+        times.append(placed.times)
+        gaps += [placed.gap] if placed.gap else []
+    return np.concatenate(times), gaps
+
+
+def test_a_stalled_reader_draining_its_backlog_is_late_not_missing():
+    for numbered in (True, False):  # a device counter, or samples counted on arrival (CSV)
+        times, gaps = stalled_reader(seconds_stalled=3.7, drain_speed=1.5, numbered=numbered)
+        assert gaps == [], numbered
+        steps = np.diff(times)
+        assert steps.min() > 0
+        np.testing.assert_allclose(steps, 1 / RATE_HZ, rtol=0.005)
+        truth = 100.0 + np.arange(len(times)) / RATE_HZ
+        assert np.abs(times - truth)[-int(5 * RATE_HZ) :].max() < 1.5e-3  # back on time (+1 ms transport)
