@@ -1,6 +1,7 @@
 """The ``neuroshell`` command: the shell, ``-c "cmd; cmd"``, or a script; exit 0 ok, 1 failed, 2 usage."""
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     from neuroshell.sessions.errors import NeuroshellError
     from neuroshell.sessions.registry import split_commands
 
-    logger.remove()
+    with contextlib.suppress(ValueError):
+        logger.remove(0)  # loguru's default stderr handler; sessions add their own files
     # Warnings reach the console as one line; tracebacks go only to the session's log file (--debug shows them).
     logger.add(
         sys.stderr,

@@ -7,6 +7,7 @@ A subclass implements ``_connect`` (open the transport, or raise DeviceError / D
 """
 
 import contextlib
+import contextvars
 import threading
 import time
 from collections import deque
@@ -116,7 +117,9 @@ class Device:
             raise RuntimeError("a device must know its StreamSpec once connected")
         self.recent = RecentSamples(self.spec)
         self.state = "streaming"
-        self._thread = threading.Thread(target=self._run, name=f"device:{self.name}", daemon=True)
+        # The reader runs in a copy of the caller's context: whatever it logs stays tagged as the caller's.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name=f"device:{self.name}", daemon=True)
         self._thread.start()
         return self
 

@@ -10,6 +10,7 @@ protocol, read back through pyserial) or into pylsl outlets (data and markers) o
 """
 
 import contextlib
+import contextvars
 import os
 import select
 import threading
@@ -156,7 +157,9 @@ class SimHelmetServer:
             self._open_outlets()
         else:
             raise DeviceError(f"unknown transport '{transport}' (serial or lsl)")
-        self._thread = threading.Thread(target=self._serve, name=f"sim-server:{name}", daemon=True)
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._serve,), name=f"sim-server:{name}", daemon=True
+        )
 
     def _open_outlets(self) -> None:
         import pylsl

@@ -406,7 +406,10 @@ def simulate(
     scratch = np.zeros(3 * largest)
     # Membrane loops flag spikes here; the scan reads them as 64-bit words. The last byte says "any spike".
     flags = np.zeros((largest + 7) // 8 * 8 + 8, dtype=np.int8)
-    k.seed(seed)  # numba's own generator (Poisson inputs), so runs repeat exactly
+    # numba's generator (Poisson inputs) is one per process and thread, not per network: seeding it here at
+    # the start of every run makes a run's spikes a function of its seed alone. Two runs must therefore not
+    # share a thread at once (neuroshell runs one simulation at a time per session).
+    k.seed(seed)
     fixed = tuple(a[name] for name in KERNEL_ARGS_BEFORE_BUFFERS)
     t, completed = 0, True
     kept_steps, kept_index = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]

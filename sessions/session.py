@@ -84,6 +84,7 @@ class Session:
         self.started = time.time()
         self.script_depth = 0
         self.last_traceback = ""
+        self.id = f"{os.getpid()}-{id(self):x}"
         self.log_path = self._start_log()
 
     def _start_log(self) -> Path:
@@ -93,9 +94,19 @@ class Session:
         logs.mkdir(parents=True, exist_ok=True)
         for old in sorted(logs.glob("session-*.log"))[:-KEPT_LOGS]:  # names sort by start time
             old.unlink(missing_ok=True)
-        path = logs / f"session-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{id(self):x}.log"
-        self._log_sink = logger.add(path, level="DEBUG", enqueue=False, backtrace=False, diagnose=False)
-        logger.info("session started")
+        path = logs / f"session-{time.strftime('%Y%m%d-%H%M%S')}-{self.id}.log"
+        # Records tagged with another session's id stay out of this log; untagged ones (an engine used as a
+        # library, a thread started outside any session) go to every session's log.
+        self._log_sink = logger.add(
+            path,
+            level="DEBUG",
+            enqueue=False,
+            backtrace=False,
+            diagnose=False,
+            filter=lambda record: record["extra"].get("session", self.id) == self.id,
+        )
+        with logger.contextualize(session=self.id):
+            logger.info("session started")
         return path
 
     def execute(self, line: str) -> bool:
@@ -133,7 +144,14 @@ class Session:
         self.last_traceback = ""
 
     def run_line(self, line: str) -> None:
-        """Run one command line, raising NeuroshellError (one line) on any failure."""
+        """Run one command line, raising NeuroshellError (one line) on any failure. What it logs, and what
+        the threads it starts log, is tagged with this session's id (see ``_start_log``)."""
+        from loguru import logger
+
+        with logger.contextualize(session=self.id):
+            self._run_line(line)
+
+    def _run_line(self, line: str) -> None:
         from loguru import logger
 
         line = line.strip()
@@ -237,5 +255,6 @@ class Session:
         for handle in list(self.files.values()):
             handle.close()
         self.files.clear()
-        logger.info("session closed")
+        with logger.contextualize(session=self.id):
+            logger.info("session closed")
         logger.remove(self._log_sink)

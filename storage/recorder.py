@@ -11,6 +11,7 @@ cleanly by itself and says why through ``on_stop``; a write that fails all the s
 everything flushed before readable.
 """
 
+import contextvars
 import queue
 import resource
 import shutil
@@ -110,7 +111,12 @@ class Recorder:
         self._side_lock = threading.Lock()
         self._pending_gaps: list[tuple[str, float, float]] = []
         self._stopped = False
-        self._writer = threading.Thread(target=self._write_loop, name=f"recorder:{self.path.name}", daemon=True)
+        self._writer = threading.Thread(
+            target=contextvars.copy_context().run,  # logs stay tagged as the caller's (e.g. its session)
+            args=(self._write_loop,),
+            name=f"recorder:{self.path.name}",
+            daemon=True,
+        )
         self._writer.start()
 
     # Producer side: called from device threads; never blocks.

@@ -159,3 +159,17 @@ def test_internal_errors_are_one_line_and_logged(session):
     assert message.startswith("explode failed: ZeroDivisionError: division by zero")
     assert "\n" not in message
     assert "ZeroDivisionError" in session.log_path.read_text()
+
+
+def test_two_sessions_in_one_process_keep_their_own_logs(neuroshell_home):
+    from neuroshell.sessions import Session
+    from tests.helpers import RecordingUI
+
+    first = Session(ui=RecordingUI(), home=neuroshell_home / "a")
+    second = Session(ui=RecordingUI(), home=neuroshell_home / "b")
+    assert first.execute("echo only-in-first") and second.execute("echo only-in-second")
+    first.close()
+    second.close()
+    first_log, second_log = first.log_path.read_text(), second.log_path.read_text()
+    assert "only-in-first" in first_log and "only-in-second" not in first_log
+    assert "only-in-second" in second_log and "only-in-first" not in second_log
