@@ -32,7 +32,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def demo_script() -> Path:
-    """The demo script shipped with neuroshell (examples/demo.nsh)."""
+    """The demo script shipped with neuroshell: examples/demo.nsh, which sessions/demo.nsh links to so that
+    the package carries it (one source)."""
     from importlib.resources import files
 
     return Path(str(files("neuroshell.sessions") / "demo.nsh"))

@@ -55,7 +55,6 @@ MODELS: dict[str, dict[str, ParamSpec]] = {
         "v_init_spread": ParamSpec(0.0, "V", "initial potential spread"),
     },
 }
-MODEL_IDS = {"lif": 0, "adex": 1, "izh": 2}
 
 
 class ModelError(UserError):

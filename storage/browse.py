@@ -32,12 +32,12 @@ def _entry(item) -> Entry:
     name = item.name.rsplit("/", 1)[-1] or "/"
     if isinstance(item, h5py.Dataset):
         return Entry(name, item.name, "dataset", tuple(item.shape), str(item.dtype))
-    entry = Entry(name, item.name, "group", duration_s=time_span_s(item))
+    entry = Entry(name, item.name, "group", duration_s=duration_s(item))
     entry.children = [_entry(child) for child in item.values()]
     return entry
 
 
-def time_span_s(group: h5py.Group) -> float | None:
+def duration_s(group: h5py.Group) -> float | None:
     """Duration in seconds of a group holding a ``time`` dataset, else None."""
     times = group.get("time") if isinstance(group, h5py.Group) else None
     if not isinstance(times, h5py.Dataset) or times.ndim != 1 or times.shape[0] == 0:
@@ -65,7 +65,7 @@ def describe(handle: h5py.File, path: str) -> dict[str, object]:
             facts["time_span_s"] = (float(item[0]), float(item[item.shape[0] - 1]))
     else:
         facts.update(kind="group", members=len(item))
-        span = time_span_s(item)
+        span = duration_s(item)
         if span is not None:
             facts["duration_s"] = span
             facts["time_span_s"] = (float(item["time"][0]), float(item["time"][0]) + span)

@@ -12,9 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from neuroshell.training.choices import ENCODINGS, MODEL_KINDS
 from neuroshell.training.errors import TrainingError
-
-ENCODINGS = ("direct", "rate", "latency")
 
 
 def encode(x: torch.Tensor, encoding: str) -> torch.Tensor:
@@ -31,7 +30,7 @@ def encode(x: torch.Tensor, encoding: str) -> torch.Tensor:
         strength = torch.sigmoid(x.mean(dim=2))
         spikes = spikegen.latency(strength, num_steps=steps, normalize=True, linear=True, clip=True)
         return spikes.permute(1, 2, 0)
-    raise TrainingError(f"unknown spike encoding '{encoding}' (encodings: direct, rate, latency)")
+    raise TrainingError(f"unknown spike encoding '{encoding}' (encodings: {', '.join(ENCODINGS)})")
 
 
 class SnnMlp(nn.Module):
@@ -115,7 +114,7 @@ class Wrapped(nn.Module):
         elif kind == "snn-conv":
             self.net = SnnConv(filters=recipe["filters"], hidden=recipe["hidden"], **common)
         else:
-            raise TrainingError(f"unknown model kind '{kind}' (kinds: snn-mlp, snn-conv)")
+            raise TrainingError(f"unknown model kind '{kind}' (kinds: {', '.join(MODEL_KINDS)})")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(encode(x, self.encoding))

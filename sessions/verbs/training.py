@@ -7,6 +7,7 @@ from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
 from neuroshell.sessions.verbs.common import channel_indices, parse_span, source_path
+from neuroshell.training.choices import DEVICES, ENCODINGS, MODEL_KINDS
 
 verbs = VerbSet("training")
 
@@ -204,14 +205,14 @@ def datasets_verb(session, args):
     "train",
     "Train a spiking decoder on a dataset (early stopping; Ctrl-C keeps the best model).",
     Arg("dataset", help="a dataset of this session, or FILE:/datasets/NAME"),
-    Opt("model", Choice(choices=("snn-mlp", "snn-conv")), "architecture", "snn-mlp"),
+    Opt("model", Choice(choices=MODEL_KINDS), "architecture", MODEL_KINDS[0]),
     Opt("epochs", Int(minimum=1), "at most this many passes over the training set", 30),
     Opt("lr", Float(minimum=0), "learning rate", 2e-3),
     Opt("batch", Int(minimum=1), "batch size", 32),
     Opt("steps", Int(minimum=1), "SNN time steps (the epoch is averaged into this many bins)", 20),
-    Opt("encoding", Choice(choices=("direct", "rate", "latency")), "input encoding", "direct"),
+    Opt("encoding", Choice(choices=ENCODINGS), "input encoding", ENCODINGS[0]),
     Opt("hidden", Int(minimum=1), "hidden units", 128),
-    Opt("device", Choice(choices=("cpu", "cuda", "auto")), "where to train", "cpu"),
+    Opt("device", Choice(choices=DEVICES), "where to train", "cpu"),
     Opt("seed", Int(minimum=0), "seed (default: the seed setting)"),
     Opt("name", help="model name (default: model1, ...)"),
 )
@@ -275,7 +276,7 @@ def train_verb(session, args):
     "Test-split metrics of a model on a dataset (stored in its file).",
     Arg("model"),
     Arg("dataset"),
-    Opt("device", Choice(choices=("cpu", "cuda", "auto")), "", "cpu"),
+    Opt("device", Choice(choices=DEVICES), "where to evaluate", "cpu"),
 )
 def evaluate_verb(session, args):
     from neuroshell.training.trainer import evaluate, pick_device
