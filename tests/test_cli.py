@@ -67,6 +67,9 @@ def test_a_good_script_exits_zero(tmp_path):
 
 def test_no_colour_codes_in_pipes():
     result = neuroshell("-c", "help; get; wait 1Hz")
+    assert result.returncode == 1  # the last command fails, after the first two printed their tables
+    assert "record start" in result.stdout and "plot.format" in result.stdout
+    assert result.stderr.strip() == "error: wait DURATION: wrong unit in '1Hz': expected a time (s), e.g. 250ms"
     assert "\x1b[" not in result.stdout and "\x1b[" not in result.stderr
 
 

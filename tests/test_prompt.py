@@ -1,7 +1,6 @@
 """The real PromptSession, driven through prompt-toolkit's pipe input."""
 
 import threading
-import time
 
 import pytest
 from prompt_toolkit.application import create_app_session
@@ -12,6 +11,7 @@ from prompt_toolkit.output import DummyOutput
 
 from neuroshell.cli.completer import CommandCompleter
 from neuroshell.cli.shell import build_prompt, run_shell
+from neuroshell.devices.base import wait_until
 
 
 def completions(session, text):
@@ -43,12 +43,16 @@ def test_completes_file_paths(session, tmp_path, monkeypatch):
     assert completions(session, "run exp") == ["eriment.nsh"]
 
 
-def send_later(pipe, *chunks, pause=0.3):
-    """Type chunks with pauses, as a person does, so asynchronous completion can catch up."""
+def type_when_shown(pipe, prompt, *steps: tuple[str, str]):
+    """Type each chunk once the prompt's line reads what it must (event-driven: the line is the prompt's
+    own state, so completion that runs in the background has caught up by then)."""
+
+    def shows(text: str) -> bool:
+        return prompt.app.is_running and prompt.app.current_buffer.text == text
 
     def typist():
-        for chunk in chunks:
-            time.sleep(pause)
+        for expected, chunk in steps:
+            assert wait_until(lambda expected=expected: shows(expected), 10, 0.005), (expected, chunk)
             pipe.send_text(chunk)
 
     thread = threading.Thread(target=typist, daemon=True)
@@ -58,10 +62,12 @@ def send_later(pipe, *chunks, pause=0.3):
 
 def test_tab_completes_in_the_real_prompt(session, pipe):
     prompt = build_prompt(session)
-    typist = send_later(pipe, "save-hi", "\t", "\r")
+    typist = type_when_shown(pipe, prompt, ("", "save-hi"), ("save-hi", "\t"), ("save-history", "\r"))
     assert prompt.prompt() == "save-history"
     typist.join()
-    typist = send_later(pipe, "set plot.format ", "\t", "\r")  # Tab takes the first choice
+    typist = type_when_shown(  # Tab takes the first choice
+        pipe, prompt, ("", "set plot.format "), ("set plot.format ", "\t"), ("set plot.format png", "\r")
+    )
     assert prompt.prompt().strip() == "set plot.format png"
     typist.join()
 
@@ -153,13 +159,20 @@ def test_open_plot_windows_are_serviced_while_the_prompt_waits(session, pipe, mo
         figure.canvas, "start_event_loop", lambda timeout: (slices.append(timeout), run_gui_loop(timeout))
     )
     prompt = build_prompt(session)
-    typist = send_later(pipe, "set seed 7\r", "quit\r", pause=0.6)
-    started = time.monotonic()
+
+    def typist():  # types only once the figure's event loop has run while the prompt waited
+        for line in ("set seed 7\r", "quit\r"):
+            seen = len(slices)
+            assert wait_until(lambda seen=seen: len(slices) >= seen + 3, 10, 0.005)
+            pipe.send_text(line)
+
+    thread = threading.Thread(target=typist, daemon=True)
+    thread.start()
     try:
         run_shell(session, prompt)
     finally:
         plt.close(figure)
-    typist.join()
+    thread.join()
     assert session.settings["seed"] == 7 and session.quit_requested
-    # The figure's event loop ran in short slices the whole time the prompt waited, and let keys through.
-    assert len(slices) * slices[0] >= 0.5 * (time.monotonic() - started)
+    # The figure's event loop ran in short slices while the prompt waited, and let the keys through.
+    assert len(slices) >= 6 and max(slices) <= 0.1

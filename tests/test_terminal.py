@@ -6,8 +6,11 @@ import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
+
+from neuroshell.devices.base import wait_until
 
 EXECUTABLE = Path(sys.executable).with_name("neuroshell")
 
@@ -63,7 +66,8 @@ def test_ctrl_c_cancels_the_running_command_not_the_shell():
     terminal.read_until("neuroshell>")
     terminal.type("wait 30s\r")
     terminal.read_until("\x1b[?2004l")  # the prompt has handed the terminal back: the command runs
-    time.sleep(0.5)
+    # Ctrl-C becomes SIGINT once the prompt has restored the terminal's signal keys (its cooked mode).
+    assert wait_until(lambda: termios.tcgetattr(terminal.master)[3] & termios.ISIG, 5, 0.005)
     started = time.monotonic()
     terminal.type("\x03")  # Ctrl-C while the command runs
     terminal.read_until("interrupted")
