@@ -12,16 +12,34 @@ from llvmlite import ir
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-LIF, ADEX, IZH = 0, 1, 2
-MODEL_IDS_ORDER = ("lif", "adex", "izh")
-EXP, COND = 0, 1
-# Columns of the per-population parameter table.
-P_TAU_M, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_REF_STEPS, P_G_L = 0, 1, 2, 3, 4, 5, 6
-P_V_T, P_DELTA_T, P_TAU_W, P_A, P_B, P_V_PEAK = 7, 8, 9, 10, 11, 12
-P_IZH_A, P_IZH_B, P_IZH_C, P_IZH_D = 13, 14, 15, 16
-P_DECAY_M = 17  # exp(-dt / tau_m): the LIF membrane propagator
-P_HAS_CURRENT = 18  # 1 when the population receives an input current
-N_PARAMS = 19
+from neuroshell.neuron.layout import (  # noqa: F401 (the kernels' constants, named as the kernels use them)
+    ADEX,
+    COND,
+    EXP,
+    IZH,
+    LIF,
+    N_PARAMS,
+    P_A,
+    P_B,
+    P_C_M,
+    P_DECAY_M,
+    P_DELTA_T,
+    P_E_L,
+    P_G_L,
+    P_HAS_CURRENT,
+    P_IZH_A,
+    P_IZH_B,
+    P_IZH_C,
+    P_IZH_D,
+    P_REF_STEPS,
+    P_TAU_M,
+    P_TAU_W,
+    P_V_PEAK,
+    P_V_RESET,
+    P_V_T,
+    P_V_TH,
+)
+
 # Spikes whose target rows are fetched from memory ahead of their propagation. A row of ~80 targets spans a
 # few cache lines at a random place in a large array: too short for the hardware prefetcher to pick up.
 PREFETCH_AHEAD = 8

@@ -11,6 +11,7 @@ import numpy as np
 
 from neuroshell.neuron import kernels as k
 from neuroshell.neuron.connectivity import build_csr
+from neuroshell.neuron.models import MODELS
 from neuroshell.neuron.network import Network, NetworkError, parse_rule
 
 CHUNK_S = 0.05
@@ -76,47 +77,9 @@ class Compiled:
     connectivity: list[tuple[str, str, np.ndarray, np.ndarray]]
 
 
-def _lif_row(params: dict[str, float], dt: float) -> np.ndarray:
-    row = np.zeros(k.N_PARAMS)
-    row[k.P_TAU_M], row[k.P_C_M], row[k.P_E_L] = params["tau_m"], params["c_m"], params["e_l"]
-    row[k.P_V_TH], row[k.P_V_RESET] = params["v_th"], params["v_reset"]
-    row[k.P_REF_STEPS] = round(params["t_ref"] / dt)
-    row[k.P_DECAY_M] = np.exp(-dt / params["tau_m"])
-    row[k.P_G_L] = params["c_m"] / params["tau_m"]
-    return row
-
-
-def _adex_row(params: dict[str, float], dt: float) -> np.ndarray:
-    row = np.zeros(k.N_PARAMS)
-    row[k.P_C_M], row[k.P_G_L], row[k.P_E_L] = params["c_m"], params["g_l"], params["e_l"]
-    row[k.P_V_T], row[k.P_DELTA_T], row[k.P_TAU_W] = params["v_t"], params["delta_t"], params["tau_w"]
-    row[k.P_A], row[k.P_B], row[k.P_V_RESET], row[k.P_V_PEAK] = (
-        params["a"],
-        params["b"],
-        params["v_reset"],
-        params["v_peak"],
-    )
-    row[k.P_REF_STEPS] = round(params["t_ref"] / dt)
-    row[k.P_TAU_M] = params["c_m"] / params["g_l"]
-    return row
-
-
-def _izh_row(params: dict[str, float], dt: float) -> np.ndarray:
-    row = np.zeros(k.N_PARAMS)
-    row[k.P_IZH_A], row[k.P_IZH_B], row[k.P_IZH_C], row[k.P_IZH_D] = params["a"], params["b"], params["c"], params["d"]
-    row[k.P_V_PEAK] = params["v_peak"]
-    return row
-
-
-ROWS = {"lif": _lif_row, "adex": _adex_row, "izh": _izh_row}
-
-
-def _membrane_resistance(model: str, params: dict[str, float]) -> float:
-    if model == "lif":
-        return params["tau_m"] / params["c_m"]
-    if model == "adex":
-        return 1.0 / params["g_l"]
-    return 1e9  # izh: a weight in A enters as pA through a nominal 1 GOhm
+def _membrane_resistance(population: dict) -> float:
+    """Ohms that turn a synaptic weight in A into volts for ``population`` (its graph attributes)."""
+    return MODELS[population["model"]].resistance(population["params"])
 
 
 def _exact_pmx(tau_m: float, tau_s: float, dt: float) -> float:
@@ -148,13 +111,13 @@ def compile_network(
     params = np.zeros((len(names), k.N_PARAMS))
     models = np.zeros(len(names), dtype=np.int64)
     for p, (name, attrs) in enumerate(network.populations()):
-        model, prm = attrs["model"], attrs["params"]
-        params[p] = ROWS[model](prm, dt)
-        models[p] = k.MODEL_IDS_ORDER.index(model)
+        model, prm = MODELS[attrs["model"]], attrs["params"]
+        for column, value in model.pack(prm, dt).items():
+            params[p, column] = value
+        models[p] = model.update
         start, size = pops[name]
         v[start : start + size] = prm["v_init"] + rng.random(size) * prm["v_init_spread"]
-        if model == "izh":
-            w[start : start + size] = prm["b"] * v[start : start + size] * 1e3
+        w[start : start + size] = model.initial_w(prm, v[start : start + size])
 
     channels: dict[tuple, int] = {}  # (population index, kind, tau, e_rev) -> channel number
     channel_rows: list[tuple] = []
@@ -172,7 +135,7 @@ def compile_network(
         c = channel(p_tgt, attrs["synapse"], attrs["tau_s"], attrs["e_rev"])
         weight = attrs["weight"]
         if attrs["weight_unit"] == "A":
-            weight *= _membrane_resistance(network.graph.nodes[target]["model"], network.graph.nodes[target]["params"])
+            weight *= _membrane_resistance(network.graph.nodes[target])
         rule, value = parse_rule(attrs["rule"])
         try:
             indptr, indices = build_csr(rule, value, sizes[p_src], sizes[p_tgt], seed * 7919 + index + 1)
@@ -191,7 +154,7 @@ def compile_network(
                 c = channel(p, spec.get("synapse", "exp"), spec.get("tau_s", 5e-3), spec.get("e_rev"))
                 weight = spec["weight"]
                 if spec.get("weight_unit") == "A":
-                    weight *= _membrane_resistance(attrs["model"], attrs["params"])
+                    weight *= _membrane_resistance(attrs)
                 poisson.append((p, c, spec["rate_hz"] * spec.get("n_sources", 1) * dt, weight))
             elif spec["kind"] == "current":
                 begin = round(spec.get("start_s", 0.0) / dt)

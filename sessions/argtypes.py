@@ -1,6 +1,7 @@
 """Argument types: how a word typed at the prompt becomes a value, and what completes it."""
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,26 @@ class Choice(ArgType):
         if text not in self.choices:
             raise UsageError(f"'{text}' is not one of: {', '.join(self.choices)}")
         return text
+
+    def describe(self) -> str:
+        return "|".join(self.choices)
+
+
+@dataclass(eq=False)
+class LiveChoice(ArgType):
+    """A choice among names read when needed, so names registered while the shell runs (a neuron model
+    added by a module) are offered, checked and completed like the rest."""
+
+    source: Callable[[], Iterable[str]] = tuple
+    label: str = "CHOICE"
+    completes: str | None = "choice"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self.source())
+
+    def convert(self, text: str) -> str:
+        return Choice(choices=self.choices).convert(text)
 
     def describe(self) -> str:
         return "|".join(self.choices)

@@ -67,7 +67,7 @@ class Verb:
     keyvalues: str | None = None  # help for trailing key=value words, when the verb takes them
     group: str = "core"
     replayable: bool = True  # whether save-history keeps it
-    details: str = ""
+    details: str | Callable[[], str] = ""  # more help; a callable is asked when help is shown
     # The option that bounds a verb which otherwise runs until Ctrl-C: a script must give it.
     endless_without: str | None = None
 
@@ -221,7 +221,7 @@ class VerbSet:
         keyvalues: str | None = None,
         aliases: tuple[str, ...] = (),
         replayable: bool = True,
-        details: str = "",
+        details: str | Callable[[], str] = "",
         endless_without: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(func: Callable[..., Any]) -> Callable[..., Any]:

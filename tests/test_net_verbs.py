@@ -91,3 +91,24 @@ def test_net_save_never_replaces_a_file_unasked_and_net_load_refuses_other_files
     assert session.ui.errors[-1].startswith(f"{recording} is not a network saved by neuroshell (JSON or GraphML)")
     assert session.execute(f"net save {tmp_path / 'cuba.json'}")
     assert session.execute(f"net save {tmp_path / 'cuba.json'} --overwrite")
+
+
+def test_a_model_declared_in_one_module_is_offered_everywhere(session, tmp_path):
+    from neuroshell.neuron.models import MODELS
+    from tests import toy_model
+    from tests.test_prompt import completions
+
+    try:
+        assert "toy" in completions(session, "net add cells --model t")
+        assert session.execute("help net add")
+        assert "\ntoy (a LIF with a fixed 10 ms membrane (a test's own model)), parameters" in session.ui.text
+        assert not session.execute("net add cells --model toy --n 10 tau_m=5ms")
+        assert session.ui.errors[-1] == "toy has no parameter 'tau_m' (parameters: c_m, v_th, v_init, v_init_spread)"
+        assert session.execute("net add cells --model toy --n 20 v_th=-60mV")
+        assert session.network.graph.nodes["cells"]["params"]["v_th"] == -60e-3
+        # 1 nA through the toy's 100 MOhm drives v to -70 mV + 100 mV: it fires regularly
+        assert session.execute("net input cells --current 1nA")
+        assert session.execute(f"simulate 200ms --to {tmp_path / 'toy.h5'}")
+        assert session.simulation.spike_count("cells") > 20 * 5
+    finally:
+        MODELS.pop(toy_model.TOY.name)

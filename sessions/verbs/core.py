@@ -30,8 +30,9 @@ def help_verb(session, args):
     if verb.keyvalues:
         rows.append(("key=value ...", "", verb.keyvalues))
     result = [Message(f"usage: {verb.usage()}"), Message(verb.summary)]
-    if verb.details:
-        result.append(Message(verb.details))
+    details = verb.details() if callable(verb.details) else verb.details
+    if details:
+        result.append(Message(details))
     if rows:
         result.append(Table(("argument", "type", "meaning"), rows))
     return result

@@ -1,6 +1,6 @@
 """Network and simulation verbs: net new/add/connect/input/show/save/load/example, simulate."""
 
-from neuroshell.sessions.argtypes import Choice, FilePath, H5Path, Int, Quantity, Weight
+from neuroshell.sessions.argtypes import Choice, FilePath, H5Path, Int, LiveChoice, Quantity, Weight
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
@@ -8,7 +8,6 @@ from neuroshell.sessions.units import format_quantity
 from neuroshell.sessions.verbs.common import source_path
 
 verbs = VerbSet("neuron")
-MODELS = ("lif", "adex", "izh")
 
 
 def _network(session):
@@ -18,34 +17,40 @@ def _network(session):
 
 
 def _parameters(model: str, pairs: dict[str, str]) -> dict[str, float]:
-    from neuroshell.neuron.models import MODELS as SPECS
+    """``name=value`` words of ``net add`` as SI values, each in its parameter's declared unit."""
+    from neuroshell.neuron.models import model as neuron_model
     from neuroshell.sessions.units import parse_quantity
 
-    if model not in SPECS:
-        raise NeuroshellError(f"unknown neuron model '{model}' (models: {', '.join(SPECS)})")
+    spec = neuron_model(model)
     values = {}
     for name, text in pairs.items():
-        spec = SPECS[model].get(name)
-        if spec is None:
-            raise NeuroshellError(f"{model} has no parameter '{name}' (parameters: {', '.join(SPECS[model])})")
+        if name not in spec.params:
+            spec.with_defaults({name: 0.0})  # the model's own error, naming its parameters
+        unit = spec.params[name].unit
         try:
-            values[name] = parse_quantity(text, spec.unit) if spec.unit else float(text)
+            values[name] = parse_quantity(text, unit) if unit else float(text)
         except (UsageError, ValueError) as error:
             raise NeuroshellError(f"{name}={text}: {error}") from None
     return values
 
 
 def _parameter_help() -> str:
-    from neuroshell.neuron.models import MODELS as SPECS
-    from neuroshell.sessions.units import format_quantity
+    from neuroshell.neuron.models import MODELS
 
     lines = []
-    for model, params in SPECS.items():
+    for name, spec in MODELS.items():
         items = [
-            f"{name}={format_quantity(p.default, p.unit) if p.unit else f'{p.default:g}'}" for name, p in params.items()
+            f"{key}={format_quantity(p.default, p.unit) if p.unit else f'{p.default:g}'}"
+            for key, p in spec.params.items()
         ]
-        lines.append(f"{model} parameters (defaults): " + " ".join(items))
+        lines.append(f"{name} ({spec.summary}), parameters (defaults): " + " ".join(items))
     return "\n".join(lines)
+
+
+def _model_names() -> tuple[str, ...]:
+    from neuroshell.neuron.models import MODELS
+
+    return tuple(MODELS)
 
 
 @verbs.verb("net new", "Start an empty network.", Arg("name", default="net"))
@@ -60,10 +65,10 @@ def net_new(session, args):
     "net add",
     "Add a population of neurons.",
     Arg("population"),
-    Opt("model", Choice(choices=MODELS), "neuron model", "lif"),
+    Opt("model", LiveChoice(source=_model_names), "neuron model", "lif"),
     Opt("n", Int(), "number of neurons"),
     keyvalues="model parameters with units, e.g. tau_m=20ms v_th=-50mV (listed below)",
-    details=_parameter_help(),
+    details=_parameter_help,
 )
 def net_add(session, args):
     if session.network is None:

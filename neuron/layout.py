@@ -1,0 +1,13 @@
+"""The kernel's tables, as plain numbers: which update a population runs and which column of the
+per-population parameter table holds what. No numba here, so the model specs and the verbs read it without
+loading the kernels."""
+
+LIF, ADEX, IZH = 0, 1, 2  # the membrane update a population runs (see kernels)
+EXP, COND = 0, 1  # synapse kinds
+# Columns of the per-population parameter table.
+P_TAU_M, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_REF_STEPS, P_G_L = 0, 1, 2, 3, 4, 5, 6
+P_V_T, P_DELTA_T, P_TAU_W, P_A, P_B, P_V_PEAK = 7, 8, 9, 10, 11, 12
+P_IZH_A, P_IZH_B, P_IZH_C, P_IZH_D = 13, 14, 15, 16
+P_DECAY_M = 17  # exp(-dt / tau_m): the LIF membrane propagator
+P_HAS_CURRENT = 18  # 1 when the population receives an input current
+N_PARAMS = 19
