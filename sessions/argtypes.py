@@ -185,11 +185,138 @@ def split_h5_location(text: str) -> H5Location:
 
 @dataclass(eq=False)
 class H5Path(ArgType):
+    """``FILE:/group/dataset``; with ``under`` (e.g. ``/streams/``), the path must lie below it."""
+
     label: str = "FILE:/PATH"
     completes: str | None = "h5"
+    under: str | None = None
 
     def convert(self, text: str) -> H5Location:
-        return split_h5_location(text)
+        location = split_h5_location(text)
+        if self.under and not location.path.startswith(self.under):
+            raise UsageError(f"'{text}' is not under {self.under}: give FILE:{self.under}NAME")
+        return location
+
+
+@dataclass(eq=False)
+class Span(ArgType):
+    """``START:STOP`` quantities (``-100ms:500ms``) -> (start, stop) in SI, the stop after the start."""
+
+    unit: str = "s"
+    label: str = "START:STOP"
+
+    def convert(self, text: str) -> tuple[float, float]:
+        first, sep, last = text.partition(":")
+        if not sep:
+            raise UsageError(f"'{text}' is not a span: write START:STOP, e.g. {_span_example(self.unit)}")
+        start, stop = parse_quantity(first, self.unit), parse_quantity(last, self.unit)
+        if not stop > start:
+            raise UsageError(f"'{text}': the end must come after the start")
+        return start, stop
+
+    def describe(self) -> str:
+        return f"START:STOP, {unit_name(self.unit)} each, e.g. {_span_example(self.unit)}"
+
+
+def _span_example(unit: str) -> str:
+    return "-100ms:500ms" if unit == "s" else f"{EXAMPLES.get(unit, '1' + unit)}:{EXAMPLES.get(unit, '2' + unit)}"
+
+
+@dataclass
+class ChannelSelection:
+    """Channels as typed: a range ``first:stop`` of indices, or indices and names; ``indices(names)``
+    resolves them against a stream's (or a population's) channels."""
+
+    text: str
+    first: int | None = None
+    stop: int | None = None
+    items: tuple[str, ...] = ()
+
+    def indices(self, names: list[str]) -> list[int]:
+        if self.first is not None:
+            chosen = list(range(self.first, min(self.stop, len(names))))
+            if not chosen:
+                raise UsageError(f"--channels {self.text}: there are {len(names)} channels (0:{len(names)})")
+            return chosen
+        chosen = []
+        for item in self.items:
+            if item.isdigit() and int(item) < len(names):
+                chosen.append(int(item))
+            elif item in names:
+                chosen.append(names.index(item))
+            else:
+                last = f"{names[0]} .. {names[-1]}, or 0:{len(names)}" if names else "none"
+                raise UsageError(f"--channels: no channel '{item}' (channels {last})")
+        return chosen
+
+
+@dataclass(eq=False)
+class Channels(ArgType):
+    """``0:16``, ``3,5,8`` or ``MEG001,MEG002``."""
+
+    label: str = "CHANNELS"
+
+    def convert(self, text: str) -> ChannelSelection:
+        first, sep, stop = text.partition(":")
+        if sep:
+            if not (first.isdigit() and stop.isdigit()) or int(stop) <= int(first):
+                raise UsageError(f"'{text}' is not a channel range: write FIRST:STOP, e.g. 0:16")
+            return ChannelSelection(text, int(first), int(stop))
+        items = tuple(part.strip() for part in text.split(",") if part.strip())
+        if not items:
+            raise UsageError("no channels given: e.g. 0:16, 3,5,8 or MEG001,MEG002")
+        return ChannelSelection(text, items=items)
+
+    def describe(self) -> str:
+        return "a range 0:16, or indices and names 3,5,MEG008"
+
+
+@dataclass(eq=False)
+class CsvList(ArgType):
+    """Comma-separated items, each converted by ``item`` (text by default); ``length`` fixes how many."""
+
+    item: ArgType | None = None
+    length: int | None = None
+    label: str = "A,B,..."
+    meaning: str = ""  # what the values are, for the message when there are not ``length`` of them
+
+    def convert(self, text: str) -> list[Any]:
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if not parts:
+            raise UsageError("give at least one item, comma-separated")
+        if self.length is not None and len(parts) != self.length:
+            raise UsageError(
+                f"'{text}': give {self.length} comma-separated values{': ' if self.meaning else ''}{self.meaning}"
+            )
+        return [self.item.convert(part) if self.item else part for part in parts]
+
+    def describe(self) -> str:
+        inner = self.item.describe() if self.item else "text"
+        return f"comma-separated: {inner}" + (f" ({self.length} of them)" if self.length else "")
+
+
+@dataclass(eq=False)
+class LabelledSpan(ArgType):
+    """``START:STOP=LABEL`` -> (start, stop, label), the span in SI units."""
+
+    unit: str = "s"
+    label: str = "START:STOP=LABEL"
+
+    def convert(self, text: str) -> tuple[float, float, str]:
+        span, _, name = text.partition("=")
+        if not name:
+            raise UsageError(f"'{text}': write START:STOP=LABEL, e.g. 0s:1s=rest")
+        return (*Span(unit=self.unit).convert(span), name)
+
+
+@dataclass(frozen=True)
+class FromSetting:
+    """An option's default read from a session setting when the line runs (``--seed`` from ``seed``)."""
+
+    key: str
+
+    def __str__(self) -> str:
+        return f"the {self.key} setting"
 
 
 TEXT = ArgType()

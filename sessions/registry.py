@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from neuroshell.sessions.argtypes import TEXT, ArgType
+from neuroshell.sessions.argtypes import TEXT, ArgType, FromSetting
 from neuroshell.sessions.errors import UsageError
 
 REQUIRED = object()
@@ -134,7 +134,7 @@ def parse_words(registry: Registry, words: list[str]) -> tuple[Verb, SimpleNames
     verb, used = registry.lookup(words)
     args = SimpleNamespace(kv={})
     for param in verb.params:
-        setattr(args, param.dest, [] if param.rest else (None if param.default is REQUIRED else param.default))
+        setattr(args, param.dest, [] if param.rest else _default(verb, param))
     positionals = verb.positionals
     options = verb.options
     seen: set[str] = set()
@@ -181,12 +181,29 @@ def parse_words(registry: Registry, words: list[str]) -> tuple[Verb, SimpleNames
     return verb, args
 
 
+def _default(verb: Verb, param: Param) -> Any:
+    """A parameter's default: declared as a value, or as the text a user would type (converted by its type
+    as if typed, so ``"-100ms:500ms"`` becomes a span), or ``FromSetting`` (the session fills it in)."""
+    if param.default is REQUIRED:
+        return None
+    if isinstance(param.default, str) and type(param.type) is not ArgType:
+        return _convert(verb, param, param.default)
+    return param.default
+
+
 def _convert(verb: Verb, param: Param, text: str) -> Any:
     try:
         return param.type.convert(text)
     except UsageError as error:
         label = f"--{param.name}" if param.option else param.name.upper()
         raise UsageError(f"{verb.name} {label}: {error}") from None
+
+
+def fill_setting_defaults(verb: Verb, args: SimpleNamespace, settings) -> None:
+    """Options left at a ``FromSetting`` default take that setting's current value."""
+    for param in verb.params:
+        if isinstance(getattr(args, param.dest, None), FromSetting):
+            setattr(args, param.dest, settings[param.default.key])
 
 
 def split_commands(text: str) -> list[str]:

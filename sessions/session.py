@@ -10,7 +10,7 @@ from typing import Any
 
 from neuroshell.common.errors import UserError
 from neuroshell.sessions.errors import NeuroshellError, ScriptError
-from neuroshell.sessions.registry import Registry
+from neuroshell.sessions.registry import Registry, fill_setting_defaults
 from neuroshell.sessions.settings import Settings
 from neuroshell.sessions.ui import UI, PlainUI
 
@@ -160,6 +160,7 @@ class Session:
         self.history.append(line)
         logger.info("command: {}", line)
         verb, args = self.registry.parse(line)
+        fill_setting_defaults(verb, args, self.settings)
         self._refuse_endless(verb, args)
         try:
             result = verb.func(self, args)

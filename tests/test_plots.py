@@ -114,9 +114,9 @@ def test_bad_plot_input(workspace):
     assert not session.execute(f"plot traces {path}:/streams/eeg")
     assert "has no stream 'eeg' (streams: meg)" in session.ui.errors[-1]
     assert not session.execute(f"plot raster {path}:/streams/meg")
-    assert "is not a simulation run" in session.ui.errors[-1]
+    assert "is not under /simulations/: give FILE:/simulations/NAME" in session.ui.errors[-1]
     assert not session.execute(f"plot psd {path}:/simulations/none")
-    assert "is not a stream" in session.ui.errors[-1]
+    assert "is not under /streams/: give FILE:/streams/NAME" in session.ui.errors[-1]
     assert not session.execute("plot training nobody")
     assert "no model 'nobody'" in session.ui.errors[-1]
     assert not session.execute("plot graph")

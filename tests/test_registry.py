@@ -82,3 +82,37 @@ def test_bad_lines_are_one_line_errors(registry, line, message):
 def test_split_commands_respects_quotes():
     assert split_commands("echo a; echo 'b;c' ; echo \"d;\"") == ["echo a", "echo 'b;c'", 'echo "d;"']
     assert split_commands(" ; ;") == []
+
+
+def test_structured_argument_types_parse_once_with_clear_errors():
+    from neuroshell.sessions.argtypes import Channels, CsvList, Float, H5Path, LabelledSpan, Span
+    from neuroshell.sessions.errors import UsageError
+
+    assert Span().convert("-100ms:500ms") == (-0.1, 0.5)
+    for text, message in (("500ms", "write START:STOP"), ("1s:0s", "the end must come after the start")):
+        with pytest.raises(UsageError, match=message):
+            Span().convert(text)
+    names = ["MEG001", "MEG002", "MEG003", "MEG004"]
+    assert Channels().convert("1:3").indices(names) == [1, 2]
+    assert Channels().convert("3,MEG001").indices(names) == [3, 0]
+    with pytest.raises(UsageError, match="no channel 'MEG009'"):
+        Channels().convert("MEG009").indices(names)
+    with pytest.raises(UsageError, match="there are 4 channels"):
+        Channels().convert("8:16").indices(names)
+    assert CsvList(item=Float(), length=3).convert("0.7, 0.2,0.1") == [0.7, 0.2, 0.1]
+    assert LabelledSpan().convert("0s:1s=rest") == (0.0, 1.0, "rest")
+    assert H5Path(under="/streams/").convert("a.h5:/streams/meg").path == "/streams/meg"
+    with pytest.raises(UsageError, match="is not under /streams/: give FILE:/streams/NAME"):
+        H5Path(under="/streams/").convert("a.h5:/datasets/x")
+
+
+def test_an_option_defaults_to_its_setting_when_the_line_runs(session):
+    assert session.execute("set seed 11")
+    verb, args = session.registry.parse("connect sim")
+    from neuroshell.sessions.registry import fill_setting_defaults
+
+    fill_setting_defaults(verb, args, session.settings)
+    assert args.seed == 11 and args.isi == (0.8, 1.5)
+    verb, args = session.registry.parse("connect sim --seed 4")
+    fill_setting_defaults(verb, args, session.settings)
+    assert args.seed == 4

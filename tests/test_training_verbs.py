@@ -76,6 +76,6 @@ def test_training_errors_are_one_line(session, recording):
     assert not session.execute(f"dataset epochs {recording}:/streams/meg --window 500ms")
     assert "write START:STOP" in session.ui.errors[-1]
     assert not session.execute(f"dataset epochs {recording}:/streams/meg --split 0.5,0.5")
-    assert "three fractions" in session.ui.errors[-1]
+    assert "3 comma-separated values: train,validation,test fractions that add up to 1" in session.ui.errors[-1]
     assert not session.execute("evaluate ghost x")
     assert "no model 'ghost'" in session.ui.errors[-1]

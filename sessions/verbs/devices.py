@@ -2,7 +2,7 @@
 
 import time
 
-from neuroshell.sessions.argtypes import Choice, FilePath, Float, H5Path, Int, Quantity
+from neuroshell.sessions.argtypes import Choice, CsvList, FilePath, Float, FromSetting, H5Path, Int, Quantity, Span
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
@@ -42,18 +42,17 @@ def _added(session, device) -> Message:
     Opt("transport", Choice(choices=("serial", "lsl")), "a pseudo-terminal read by pyserial, or LSL outlets", "serial"),
     Opt("channels", Int(minimum=1, maximum=4096), "number of channels", 306),
     Opt("rate", Quantity(unit="Hz", positive=True), "sampling rate", 1000.0),
-    Opt("seed", Int(minimum=0), "random seed (default: the seed setting)"),
-    Opt("isi", help="range of intervals between stimuli", default="800ms:1500ms"),
+    Opt("seed", Int(minimum=0), "random seed", FromSetting("seed")),
+    Opt("isi", Span(), "range of intervals between stimuli", "800ms:1500ms"),
     NAME,
 )
 def connect_sim(session, args):
     from neuroshell.devices.simhelmet import connect_sim as start
-    from neuroshell.sessions.verbs.common import parse_span
 
+    if args.isi[0] <= 0:
+        raise NeuroshellError(f"--isi: intervals between stimuli must be positive (got {args.isi[0]:g} s)")
     name = _device_name(session, args, "sim")
-    seed = args.seed if args.seed is not None else session.settings["seed"]
-    interval = parse_span(args.isi, "--isi")
-    device = start(name, _clock(), args.transport, args.channels, args.rate, seed, interval_s=interval)
+    device = start(name, _clock(), args.transport, args.channels, args.rate, args.seed, interval_s=args.isi)
     return _added(session, device)
 
 
@@ -97,7 +96,7 @@ def connect_lsl(session, args):
 @verbs.verb(
     "connect replay",
     "Play a recorded stream (and its markers) back as a live device.",
-    Arg("stream", H5Path(), "FILE:/streams/NAME"),
+    Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME"),
     Opt("speed", Float(minimum=0.001), "1 is real time, 10 ten times faster", 1.0),
     Flag("loop", "start over at the end"),
     NAME,
@@ -106,8 +105,6 @@ def connect_replay(session, args):
     from neuroshell.devices.replay import ReplayDevice
 
     location = args.stream
-    if not location.path.startswith("/streams/"):
-        raise NeuroshellError("connect replay needs FILE:/streams/NAME")
     name = _device_name(session, args, "replay")
     from neuroshell.sessions.verbs.common import source_path
 
@@ -236,7 +233,7 @@ def _chosen_devices(session, names):
     "record start",
     "Record devices into one HDF5 file on the session clock.",
     Arg("file", FilePath(), "the .h5 file to write"),
-    Opt("devices", help="comma-separated device names (default: all)"),
+    Opt("devices", CsvList(), "device names (default: all)"),
     Opt("for", Quantity(unit="s", positive=True), "stop by itself after this long"),
     Flag("overwrite", "replace an existing file"),
 )
@@ -245,7 +242,7 @@ def record_start(session, args):
 
     if session.recording is not None and session.recording.running:
         raise NeuroshellError(f"already recording to {session.recording.path}: 'record stop' first")
-    chosen = _chosen_devices(session, args.devices.split(",") if args.devices else None)
+    chosen = _chosen_devices(session, args.devices)
     from neuroshell.sessions.verbs.storage import find_open
 
     if find_open(session, str(args.file)) is not None:

@@ -1,6 +1,17 @@
 """Network and simulation verbs: net new/add/connect/input/show/save/load/example, simulate."""
 
-from neuroshell.sessions.argtypes import Choice, FilePath, H5Path, Int, LiveChoice, Quantity, Weight
+from neuroshell.sessions.argtypes import (
+    Channels,
+    Choice,
+    CsvList,
+    FilePath,
+    FromSetting,
+    H5Path,
+    Int,
+    LiveChoice,
+    Quantity,
+    Weight,
+)
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
@@ -115,8 +126,8 @@ def net_connect(session, args):
     Opt("current", Quantity(unit="A"), "a constant (or stepped) current"),
     Opt("start", Quantity(unit="s", minimum=0.0), "current step start", 0.0),
     Opt("stop", Quantity(unit="s", minimum=0.0), "current step end (default: never)"),
-    Opt("from", H5Path(), "FILE:/streams/NAME: a recorded stream as currents"),
-    Opt("channels", help="stream channels, e.g. 0:16 or 3,5,8"),
+    Opt("from", H5Path(under="/streams/"), "FILE:/streams/NAME: a recorded stream as currents"),
+    Opt("channels", Channels(), "stream channels, e.g. 0:16, 3,5,8 or MEG001,MEG002 (default: all)"),
     Opt("scale", Quantity(unit="A"), "current of one standard deviation of the stream", 1e-9),
     Opt("tau", Quantity(unit="s", positive=True), "Poisson synapse time constant", 5e-3),
 )
@@ -144,13 +155,11 @@ def net_input(session, args):
         text = f"current {format_quantity(args.current, 'A')}"
     else:
         path = source_path(session, stream)
-        if not stream.path.startswith("/streams/"):
-            raise NeuroshellError("net input --from needs FILE:/streams/NAME")
         spec = {
             "kind": "stream",
             "file": str(path),
             "stream": stream.path.split("/")[2],
-            "channels": _channel_list(args.channels),
+            "channels": _stream_channels(path, stream.path, args.channels),
             "scale_a": args.scale,
         }
         text = f"stream {stream} as currents"
@@ -158,16 +167,16 @@ def net_input(session, args):
     return Message(f"{args.population} gets {text}")
 
 
-def _channel_list(text: str | None) -> list[int] | None:
-    if not text:
-        return None
+def _stream_channels(path, stream: str, selection) -> list[int] | None:
+    """The stream's channel indices a selection names, checked against the file now (not at simulate)."""
+    from neuroshell.storage.files import open_file
+
+    handle = open_file(path)
     try:
-        if ":" in text:
-            first, last = text.split(":")
-            return list(range(int(first), int(last)))
-        return [int(part) for part in text.split(",")]
-    except ValueError:
-        raise NeuroshellError(f"--channels {text}: use a range like 0:16 or a list like 3,5,8") from None
+        names = handle.stream(stream).spec.channel_names
+    finally:
+        handle.close()
+    return selection.indices(names) if selection is not None else None
 
 
 @verbs.verb("net show", "Show the network: populations, projections, synapse counts.", replayable=False)
@@ -244,27 +253,23 @@ def net_example(session, args):
     "simulate",
     "Simulate the network; prints spikes, rates, wall time and real-time factor (Ctrl-C keeps what ran).",
     Arg("duration", Quantity(unit="s", positive=True), "biological time, e.g. 1s"),
-    Opt("dt", Quantity(unit="s", positive=True), "time step (default: the sim.dt setting)"),
-    Opt("record", help="what to keep: spikes, v, rate (comma-separated)", default="spikes,rate"),
+    Opt("dt", Quantity(unit="s", positive=True), "time step", FromSetting("sim.dt")),
+    Opt("record", CsvList(item=Choice(choices=("spikes", "v", "rate"))), "what to keep", "spikes,rate"),
     Opt("to", FilePath(), "HDF5 file for /simulations/RUN"),
     Opt("run", help="run name in the file (default: run1, run2, ...)"),
-    Opt("seed", Int(minimum=0), "random seed (default: the seed setting)"),
-    Opt("trace", help="neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"),
+    Opt("seed", Int(minimum=0), "random seed", FromSetting("seed")),
+    Opt("trace", CsvList(), "neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"),
 )
 def simulate_verb(session, args):
     from neuroshell.neuron.inputs import stream_currents
     from neuroshell.neuron.simulator import simulate
 
     network = _network(session)
-    wanted = {item.strip() for item in args.record.split(",") if item.strip()}
-    unknown = wanted - {"spikes", "v", "rate"}
-    if unknown:
-        raise NeuroshellError(f"--record: unknown '{sorted(unknown)[0]}' (spikes, v, rate)")
-    record = _traces(network, args.trace) if "v" in wanted else []
-    dt = args.dt or session.settings["sim.dt"]
-    seed = args.seed if args.seed is not None else session.settings["seed"]
+    record = _traces(network, args.trace) if "v" in args.record else []
     with session.ui.progress("simulating", total=args.duration) as bar:
-        result = simulate(network, args.duration, dt, seed, record, progress=bar.update, stream_loader=stream_currents)
+        result = simulate(
+            network, args.duration, args.dt, args.seed, record, progress=bar.update, stream_loader=stream_currents
+        )
     session.simulation = result
     rows = [
         (name, size, result.spike_count(name), f"{result.mean_rate_hz(name):.2f}")
@@ -283,11 +288,11 @@ def simulate_verb(session, args):
     return out
 
 
-def _traces(network, text: str | None) -> list[tuple[str, int]]:
-    if not text:
+def _traces(network, items: list[str] | None) -> list[tuple[str, int]]:
+    if not items:
         return [(name, i) for name, attrs in network.populations() for i in range(min(3, attrs["n"]))]
     chosen = []
-    for item in text.split(","):
+    for item in items:
         name, _, index = item.partition(":")
         attrs = network.population(name)
         if not index.isdigit() or int(index) >= attrs["n"]:

@@ -3,11 +3,10 @@ from the verb and the data, never overwriting) into the plot.dir setting and sho
 
 from pathlib import Path
 
-from neuroshell.sessions.argtypes import H5Path, Quantity
+from neuroshell.sessions.argtypes import Channels, CsvList, H5Path, Quantity, Span
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
-from neuroshell.sessions.verbs.common import channel_indices, parse_span
 from neuroshell.sessions.verbs.storage import readable
 
 verbs = VerbSet("plot")
@@ -24,8 +23,6 @@ def _finish(session, figure, stem: str) -> Message:
 
 
 def _stream(handle, location):
-    if not location.path.startswith("/streams/"):
-        raise NeuroshellError(f"{location} is not a stream: give FILE:/streams/NAME")
     return handle.stream(location.path)
 
 
@@ -41,7 +38,7 @@ def _span(view, start: float | None, stop: float | None, default_s: float | None
     return first, min(last, span[1] + 1e-9)
 
 
-STREAM = Arg("stream", H5Path(), "FILE:/streams/NAME")
+STREAM = Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME")
 FROM = Opt("from", Quantity(unit="s", minimum=0.0), "start, from the stream's first sample (default 0s)")
 TO = Opt("to", Quantity(unit="s", positive=True), "end, from the stream's first sample")
 
@@ -50,7 +47,7 @@ TO = Opt("to", Quantity(unit="s", positive=True), "end, from the stream's first 
     "plot traces",
     "Stacked traces with markers and gaps (min/max envelopes for long spans).",
     STREAM,
-    Opt("channels", help="0:16, 3,5,8 or names (default: the first 16)", default="0:16"),
+    Opt("channels", Channels(), "0:16, 3,5,8 or names (default: the first 16)", "0:16"),
     FROM,
     TO,
 )
@@ -59,7 +56,7 @@ def plot_traces(session, args):
 
     with readable(session, args.stream.file) as handle:
         view = _stream(handle, args.stream)
-        channels = channel_indices(args.channels, view.spec.channel_names)
+        channels = args.channels.indices(view.spec.channel_names)
         start, stop = _span(view, getattr(args, "from"), args.to, None)
         figure = draw(view, channels, start, stop, handle.markers()[:2], f"{args.stream}")
         name = f"traces-{handle.path.stem}-{view.name}"
@@ -82,19 +79,18 @@ def plot_psd(session, args):
     "plot evoked",
     "Average response per marker class (butterfly and global field power).",
     STREAM,
-    Opt("markers", help="labels, comma-separated, * wildcards", default="stim/*"),
-    Opt("window", help="span around each marker", default="-100ms:500ms"),
-    Opt("baseline", help="span whose mean is subtracted", default="-100ms:0s"),
+    Opt("markers", CsvList(), "labels, * wildcards", "stim/*"),
+    Opt("window", Span(), "span around each marker", "-100ms:500ms"),
+    Opt("baseline", Span(), "span whose mean is subtracted", "-100ms:0s"),
 )
 def plot_evoked(session, args):
     from neuroshell.training.datasets import epochs_from_file
     from neuroshell.training.plots import plot_evoked as draw
 
-    window = parse_span(args.window, "--window")
-    baseline = parse_span(args.baseline, "--baseline") if args.baseline else None
+    window, baseline = args.window, args.baseline
     with readable(session, args.stream.file) as handle:
         view = _stream(handle, args.stream)
-        X, kept, _, _, _ = epochs_from_file(handle, view.name, args.markers.split(","), window, baseline)
+        X, kept, _, _, _ = epochs_from_file(handle, view.name, args.markers, window, baseline)
         if not kept:
             raise NeuroshellError("no complete epoch inside the data for those markers")
         unit = (view.spec.channel_units or ["?"])[0]
@@ -104,14 +100,16 @@ def plot_evoked(session, args):
 
 
 def _run_group(handle, location):
-    if not location.path.startswith("/simulations/") or location.path not in handle.handle:
+    if location.path not in handle.handle:
         runs = ", ".join(handle.handle.get("simulations", {})) or "none"
         raise NeuroshellError(f"{location} is not a simulation run (runs: {runs}); give FILE:/simulations/RUN")
     return handle.handle[location.path]
 
 
 @verbs.verb(
-    "plot raster", "Spike raster of a simulation run, per population.", Arg("run", H5Path(), "FILE:/simulations/RUN")
+    "plot raster",
+    "Spike raster of a simulation run, per population.",
+    Arg("run", H5Path(under="/simulations/"), "FILE:/simulations/RUN"),
 )
 def plot_raster(session, args):
     from neuroshell.neuron.plots import plot_raster as draw
@@ -127,7 +125,11 @@ def plot_raster(session, args):
     return _finish(session, figure, name)
 
 
-@verbs.verb("plot rates", "Population rates of a simulation run.", Arg("run", H5Path(), "FILE:/simulations/RUN"))
+@verbs.verb(
+    "plot rates",
+    "Population rates of a simulation run.",
+    Arg("run", H5Path(under="/simulations/"), "FILE:/simulations/RUN"),
+)
 def plot_rates(session, args):
     from neuroshell.neuron.plots import plot_rates as draw
 

@@ -2,11 +2,22 @@
 
 from pathlib import Path
 
-from neuroshell.sessions.argtypes import Choice, Float, H5Path, Int, Quantity
+from neuroshell.sessions.argtypes import (
+    Channels,
+    Choice,
+    CsvList,
+    Float,
+    FromSetting,
+    H5Path,
+    Int,
+    LabelledSpan,
+    Quantity,
+    Span,
+)
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
-from neuroshell.sessions.verbs.common import channel_indices, parse_span, source_path
+from neuroshell.sessions.verbs.common import source_path
 from neuroshell.training.choices import DEVICES, ENCODINGS, MODEL_KINDS
 
 verbs = VerbSet("training")
@@ -47,44 +58,47 @@ def _next_name(session, prefix: str) -> str:
     return f"{prefix}{number}"
 
 
+SPLIT = CsvList(
+    item=Float(minimum=0.0), length=3, meaning="train,validation,test fractions that add up to 1, e.g. 0.7,0.15,0.15"
+)
+
+
 @verbs.verb(
     "dataset epochs",
     "Cut epochs around markers into a dataset (stored in the file under /datasets/NAME).",
-    Arg("stream", H5Path(), "FILE:/streams/NAME"),
-    Opt("markers", help="labels to use, comma-separated; * wildcards (default: stim/*)", default="stim/*"),
-    Opt("window", help="epoch span around each marker", default="-100ms:500ms"),
-    Opt("channels", help="channel names or indices (0:64, MEG001,MEG002)"),
-    Opt("baseline", help="span whose mean is subtracted, e.g. -100ms:0s"),
-    Opt("split", help="train,validation,test fractions", default="0.7,0.15,0.15"),
+    Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME"),
+    Opt("markers", CsvList(), "labels to use; * wildcards", "stim/*"),
+    Opt("window", Span(), "epoch span around each marker", "-100ms:500ms"),
+    Opt("channels", Channels(), "channel names or indices (0:64, MEG001,MEG002; default: all)"),
+    Opt("baseline", Span(), "span whose mean is subtracted, e.g. -100ms:0s"),
+    Opt("split", SPLIT, "train,validation,test fractions", "0.7,0.15,0.15"),
     Opt("name", help="dataset name (default: epochs1, ...)"),
-    Opt("seed", Int(minimum=0), "split seed (default: the seed setting)"),
+    Opt("seed", Int(minimum=0), "split seed", FromSetting("seed")),
 )
 def dataset_epochs(session, args):
     from neuroshell.storage.files import open_file
     from neuroshell.training.datasets import epochs_from_file, make_dataset
 
-    location = args.stream
-    if not location.path.startswith("/streams/"):
-        raise NeuroshellError("dataset epochs needs FILE:/streams/NAME")
-    path = source_path(session, location)
-    window = parse_span(args.window, "--window")
-    baseline = parse_span(args.baseline, "--baseline") if args.baseline else None
+    location, window, baseline = args.stream, args.window, args.baseline
     fractions = _fractions(args.split)
-    patterns = [p.strip() for p in args.markers.split(",") if p.strip()]
+    path = source_path(session, location)
     handle = open_file(path)
     try:
-        channels = channel_indices(args.channels, handle.stream(location.path).spec.channel_names)
-        X, kept, dropped, names, rate = epochs_from_file(handle, location.path, patterns, window, baseline, channels)
+        names = handle.stream(location.path).spec.channel_names
+        channels = args.channels.indices(names) if args.channels else None
+        X, kept, dropped, names, rate = epochs_from_file(
+            handle, location.path, args.markers, window, baseline, channels
+        )
     finally:
         handle.close()
-    seed = args.seed if args.seed is not None else session.settings["seed"]
+    seed = args.seed
     recipe = {
         "kind": "epochs",
         "stream": str(location),
-        "markers": args.markers,
+        "markers": ",".join(args.markers),
         "window_s": list(window),
         "baseline_s": list(baseline) if baseline else None,
-        "channels": args.channels,
+        "channels": args.channels.text if args.channels else None,
         "split": list(fractions),
     }
     dataset = make_dataset(
@@ -101,41 +115,32 @@ def dataset_epochs(session, args):
     return _summary(dataset, _store(session, dataset, path))
 
 
-def _fractions(text: str) -> tuple[float, float, float]:
-    try:
-        parts = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        parts = ()
-    if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
+def _fractions(parts: list[float]) -> tuple[float, float, float]:
+    if abs(sum(parts) - 1) > 1e-6:
+        text = ",".join(f"{p:g}" for p in parts)
         raise NeuroshellError(f"--split {text}: three fractions that add up to 1, e.g. 0.7,0.15,0.15")
-    return parts
+    return tuple(parts)
 
 
 @verbs.verb(
     "dataset spikes",
     "Binned spike counts of a simulation run, in labelled time ranges, as a dataset.",
-    Arg("run", H5Path(), "FILE:/simulations/RUN"),
-    Opt("labels", help="labelled time ranges, e.g. 0s:1s=rest,1s:2s=drive"),
+    Arg("run", H5Path(under="/simulations/"), "FILE:/simulations/RUN"),
+    Opt("labels", CsvList(item=LabelledSpan()), "labelled time ranges, e.g. 0s:1s=rest,1s:2s=drive"),
     Opt("window", Quantity(unit="s", positive=True), "window length", 0.05),
     Opt("bins", Int(minimum=1), "time bins per window", 5),
     Opt("population", help="population (default: the first)"),
     Opt("name", help="dataset name (default: spikes1, ...)"),
-    Opt("seed", Int(minimum=0), "split seed"),
+    Opt("seed", Int(minimum=0), "split seed", FromSetting("seed")),
 )
 def dataset_spikes(session, args):
     import h5py
 
     from neuroshell.training.datasets import make_dataset, spike_windows
 
-    location = args.run
-    if not location.path.startswith("/simulations/") or not args.labels:
-        raise NeuroshellError("dataset spikes needs FILE:/simulations/RUN and --labels START:STOP=LABEL,...")
-    ranges = []
-    for item in args.labels.split(","):
-        span, _, label = item.partition("=")
-        if not label:
-            raise NeuroshellError(f"--labels {item}: write START:STOP=LABEL")
-        ranges.append((*parse_span(span, "--labels"), label))
+    location, ranges = args.run, args.labels
+    if not ranges:
+        raise NeuroshellError("dataset spikes needs --labels START:STOP=LABEL,... (e.g. 0s:1s=rest,1s:2s=drive)")
     path = source_path(session, location)
     with h5py.File(path, "r") as handle:
         if location.path not in handle:
@@ -149,12 +154,12 @@ def dataset_spikes(session, args):
         ids = group["node_ids"][:]
         n_neurons = int(group.attrs["n_neurons"])
     X, labels = spike_windows(times_s, ids, n_neurons, ranges, args.window, args.bins)
-    seed = args.seed if args.seed is not None else session.settings["seed"]
+    seed = args.seed
     recipe = {
         "kind": "spikes",
         "run": str(location),
         "population": population,
-        "labels": args.labels,
+        "labels": ",".join(f"{a:g}s:{b:g}s={label}" for a, b, label in ranges),
         "window_s": args.window,
         "bins": args.bins,
     }
@@ -213,7 +218,7 @@ def datasets_verb(session, args):
     Opt("encoding", Choice(choices=ENCODINGS), "input encoding", ENCODINGS[0]),
     Opt("hidden", Int(minimum=1), "hidden units", 128),
     Opt("device", Choice(choices=DEVICES), "where to train", "cpu"),
-    Opt("seed", Int(minimum=0), "seed (default: the seed setting)"),
+    Opt("seed", Int(minimum=0), "seed", FromSetting("seed")),
     Opt("name", help="model name (default: model1, ...)"),
 )
 def train_verb(session, args):
@@ -235,7 +240,7 @@ def train_verb(session, args):
         encoding=args.encoding,
     )
     name = args.name or _next_name(session, "model")
-    seed = args.seed if args.seed is not None else session.settings["seed"]
+    seed = args.seed
     with session.ui.progress(f"training {name}", total=args.epochs) as bar:
 
         def on_epoch(row):
