@@ -13,6 +13,7 @@ from neuroshell.sessions.errors import NeuroshellError, ScriptError
 from neuroshell.sessions.registry import Registry, fill_setting_defaults
 from neuroshell.sessions.settings import Settings
 from neuroshell.sessions.ui import UI, PlainUI
+from neuroshell.sessions.workspace import Workspace
 
 MAX_SCRIPT_DEPTH = 16
 KEPT_LOGS = 100  # session logs kept in $NEUROSHELL_HOME/logs; older ones are removed
@@ -69,7 +70,7 @@ class Session:
         self.settings = Settings()
         self.history: list[str] = []  # every line run in this session, in order
         self.replayable: list[str] = []  # the lines save-history writes: those that succeeded
-        self.files: dict[str, Any] = {}  # name -> storage.H5File
+        self.workspace = Workspace()  # the open files, and reading or writing any file
         self.devices: dict[str, Any] = {}  # name -> devices.Device
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
@@ -239,9 +240,14 @@ class Session:
             facts.append(("net", self.network.name, "ok"))
         return facts
 
+    @property
+    def files(self) -> dict[str, Any]:
+        """The open files by their session name (the workspace's)."""
+        return self.workspace.files
+
     def h5_locations(self) -> list[str]:
         """``NAME:/path`` of every group and dataset in the open files, for completion."""
-        return [f"{name}:{path}" for name, handle in self.files.items() for path in handle.paths()]
+        return self.workspace.locations()
 
     def close(self) -> None:
         """Stop the recording, disconnect devices and close files, keeping everything recorded."""
@@ -253,9 +259,7 @@ class Session:
         for device in list(self.devices.values()):
             device.close()
         self.devices.clear()
-        for handle in list(self.files.values()):
-            handle.close()
-        self.files.clear()
+        self.workspace.close()
         with logger.contextualize(session=self.id):
             logger.info("session closed")
         logger.remove(self._log_sink)

@@ -21,8 +21,9 @@ class Entry:
     children: list["Entry"] = field(default_factory=list)
 
 
-def walk(handle: h5py.File, path: str = "/") -> Entry:
-    """The tree below ``path``; stream groups carry their duration (time span of ``time``)."""
+def walk(file, path: str = "/") -> Entry:
+    """The tree below ``path`` of an open file (``H5File`` or h5py); stream groups carry their duration."""
+    handle = getattr(file, "handle", file)
     if path not in handle:
         raise StorageError(f"{handle.filename} has no '{path}'")
     return _entry(handle[path])
@@ -46,8 +47,10 @@ def duration_s(group: h5py.Group) -> float | None:
     return float(times[n - 1] - times[0]) if n else None
 
 
-def describe(handle: h5py.File, path: str) -> dict[str, object]:
-    """Attributes and storage facts of one object: shape, dtype, chunking, compression, time span."""
+def describe(file, path: str) -> dict[str, object]:
+    """Attributes and storage facts of one object of an open file (``H5File`` or h5py): shape, dtype,
+    chunking, compression, time span."""
+    handle = getattr(file, "handle", file)
     if path not in handle:
         raise StorageError(f"{handle.filename} has no '{path}'")
     item = handle[path]

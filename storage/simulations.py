@@ -62,3 +62,28 @@ def next_run_name(path: Path) -> str:
     while f"run{number}" in taken:
         number += 1
     return f"run{number}"
+
+
+def run_group(file, run_path: str) -> h5py.Group:
+    """The group of a run (``/simulations/<run>``) of an open neuroshell file (``H5File`` or h5py)."""
+    handle = getattr(file, "handle", file)
+    if run_path not in handle:
+        runs = ", ".join(handle.get("simulations", {})) or "none"
+        raise StorageError(f"{handle.filename}:{run_path} is not a simulation run (runs: {runs})")
+    return handle[run_path]
+
+
+def read_spikes(file, run_path: str) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
+    """Per population: spike times (s, float64), neuron indices within the population (int64), and the
+    population's size. The file keeps SONATA's milliseconds; this is where they become seconds."""
+    spikes = run_group(file, run_path)["spikes"]
+    return {
+        name: (group["timestamps"][:] / 1e3, group["node_ids"][:].astype(np.int64), int(group.attrs["n_neurons"]))
+        for name, group in spikes.items()
+    }
+
+
+def read_rates(file, run_path: str) -> dict[str, tuple[np.ndarray, float]]:
+    """Per population: the rate (Hz) per bin and the bin width (s); an empty dict if none were kept."""
+    group = run_group(file, run_path)
+    return {name: (data[:], float(data.attrs["bin_s"])) for name, data in group.get("rates", {}).items()}

@@ -14,3 +14,28 @@ def test_ruff_check_and_format():
         [sys.executable, "-m", "ruff", "format", "--check", str(ROOT)], capture_output=True, text=True
     )
     assert form.returncode == 0, form.stdout + form.stderr
+
+
+def test_the_layers_keep_their_places():
+    """Verbs never open HDF5 themselves (storage's readers and the session's workspace do); engines never
+    import the shell or the sessions; no source file outside tests grows past ~400 lines, except the
+    kernels and compile_network, which the simulator issue reshapes."""
+    import ast
+
+    for path in (ROOT / "sessions" / "verbs").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert "h5py" not in imported, path
+        handles = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "handle"]
+        assert not handles, f"{path.name}:{handles[0].lineno} reaches for a raw file handle"
+    for engine in ("neuron", "devices", "storage", "training", "common"):
+        for path in (ROOT / engine).glob("*.py"):
+            text = path.read_text()
+            assert "neuroshell.sessions" not in text and "neuroshell.cli" not in text, path
+    long = {
+        str(path.relative_to(ROOT))
+        for path in ROOT.glob("[!.]*/*.py")
+        if path.parts[-2] not in ("tests", "build") and len(path.read_text().splitlines()) > 420
+    }
+    assert long <= {"neuron/kernels.py", "neuron/simulator.py"}, long

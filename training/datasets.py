@@ -231,7 +231,9 @@ def save_dataset(handle, dataset: Dataset) -> str:
     return "/" + group_path
 
 
-def load_dataset(handle, name: str) -> Dataset:
+def load_dataset(file, name: str) -> Dataset:
+    """``/datasets/<name>`` of an open neuroshell file (``storage.H5File`` or h5py)."""
+    handle = getattr(file, "handle", file)
     path = f"datasets/{name}"
     if path not in handle:
         known = ", ".join(handle.get("datasets", {})) or "none"
@@ -250,3 +252,18 @@ def load_dataset(handle, name: str) -> Dataset:
         group["scaler_mean"][:],
         group["scaler_std"][:],
     )
+
+
+def save_evaluation(handle, model_name: str, model_recipe: dict, dataset: Dataset, metrics: dict) -> str:
+    """Write ``metrics`` (``metrics.classification_metrics``) of a model on a dataset into
+    ``/models/<model>/evaluation/<dataset>`` of a writable neuroshell file; returns that path."""
+    where = f"models/{model_name}/evaluation/{dataset.name}"
+    if where in handle:
+        del handle[where]
+    group = handle.create_group(where)
+    group.create_dataset("confusion", data=metrics["confusion"])
+    for key in ("accuracy", "balanced_accuracy", "precision", "recall", "split"):
+        group.attrs[key] = metrics[key]
+    group.attrs["classes"] = json.dumps(dataset.classes)
+    handle[f"models/{model_name}"].attrs["recipe"] = json.dumps(model_recipe)
+    return "/" + where

@@ -106,9 +106,8 @@ def connect_replay(session, args):
 
     location = args.stream
     name = _device_name(session, args, "replay")
-    from neuroshell.sessions.verbs.common import source_path
 
-    path = source_path(session, location)
+    path = session.workspace.path_of(location)
     device = ReplayDevice(name, _clock(), path, location.path, args.speed, args.loop).start()
     return _added(session, device)
 
@@ -243,9 +242,7 @@ def record_start(session, args):
     if session.recording is not None and session.recording.running:
         raise NeuroshellError(f"already recording to {session.recording.path}: 'record stop' first")
     chosen = _chosen_devices(session, args.devices)
-    from neuroshell.sessions.verbs.storage import find_open
-
-    if find_open(session, str(args.file)) is not None:
+    if session.workspace.find(str(args.file)) is not None:
         raise NeuroshellError(f"{args.file} is open in this session: close it first, or record to another file")
     settings = session.settings
     try:

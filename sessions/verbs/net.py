@@ -16,7 +16,6 @@ from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 from neuroshell.sessions.units import format_quantity
-from neuroshell.sessions.verbs.common import source_path
 
 verbs = VerbSet("neuron")
 
@@ -154,7 +153,7 @@ def net_input(session, args):
         spec = {"kind": "current", "amplitude_a": args.current, "start_s": args.start, "stop_s": args.stop}
         text = f"current {format_quantity(args.current, 'A')}"
     else:
-        path = source_path(session, stream)
+        path = session.workspace.path_of(stream)
         spec = {
             "kind": "stream",
             "file": str(path),
@@ -302,11 +301,10 @@ def _traces(network, items: list[str] | None) -> list[tuple[str, int]]:
 
 
 def _write(session, args, result) -> str:
-    from neuroshell.sessions.verbs.storage import writable
     from neuroshell.storage.simulations import next_run_name, write_simulation
 
     run = args.run or next_run_name(args.to)
-    with writable(session, args.to) as handle:
+    with session.workspace.writable(args.to) as handle:
         where = write_simulation(handle, run, result)
     session.outputs.append(("simulation", f"{args.to}:{where}"))
     return f"{args.to}:{where}"

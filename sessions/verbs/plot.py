@@ -7,7 +7,6 @@ from neuroshell.sessions.argtypes import Channels, CsvList, H5Path, Quantity, Sp
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
-from neuroshell.sessions.verbs.storage import readable
 
 verbs = VerbSet("plot")
 
@@ -54,7 +53,7 @@ TO = Opt("to", Quantity(unit="s", positive=True), "end, from the stream's first 
 def plot_traces(session, args):
     from neuroshell.storage.plots import plot_traces as draw
 
-    with readable(session, args.stream.file) as handle:
+    with session.workspace.readable(args.stream.file) as handle:
         view = _stream(handle, args.stream)
         channels = args.channels.indices(view.spec.channel_names)
         start, stop = _span(view, getattr(args, "from"), args.to, None)
@@ -67,7 +66,7 @@ def plot_traces(session, args):
 def plot_psd(session, args):
     from neuroshell.storage.plots import plot_psd as draw
 
-    with readable(session, args.stream.file) as handle:
+    with session.workspace.readable(args.stream.file) as handle:
         view = _stream(handle, args.stream)
         start, stop = _span(view, getattr(args, "from"), args.to, 60.0)
         figure = draw(view, start, stop, f"power spectra of {args.stream}")
@@ -88,7 +87,7 @@ def plot_evoked(session, args):
     from neuroshell.training.plots import plot_evoked as draw
 
     window, baseline = args.window, args.baseline
-    with readable(session, args.stream.file) as handle:
+    with session.workspace.readable(args.stream.file) as handle:
         view = _stream(handle, args.stream)
         X, kept, _, _, _ = epochs_from_file(handle, view.name, args.markers, window, baseline)
         if not kept:
@@ -99,13 +98,6 @@ def plot_evoked(session, args):
     return _finish(session, figure, name)
 
 
-def _run_group(handle, location):
-    if location.path not in handle.handle:
-        runs = ", ".join(handle.handle.get("simulations", {})) or "none"
-        raise NeuroshellError(f"{location} is not a simulation run (runs: {runs}); give FILE:/simulations/RUN")
-    return handle.handle[location.path]
-
-
 @verbs.verb(
     "plot raster",
     "Spike raster of a simulation run, per population.",
@@ -113,13 +105,10 @@ def _run_group(handle, location):
 )
 def plot_raster(session, args):
     from neuroshell.neuron.plots import plot_raster as draw
+    from neuroshell.storage.simulations import read_spikes
 
-    with readable(session, args.run.file) as handle:
-        group = _run_group(handle, args.run)
-        spikes = {
-            name: (pop["timestamps"][:] / 1e3, pop["node_ids"][:].astype(int), int(pop.attrs["n_neurons"]))
-            for name, pop in group["spikes"].items()
-        }
+    with session.workspace.readable(args.run.file) as handle:
+        spikes = read_spikes(handle, args.run.path)
         figure = draw(spikes, f"spikes of {args.run}")
         name = f"raster-{handle.path.stem}-{args.run.path.split('/')[2]}"
     return _finish(session, figure, name)
@@ -132,12 +121,12 @@ def plot_raster(session, args):
 )
 def plot_rates(session, args):
     from neuroshell.neuron.plots import plot_rates as draw
+    from neuroshell.storage.simulations import read_rates
 
-    with readable(session, args.run.file) as handle:
-        group = _run_group(handle, args.run)
-        if "rates" not in group:
+    with session.workspace.readable(args.run.file) as handle:
+        rates = read_rates(handle, args.run.path)
+        if not rates:
             raise NeuroshellError(f"{args.run} has no rates: simulate with --record rate")
-        rates = {name: (data[:], float(data.attrs["bin_s"])) for name, data in group["rates"].items()}
         figure = draw(rates, f"population rates of {args.run}")
         name = f"rates-{handle.path.stem}-{args.run.path.split('/')[2]}"
     return _finish(session, figure, name)

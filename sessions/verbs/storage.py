@@ -1,64 +1,11 @@
 """Storage verbs: open, close, recover, files, ls, info."""
 
-from contextlib import contextmanager
-from pathlib import Path
-
 from neuroshell.sessions.argtypes import Choice, FilePath, H5Location, H5Path
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table, Tree
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 
 verbs = VerbSet("storage")
-
-
-def file_name(session, path: Path) -> str:
-    """The short name a file goes by in this session: its file name, or its path if that is taken."""
-    name = path.name
-    taken = session.files.get(name)
-    return name if taken is None or taken.path.resolve() == path.resolve() else str(path)
-
-
-def find_open(session, text: str):
-    """The open file called ``text`` (its session name or its path), or None."""
-    if text in session.files:
-        return session.files[text]
-    path = Path(text).expanduser().resolve()
-    return next((f for f in session.files.values() if f.path.resolve() == path), None)
-
-
-@contextmanager
-def readable(session, text: str):
-    """An open file by name or path; a file that is not open is opened read-only for this command only."""
-    handle = find_open(session, text)
-    if handle is not None:
-        yield handle
-        return
-    from neuroshell.storage.files import open_file
-
-    handle = open_file(Path(text).expanduser(), "r")
-    try:
-        yield handle
-    finally:
-        handle.close()
-
-
-@contextmanager
-def writable(session, path: Path):
-    """``path`` open for writing with h5py (created as a neuroshell file if missing). A file the session
-    has open is closed for the write and reopened after, in its mode."""
-    from neuroshell.devices.clock import session_clock
-    from neuroshell.storage.files import open_file, open_for_writing
-
-    path = Path(path)
-    reopen = [(name, handle.mode) for name, handle in session.files.items() if handle.path.resolve() == path.resolve()]
-    for name, _ in reopen:
-        session.files.pop(name).close()
-    try:
-        with open_for_writing(path, session_clock()) as handle:
-            yield handle
-    finally:
-        for name, mode in reopen:
-            session.files[name] = open_file(path, mode)
 
 
 @verbs.verb(
@@ -73,10 +20,10 @@ def open_verb(session, args):
     from neuroshell.storage.files import open_file
 
     path = args.file
-    if find_open(session, str(path)) is not None:
+    if session.workspace.find(str(path)) is not None:
         raise NeuroshellError(f"{path} is already open: close it first to reopen it")
     handle = open_file(path, args.mode, clock=session_clock(), overwrite=args.overwrite)
-    name = file_name(session, path)
+    name = session.workspace.short_name(path)
     session.files[name] = handle
     streams = handle.stream_names()
     text = f"opened {path} as {name} ({'read-only' if handle.mode == 'r' else 'writable'}; "
@@ -98,7 +45,7 @@ def close_verb(session, args):
     if args.file in (None, "all"):
         names = list(session.files)
     else:
-        handle = find_open(session, args.file)
+        handle = session.workspace.find(args.file)
         if handle is None:
             raise NeuroshellError(f"{args.file} is not open (open files: {', '.join(session.files) or 'none'})")
         names = [n for n, f in session.files.items() if f is handle]
@@ -117,7 +64,7 @@ def close_verb(session, args):
 def recover_verb(session, args):
     from neuroshell.storage.recovery import recover
 
-    if find_open(session, str(args.file)) is not None:
+    if session.workspace.find(str(args.file)) is not None:
         raise NeuroshellError(f"{args.file} is open in this session: close it first")
     target, counts = recover(args.file, args.to, overwrite=args.overwrite)
     rows = [(name, n) for name, n in counts.items()]
@@ -158,8 +105,8 @@ def ls_verb(session, args):
         if len(session.files) != 1:
             return files_verb(session, args)
         location = H5Location(next(iter(session.files)), "/")
-    with readable(session, location.file) as handle:
-        return _tree(walk(handle.handle, location.path))
+    with session.workspace.readable(location.file) as handle:
+        return _tree(walk(handle, location.path))
 
 
 @verbs.verb(
@@ -171,6 +118,6 @@ def ls_verb(session, args):
 def info_verb(session, args):
     from neuroshell.storage.browse import describe
 
-    with readable(session, args.location.file) as handle:
-        facts = describe(handle.handle, args.location.path)
+    with session.workspace.readable(args.location.file) as handle:
+        facts = describe(handle, args.location.path)
     return Table(("", ""), [(key, str(value)) for key, value in facts.items()], title=str(args.location))

@@ -17,17 +17,15 @@ from neuroshell.sessions.argtypes import (
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
-from neuroshell.sessions.verbs.common import source_path
 from neuroshell.training.choices import DEVICES, ENCODINGS, MODEL_KINDS
 
 verbs = VerbSet("training")
 
 
 def _store(session, dataset, path: Path) -> str:
-    from neuroshell.sessions.verbs.storage import writable
     from neuroshell.training.datasets import save_dataset
 
-    with writable(session, path) as handle:
+    with session.workspace.writable(path) as handle:
         where = save_dataset(handle, dataset)
     dataset.recipe["file"] = str(path)
     session.datasets[dataset.name] = dataset
@@ -81,7 +79,7 @@ def dataset_epochs(session, args):
 
     location, window, baseline = args.stream, args.window, args.baseline
     fractions = _fractions(args.split)
-    path = source_path(session, location)
+    path = session.workspace.path_of(location)
     handle = open_file(path)
     try:
         names = handle.stream(location.path).spec.channel_names
@@ -134,25 +132,19 @@ def _fractions(parts: list[float]) -> tuple[float, float, float]:
     Opt("seed", Int(minimum=0), "split seed", FromSetting("seed")),
 )
 def dataset_spikes(session, args):
-    import h5py
-
+    from neuroshell.storage.simulations import read_spikes
     from neuroshell.training.datasets import make_dataset, spike_windows
 
     location, ranges = args.run, args.labels
     if not ranges:
         raise NeuroshellError("dataset spikes needs --labels START:STOP=LABEL,... (e.g. 0s:1s=rest,1s:2s=drive)")
-    path = source_path(session, location)
-    with h5py.File(path, "r") as handle:
-        if location.path not in handle:
-            raise NeuroshellError(f"{path} has no {location.path}")
-        spikes = handle[location.path]["spikes"]
-        population = args.population or next(iter(spikes))
-        if population not in spikes:
-            raise NeuroshellError(f"{location} has no population {population} (populations: {', '.join(spikes)})")
-        group = spikes[population]
-        times_s = group["timestamps"][:] / 1e3
-        ids = group["node_ids"][:]
-        n_neurons = int(group.attrs["n_neurons"])
+    path = session.workspace.path_of(location)
+    with session.workspace.readable(str(path)) as handle:
+        spikes = read_spikes(handle, location.path)
+    population = args.population or next(iter(spikes))
+    if population not in spikes:
+        raise NeuroshellError(f"{location} has no population {population} (populations: {', '.join(spikes)})")
+    times_s, ids, n_neurons = spikes[population]
     X, labels = spike_windows(times_s, ids, n_neurons, ranges, args.window, args.bins)
     seed = args.seed
     recipe = {
@@ -186,10 +178,10 @@ def _dataset(session, text: str):
     if not location.path.startswith("/datasets/"):
         known = ", ".join(session.datasets) or "none"
         raise NeuroshellError(f"no dataset '{text}' in this session (datasets: {known}); or give FILE:/datasets/NAME")
-    path = source_path(session, location)
+    path = session.workspace.path_of(location)
     handle = open_file(path)
     try:
-        dataset = load_dataset(handle.handle, location.path.split("/")[2])
+        dataset = load_dataset(handle, location.path.split("/")[2])
     finally:
         handle.close()
     dataset.recipe["file"] = str(path)
@@ -328,27 +320,12 @@ def evaluate_verb(session, args):
 
 
 def _store_evaluation(session, trained, dataset, metrics) -> None:
-    import json
-
-    from neuroshell.sessions.verbs.storage import writable
+    from neuroshell.training.datasets import save_evaluation
 
     path = dataset.recipe.get("file")
-    if not path:
-        return
-    with writable(session, Path(path)) as handle:
-        where = f"models/{trained.name}/evaluation/{dataset.name}"
-        if where in handle:
-            del handle[where]
-        group = handle.create_group(where)
-        group.create_dataset("confusion", data=metrics["confusion"])
-        group.attrs["accuracy"] = metrics["accuracy"]
-        group.attrs["balanced_accuracy"] = metrics["balanced_accuracy"]
-        group.attrs["precision"] = metrics["precision"]
-        group.attrs["recall"] = metrics["recall"]
-        group.attrs["classes"] = json.dumps(dataset.classes)
-        group.attrs["split"] = metrics["split"]
-        handle[f"models/{trained.name}"].attrs["recipe"] = json.dumps(trained.recipe)
-        handle[f"models/{trained.name}"].attrs["history"] = json.dumps(trained.history)
+    if path:
+        with session.workspace.writable(Path(path)) as handle:
+            save_evaluation(handle, trained.name, trained.recipe, dataset, metrics)
 
 
 @verbs.verb("models", "List the trained models of this session.", replayable=False)
