@@ -9,6 +9,7 @@ from neuroshell.storage.figures import new_figure
 from neuroshell.storage.files import StreamView
 
 MAX_POINTS = 2000  # envelope points across the plot's width
+MAX_MARKER_LABELS = 60  # more labels than this cannot be read on one plot
 
 
 def envelope(view: StreamView, channels: list[int], start_s: float, stop_s: float, points: int = MAX_POINTS):
@@ -80,10 +81,26 @@ def plot_traces(
         axes.plot(x, (low + high) / 2, color="C0", linewidth=0.5)
     names = [view.spec.channel_names[c] for c in channels]
     axes.set_yticks(offsets, names, fontsize=7)
-    for when, label in zip(*markers, strict=True):
-        if start_s <= when <= stop_s:
-            axes.axvline(when - origin, color="C3", linewidth=0.8, alpha=0.7)
-            axes.text(when - origin, offsets[0] + 1.5 * spread, label, rotation=90, fontsize=6, color="C3", va="bottom")
+    marker_times, marker_labels = markers
+    inside = np.flatnonzero((marker_times >= start_s) & (marker_times <= stop_s))
+    if len(inside):  # one collection for all marker lines: an hour holds thousands
+        axes.vlines(
+            marker_times[inside] - origin, 0, 1, transform=axes.get_xaxis_transform(), color="C3", lw=0.8, alpha=0.7
+        )
+    if len(inside) <= MAX_MARKER_LABELS:
+        for index in inside:
+            label = marker_labels[index]
+            axes.text(
+                marker_times[index] - origin,
+                offsets[0] + 1.5 * spread,
+                label,
+                rotation=90,
+                fontsize=6,
+                color="C3",
+                va="bottom",
+            )
+    else:
+        title += f" ({len(inside)} markers: labels drawn for {MAX_MARKER_LABELS} or fewer; narrow --from/--to)"
     for gap_start, gap_stop in view.gaps():
         if gap_stop >= start_s and gap_start <= stop_s:
             right = min(gap_stop, stop_s) if np.isfinite(gap_stop) else stop_s
