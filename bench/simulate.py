@@ -43,7 +43,7 @@ def worker_neuroshell(n: int, duration: float, out: Path) -> dict:
     from neuroshell.neuron.simulator import simulate
     from neuroshell.storage.simulations import create_and_write
 
-    result = simulate(cuba(n), duration, DT, seed=1)
+    result = simulate(cuba(n), duration, dt_s=DT, seed=1)
     create_and_write(out, "cuba", result, time.monotonic)
     return {"loop_s": result.wall_s, "spikes": len(result.spike_index), "synapses": result.n_synapses}
 

@@ -25,6 +25,7 @@ class SerialDevice(Device):
         name: str,
         port: str,
         clock,
+        *,
         protocol: str = "neuroshell",
         baudrate: int = 115200,
         n_channels: int | None = None,

@@ -242,6 +242,7 @@ class SimHelmetServer:
 def connect_sim(
     name: str,
     clock,
+    *,
     transport: str = "serial",
     n_channels: int = 306,
     rate_hz: float = 1000.0,
@@ -259,7 +260,9 @@ def connect_sim(
         if transport == "serial":
             from neuroshell.devices.serial_device import SerialDevice
 
-            device = SerialDevice(name, server.port_path, clock, "neuroshell", rate_hz=rate_hz, spec=server.spec(name))
+            device = SerialDevice(
+                name, server.port_path, clock, protocol="neuroshell", rate_hz=rate_hz, spec=server.spec(name)
+            )
         else:
             from neuroshell.devices.lsl_device import LslDevice, resolve
 

@@ -17,7 +17,7 @@ from neuroshell.neuron.network import Network, NetworkError, parse_rule
 CHUNK_S = 0.05
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SimulationResult:
     """What a run produced. Spike times in s; ``state_v`` (n_steps, n_recorded) in V; rates in Hz."""
 
@@ -91,7 +91,8 @@ def _exact_pmx(tau_m: float, tau_s: float, dt: float) -> float:
 
 def compile_network(
     network: Network,
-    dt: float,
+    *,
+    dt_s: float,
     seed: int,
     record: list[tuple[str, int]] | None = None,
     duration_s: float = 0.0,
@@ -99,6 +100,7 @@ def compile_network(
 ) -> Compiled:
     """Flatten populations, channels (one per distinct synapse kind/tau/reversal per target), projections
     (CSR) and inputs into arrays. ``record`` names (population, neuron) pairs whose v is traced."""
+    dt = dt_s
     if not network.populations():
         raise NetworkError("the network has no populations: net add POP --model lif --n 100")
     names = [name for name, _ in network.populations()]
@@ -340,7 +342,8 @@ def _gc_paused():
 def simulate(
     network: Network,
     duration_s: float,
-    dt: float = 1e-4,
+    *,
+    dt_s: float = 1e-4,
     seed: int = 0,
     record: list[tuple[str, int]] | None = None,
     progress: Callable[[float], None] | None = None,
@@ -348,11 +351,14 @@ def simulate(
 ) -> SimulationResult:
     """Run ``network`` for ``duration_s``. ``progress(simulated seconds)`` is called between chunks; a
     KeyboardInterrupt there (or during a chunk) ends the run cleanly, keeping what was simulated."""
+    dt = dt_s
     if duration_s <= 0 or dt <= 0:
         raise NetworkError("the duration and the time step must be positive")
     started = time.perf_counter()
     with _gc_paused():
-        compiled = compile_network(network, dt, seed, record, duration_s, stream_loader)
+        compiled = compile_network(
+            network, dt_s=dt, seed=seed, record=record, duration_s=duration_s, stream_loader=stream_loader
+        )
     build_s = time.perf_counter() - started
     a = compiled.arrays
     n_steps = round(duration_s / dt)
@@ -410,18 +416,18 @@ def simulate(
     wall_s = time.perf_counter() - loop_started
     simulated = t * dt
     return SimulationResult(
-        network.to_json(),
-        dt,
-        simulated,
-        seed,
-        compiled.populations,
-        _spike_times(kept_steps, dt),
-        np.concatenate(kept_index),
-        a["record_index"],
-        record_v[:t],
-        pop_counts[:t],
-        wall_s,
-        build_s,
-        compiled.n_synapses,
-        completed,
+        network_json=network.to_json(),
+        dt_s=dt,
+        duration_s=simulated,
+        seed=seed,
+        populations=compiled.populations,
+        spike_times_s=_spike_times(kept_steps, dt),
+        spike_index=np.concatenate(kept_index),
+        recorded_index=a["record_index"],
+        state_v=record_v[:t],
+        pop_counts=pop_counts[:t],
+        wall_s=wall_s,
+        build_s=build_s,
+        n_synapses=compiled.n_synapses,
+        completed=completed,
     )

@@ -73,6 +73,7 @@ class Recorder:
         path: Path,
         streams: list[StreamSpec],
         clock,
+        *,
         flush_interval_s: float = 1.0,
         queue_blocks: int = 4096,
         overwrite: bool = False,

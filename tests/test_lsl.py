@@ -68,7 +68,7 @@ def test_data_and_markers_from_outlets_land_in_one_file(tmp_path):
 def test_simulated_helmet_over_lsl(tmp_path):
     from neuroshell.devices.simhelmet import connect_sim
 
-    device = connect_sim("sim", CLOCK, "lsl", n_channels=16, rate_hz=500.0, seed=3)
+    device = connect_sim("sim", CLOCK, transport="lsl", n_channels=16, rate_hz=500.0, seed=3)
     recording = Recording(tmp_path / "sim.h5", [device], CLOCK, flush_interval_s=0.2)
     time.sleep(2.5)
     recording.stop()

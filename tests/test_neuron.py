@@ -38,7 +38,7 @@ def single_lif(current_a: float, **params) -> Network:
 
 def test_lif_fires_at_the_analytic_rate():
     current = 0.3e-9  # v_inf = -70 mV + 100 MOhm * 0.3 nA = -40 mV
-    result = simulate(single_lif(current), 1.0, DT)
+    result = simulate(single_lif(current), 1.0, dt_s=DT)
     times, _ = result.spikes_of("cell")
     v_inf = -70e-3 + 20e-3 / 200e-12 * current
     isi = 2e-3 + 20e-3 * math.log((v_inf - -70e-3) / (v_inf - -50e-3))
@@ -50,7 +50,7 @@ def test_lif_fires_at_the_analytic_rate():
 
 def test_subthreshold_trace_is_the_closed_form():
     current = 0.1e-9  # v_inf = -60 mV: below threshold
-    result = simulate(single_lif(current), 0.1, DT, record=[("cell", 0)])
+    result = simulate(single_lif(current), 0.1, dt_s=DT, record=[("cell", 0)])
     t = (np.arange(result.state_v.shape[0]) + 1) * DT
     expected = -60e-3 + (-70e-3 - -60e-3) * np.exp(-t / 20e-3)
     np.testing.assert_allclose(result.state_v[:, 0], expected, atol=1e-12)
@@ -64,7 +64,7 @@ def test_exponential_synapse_psp_is_exact_and_delayed(delay_s):
     network.add_population("src", "lif", 1, {"v_init": -49e-3, "v_th": -50e-3, "t_ref": 1.0})
     network.add_population("dst", "lif", 1, {"e_l": -70e-3, "v_init": -70e-3, "v_th": 0.0})
     network.connect("src", "dst", "one2one", 2e-3, "V", delay_s=delay_s, synapse="exp", tau_s=5e-3)
-    result = simulate(network, delay_s + 0.05, DT, record=[("dst", 0)])
+    result = simulate(network, delay_s + 0.05, dt_s=DT, record=[("dst", 0)])
     (spike,) = result.spikes_of("src")[0]
     assert spike == 0.0  # it starts above threshold: spikes in the first step
     trace = result.state_v[:, 0] + 70e-3
@@ -82,7 +82,7 @@ def test_every_spike_is_kept_when_a_chunk_overflows_the_spike_buffer():
     # A current far above threshold and no refractory period: every neuron fires at every step.
     network.add_population("cells", "lif", 2000, {"t_ref": 0.0, "v_init": -70e-3})
     network.add_input("cells", {"kind": "current", "amplitude_a": 1e-6})
-    result = simulate(network, 0.05, DT)
+    result = simulate(network, 0.05, dt_s=DT)
     assert len(result.spike_index) == 2000 * 500  # 1 million: many times the kernel's spike buffer
     np.testing.assert_array_equal(np.bincount(result.spike_index), np.full(2000, 500))
     np.testing.assert_array_equal(np.unique(result.spike_times_s, return_counts=True)[1], np.full(500, 2000))
@@ -101,7 +101,7 @@ def isi_cv(times: np.ndarray, ids: np.ndarray) -> float:
 def compiled_connectivity(network: Network, seed: int) -> tuple[np.ndarray, dict]:
     """The initial membrane potentials (V) and each projection's (source, target) neuron pairs, global
     indices, as simulate builds them for ``seed``, so that Brian2 can run the very same network."""
-    compiled = compile_network(network, DT, seed)
+    compiled = compile_network(network, dt_s=DT, seed=seed)
     pairs = {}
     for source, target, indptr, indices in compiled.connectivity:
         first_source, first_target = compiled.populations[source][0], compiled.populations[target][0]
@@ -142,7 +142,7 @@ def early_spikes(times: np.ndarray, ids: np.ndarray, until_s: float = 0.05) -> l
 def test_cuba_matches_the_published_regime_and_brian2():
     duration = 1.0
     network = cuba()
-    result = simulate(network, duration, DT, seed=3)
+    result = simulate(network, duration, dt_s=DT, seed=3)
     ours_times, ours_ids = result.spike_times_s, result.spike_index
     ours_rate = len(ours_times) / (4000 * duration)
     ours_cv = isi_cv(ours_times, ours_ids)
@@ -167,7 +167,7 @@ def test_adex_adapts_and_izhikevich_spikes_regularly():
     network.add_population("izh", "izh", 1, {})
     network.add_input("adex", {"kind": "current", "amplitude_a": 1e-9})
     network.add_input("izh", {"kind": "current", "amplitude_a": 10e-12})
-    result = simulate(network, 1.0, DT)
+    result = simulate(network, 1.0, dt_s=DT)
     adex_isi = np.diff(result.spikes_of("adex")[0])
     assert len(adex_isi) > 5 and adex_isi[-1] > 1.5 * adex_isi[0], "spike-frequency adaptation"
     izh_times = result.spikes_of("izh")[0]
@@ -190,7 +190,7 @@ def test_poisson_input_shifts_the_mean_potential_as_expected():
             "tau_s": 5e-3,
         },
     )
-    result = simulate(network, 0.3, DT, seed=2, record=[("cells", i) for i in range(2000)])
+    result = simulate(network, 0.3, dt_s=DT, seed=2, record=[("cells", i) for i in range(2000)])
     settled = result.state_v[1000:]  # after 100 ms
     shift = settled.mean() + 70e-3
     assert shift == pytest.approx(100.0 * 4 * 1e-3 * 5e-3, rel=0.05)  # rate x sources x weight x tau
@@ -261,7 +261,7 @@ def test_interrupting_keeps_what_was_simulated():
         if len(calls) == 3:
             raise KeyboardInterrupt
 
-    result = simulate(cuba(), 1.0, DT, seed=1, progress=progress)
+    result = simulate(cuba(), 1.0, dt_s=DT, seed=1, progress=progress)
     assert not result.completed
     assert result.duration_s == pytest.approx(calls[-1])
     assert result.spike_times_s.max() < result.duration_s
@@ -272,7 +272,7 @@ def test_results_are_written_in_sonata_layout(tmp_path):
 
     from neuroshell.storage.simulations import create_and_write
 
-    result = simulate(cuba(), 0.1, DT, seed=1, record=[("exc", 0), ("inh", 2)])
+    result = simulate(cuba(), 0.1, dt_s=DT, seed=1, record=[("exc", 0), ("inh", 2)])
     create_and_write(tmp_path / "sim.h5", "cuba", result, time.monotonic)
     with h5py.File(tmp_path / "sim.h5") as f:
         run = f["simulations/cuba"]

@@ -43,7 +43,7 @@ def cyton_counts(k: int) -> list[int]:
 def test_cyton_packets_decode_to_microvolts_and_start_stop_commands(tmp_path):
     port = FakePort()
     feeder = Feeder(port, lambda k: b"".join(cyton_packet(5 * k + j, cyton_counts(5 * k + j)) for j in range(5)), 0.02)
-    device = SerialDevice("cyton", port.path, CLOCK, "cyton").start()
+    device = SerialDevice("cyton", port.path, CLOCK, protocol="cyton").start()
     got = []
 
     class Collect:
@@ -77,7 +77,7 @@ def test_cyton_packets_decode_to_microvolts_and_start_stop_commands(tmp_path):
 def test_csv_lines_decode_exactly():
     port = FakePort()
     feeder = Feeder(port, lambda k: f"{k},{-k * 0.5} {k * 2};{k + 0.25}\n".encode(), 0.005)
-    device = SerialDevice("csv", port.path, CLOCK, "csv", rate_hz=200.0).start()
+    device = SerialDevice("csv", port.path, CLOCK, protocol="csv", rate_hz=200.0).start()
     assert wait_until(lambda: device.samples_received >= 60, 5)
     data, _ = device.recent.last(10.0)
     device.close()
@@ -99,7 +99,7 @@ def test_corrupt_frames_are_counted_and_skipped_with_gaps(tmp_path):
         return bytes(raw)
 
     feeder = Feeder(port, frame, 0.01)
-    device = SerialDevice("ns", port.path, CLOCK, "neuroshell", rate_hz=1000.0).start()
+    device = SerialDevice("ns", port.path, CLOCK, protocol="neuroshell", rate_hz=1000.0).start()
     recording = Recording(tmp_path / "corrupt.h5", [device], CLOCK, flush_interval_s=0.2)
     assert wait_until(lambda: feeder.count >= 200, 10)
     recording.stop()
@@ -125,7 +125,7 @@ def test_corrupt_frames_are_counted_and_skipped_with_gaps(tmp_path):
 def test_pulled_device_reconnects_and_records_the_gap(tmp_path):
     port = FakePort(link=tmp_path / "helmet")
     feeder = Feeder(port, ramp_frame, 0.01)
-    device = SerialDevice("ns", port.path, CLOCK, "neuroshell", rate_hz=1000.0).start()
+    device = SerialDevice("ns", port.path, CLOCK, protocol="neuroshell", rate_hz=1000.0).start()
     recording = Recording(tmp_path / "pulled.h5", [device], CLOCK, flush_interval_s=0.2)
     assert wait_until(lambda: device.samples_received >= 300, 5)
     feeder.paused.set()

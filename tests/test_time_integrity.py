@@ -70,7 +70,7 @@ def test_jitter_bursts_and_a_drifting_crystal_are_followed_over_a_minute(tmp_pat
     seconds = 66.0
     senders = {"fast": JitterySender(+200, seconds, 1), "slow": JitterySender(-200, seconds, 2)}
     devices = [
-        SerialDevice(name, s.port.path, CLOCK, "csv", rate_hz=JitterySender.RATE_HZ).start()
+        SerialDevice(name, s.port.path, CLOCK, protocol="csv", rate_hz=JitterySender.RATE_HZ).start()
         for name, s in senders.items()
     ]
     recording = Recording(tmp_path / "jitter.h5", devices, CLOCK, flush_interval_s=0.5)

@@ -52,7 +52,15 @@ def connect_sim(session, args):
     if args.isi[0] <= 0:
         raise NeuroshellError(f"--isi: intervals between stimuli must be positive (got {args.isi[0]:g} s)")
     name = _device_name(session, args, "sim")
-    device = start(name, _clock(), args.transport, args.channels, args.rate, args.seed, interval_s=args.isi)
+    device = start(
+        name,
+        _clock(),
+        transport=args.transport,
+        n_channels=args.channels,
+        rate_hz=args.rate,
+        seed=args.seed,
+        interval_s=args.isi,
+    )
     return _added(session, device)
 
 
@@ -71,7 +79,15 @@ def connect_serial(session, args):
 
     name = _device_name(session, args, "serial")
     rate = args.rate if args.rate is not None else (1000.0 if args.protocol == "neuroshell" else None)
-    device = SerialDevice(name, str(args.port), _clock(), args.protocol, args.baud, args.channels, rate).start()
+    device = SerialDevice(
+        name,
+        str(args.port),
+        _clock(),
+        protocol=args.protocol,
+        baudrate=args.baud,
+        n_channels=args.channels,
+        rate_hz=rate,
+    ).start()
     return _added(session, device)
 
 

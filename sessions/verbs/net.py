@@ -267,7 +267,13 @@ def simulate_verb(session, args):
     record = _traces(network, args.trace) if "v" in args.record else []
     with session.ui.progress("simulating", total=args.duration) as bar:
         result = simulate(
-            network, args.duration, args.dt, args.seed, record, progress=bar.update, stream_loader=stream_currents
+            network,
+            args.duration,
+            dt_s=args.dt,
+            seed=args.seed,
+            record=record,
+            progress=bar.update,
+            stream_loader=stream_currents,
         )
     session.simulation = result
     rows = [
