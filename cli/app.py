@@ -11,6 +11,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The ``neuroshell`` command line: a script and its parameters, or ``-c``, and the flags."""
     parser = argparse.ArgumentParser(
         prog="neuroshell",
         description="Interactive workbench for neuroscience labs: record, simulate, train, plot.",
@@ -40,6 +41,7 @@ def demo_script() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the shell, ``-c`` commands or a script in a new session; returns the exit status."""
     args = parse_arguments(argv)
     color = not args.no_color and "NO_COLOR" not in os.environ
     from loguru import logger

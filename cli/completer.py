@@ -17,6 +17,7 @@ class CommandCompleter(Completer):
         self.paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
+        """Completions for the word at the cursor, from the verb's declaration and the session's live names."""
         text = document.text_before_cursor
         command = text.rsplit(";", 1)[-1]
         words = command.split()

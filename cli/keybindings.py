@@ -4,6 +4,7 @@ from prompt_toolkit.key_binding import KeyBindings
 
 
 def shell_bindings() -> KeyBindings:
+    """The shell's own key bindings on top of prompt-toolkit's (Emacs) defaults."""
     bindings = KeyBindings()
 
     @bindings.add("c-c")

@@ -14,6 +14,8 @@ def command_lexer(verbs: list[str]) -> RegexLexer:
     known = "|".join(re.escape(v) for v in sorted(verbs, key=len, reverse=True)) or r"(?!x)x"
 
     class CommandLexer(RegexLexer):
+        """Highlights a command line as it is typed."""
+
         name = "neuroshell"
         aliases = ["neuroshell", "nsh"]
         filenames = ["*.nsh"]
@@ -55,6 +57,7 @@ TOKEN_STYLES = {
 
 
 def style_for(token: object) -> str:
+    """The style of a pygments token type, or of its nearest parent type that has one."""
     while token is not None:
         if token in TOKEN_STYLES:
             return TOKEN_STYLES[token]

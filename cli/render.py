@@ -27,6 +27,7 @@ class RichUI:
         self.command_words: list[str] = []  # verbs the command lexer highlights
 
     def show(self, result: Any) -> None:
+        """Print a result (messages, tables, trees) with rich."""
         if result is None:
             return
         if isinstance(result, list | tuple):
@@ -65,6 +66,7 @@ class RichUI:
         return text
 
     def error(self, text: str) -> None:
+        """Print an error on stderr: a red panel on a terminal, one line ``error: ...`` elsewhere."""
         if self.errors.is_terminal:
             self.errors.print(Panel(Text(text), title="error", title_align="left", border_style="red", expand=False))
         else:
@@ -72,6 +74,7 @@ class RichUI:
 
     @contextmanager
     def live(self) -> Iterator[Any]:
+        """A live view redrawn in place (``monitor``); pipes get only the last frame."""
         if not self.console.is_terminal:
             from neuroshell.sessions.ui import LastView
 
@@ -87,6 +90,7 @@ class RichUI:
 
     @contextmanager
     def progress(self, description: str, total: float | None) -> Iterator[Any]:
+        """A rich progress bar (done, total, time left) for a long verb."""
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
         columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())

@@ -15,4 +15,5 @@ UI_STYLE = {
 
 
 def shell_style() -> Style:
+    """The prompt's colours: prompt, toolbar levels, highlighted tokens."""
     return merge_styles([style_from_pygments_dict(TOKEN_STYLES), Style.from_dict(UI_STYLE)])

@@ -6,6 +6,7 @@ LEVEL_CLASSES = {"ok": "class:toolbar.ok", "warn": "class:toolbar.warn", "bad": 
 
 
 def toolbar_text(session) -> FormattedText:
+    """The session's live facts (``Session.facts``) as toolbar text, coloured by level."""
     facts = session.facts()
     if not facts:
         return FormattedText([("class:toolbar", " no devices, no files · help lists commands · Ctrl-D quits ")])

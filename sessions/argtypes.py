@@ -26,6 +26,8 @@ class ArgType:
 
 @dataclass(eq=False)
 class Int(ArgType):
+    """A whole number, optionally bounded below."""
+
     label: str = "N"
     minimum: int | None = None
     maximum: int | None = None
@@ -44,6 +46,8 @@ class Int(ArgType):
 
 @dataclass(eq=False)
 class Float(ArgType):
+    """A finite number, optionally bounded below."""
+
     label: str = "X"
     minimum: float | None = None
 
@@ -103,6 +107,8 @@ class Weight(ArgType):
 
 @dataclass(eq=False)
 class Choice(ArgType):
+    """One of a fixed set of words."""
+
     choices: tuple[str, ...] = ()
     label: str = "CHOICE"
     completes: str | None = "choice"
@@ -138,6 +144,8 @@ class LiveChoice(ArgType):
 
 @dataclass(eq=False)
 class Bool(ArgType):
+    """on/off (also true/false, yes/no, 1/0)."""
+
     label: str = "on|off"
     completes: str | None = "choice"
     choices: tuple[str, ...] = ("on", "off")
@@ -153,6 +161,8 @@ class Bool(ArgType):
 
 @dataclass(eq=False)
 class FilePath(ArgType):
+    """A path on disk (``~`` expanded); completes file names."""
+
     label: str = "FILE"
     completes: str | None = "file"
     must_exist: bool = False
@@ -233,6 +243,7 @@ class ChannelSelection:
     items: tuple[str, ...] = ()
 
     def indices(self, names: list[str]) -> list[int]:
+        """The channel indices this selection names among ``names``; a clear error for any it cannot find."""
         if self.first is not None:
             chosen = list(range(self.first, min(self.stop, len(names))))
             if not chosen:
@@ -324,11 +335,15 @@ TEXT = ArgType()
 
 @dataclass(eq=False)
 class SettingKey(ArgType):
+    """The name of a setting; completes the declared keys."""
+
     label: str = "KEY"
     completes: str | None = "setting"
 
 
 @dataclass(eq=False)
 class VerbName(ArgType):
+    """The name of a command; completes verbs."""
+
     label: str = "COMMAND"
     completes: str | None = "verb"

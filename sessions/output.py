@@ -7,6 +7,8 @@ from typing import Any
 
 @dataclass
 class Table:
+    """A table to show: column names, rows of values, an optional title."""
+
     columns: Sequence[str]
     rows: list[Sequence[Any]] = field(default_factory=list)
     title: str = ""
@@ -14,6 +16,8 @@ class Table:
 
 @dataclass
 class Message:
+    """One line of text to show, with its level (info, success, warning)."""
+
     text: str
     level: str = "info"  # info | success | warning
 

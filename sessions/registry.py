@@ -47,19 +47,24 @@ class Param:
 
 
 def Arg(name: str, type: ArgType = TEXT, help: str = "", default: Any = REQUIRED, rest: bool = False) -> Param:
+    """A positional parameter (``rest``: it takes all remaining words as a list)."""
     return Param(name, type, help, default, rest=rest)
 
 
 def Opt(name: str, type: ArgType = TEXT, help: str = "", default: Any = None) -> Param:
+    """An ``--option VALUE`` parameter with its default (a value, the text a user would type, or ``FromSetting``)."""
     return Param(name, type, help, default, option=True)
 
 
 def Flag(name: str, help: str = "") -> Param:
+    """A ``--flag`` parameter: False unless given."""
     return Param(name, TEXT, help, False, option=True, flag=True)
 
 
 @dataclass
 class Verb:
+    """A command: its name, one-line summary, function and declared parameters."""
+
     name: str
     summary: str
     func: Callable[..., Any]
@@ -88,10 +93,13 @@ class Verb:
 
 @dataclass
 class Registry:
+    """Every verb and alias the shell knows, looked up by their first one or two words."""
+
     verbs: dict[str, Verb] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
 
     def add(self, verb: Verb, aliases: tuple[str, ...] = ()) -> None:
+        """Register ``verb`` under its name and ``aliases``."""
         self.verbs[verb.name] = verb
         for alias in aliases:
             self.aliases[alias] = verb.name
@@ -102,6 +110,7 @@ class Registry:
         return sorted({name.split()[0] for name in self.verbs} | set(self.aliases))
 
     def subverbs(self, word: str) -> list[str]:
+        """The second words of the verbs that start with ``word`` (``record`` -> start, status, stop)."""
         return sorted(name.split()[1] for name in self.verbs if " " in name and name.split()[0] == word)
 
     def lookup(self, words: list[str]) -> tuple[Verb, int]:
@@ -120,10 +129,12 @@ class Registry:
         raise UsageError(f"unknown command '{words[0]}': type 'help' for the list of commands")
 
     def parse(self, line: str) -> tuple[Verb, SimpleNamespace]:
+        """Parse one command line: (verb, arguments), or a UsageError that says what is wrong."""
         return parse_words(self, tokenize(line))
 
 
 def tokenize(line: str) -> list[str]:
+    """Split a command line into words as a POSIX shell does (quotes, ``#`` comments)."""
     try:
         return shlex.split(line, comments=True)
     except ValueError as error:
@@ -131,6 +142,7 @@ def tokenize(line: str) -> list[str]:
 
 
 def parse_words(registry: Registry, words: list[str]) -> tuple[Verb, SimpleNamespace]:
+    """Match words against the verb they name: returns the verb and its arguments, converted and checked."""
     verb, used = registry.lookup(words)
     args = SimpleNamespace(kv={})
     for param in verb.params:
@@ -241,6 +253,8 @@ class VerbSet:
         details: str | Callable[[], str] = "",
         endless_without: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator declaring a verb: its name, summary and parameters, in one place."""
+
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
             verb = Verb(
                 name,
@@ -259,5 +273,6 @@ class VerbSet:
         return register
 
     def install(self, registry: Registry) -> None:
+        """Add this module's verbs to ``registry``."""
         for verb, aliases in self.entries:
             registry.add(verb, aliases)

@@ -132,10 +132,12 @@ class Session:
         self.notices.append(message)
 
     def show_notices(self) -> None:
+        """Show what background work queued (see ``notify``), oldest first."""
         while self.notices:
             self.ui.error(self.notices.popleft())
 
     def report(self, message: str) -> None:
+        """Show an error as one line (with the traceback first under ``--debug``) and log it."""
         from loguru import logger
 
         logger.info("error shown: {}", message)

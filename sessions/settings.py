@@ -10,6 +10,8 @@ from neuroshell.sessions.units import format_quantity
 
 @dataclass
 class Setting:
+    """One setting: its key, type, default and help."""
+
     key: str
     type: ArgType
     default: Any
@@ -53,6 +55,7 @@ class Settings:
         self.values: dict[str, Any] = {}
 
     def setting(self, key: str) -> Setting:
+        """The declaration of ``key``; an unknown key is a clear error naming the close ones."""
         if key not in self.declared:
             near = [k for k in self.declared if k.split(".")[0] == key.split(".")[0]] or list(self.declared)
             raise UsageError(f"unknown setting '{key}' (known: {', '.join(near)})")
@@ -63,6 +66,7 @@ class Settings:
         return self.values.get(key, setting.default)
 
     def set(self, key: str, text: str) -> Any:
+        """Set ``key`` from the text a user typed, converted by its type; returns the value."""
         setting = self.setting(key)
         try:
             value = setting.type.convert(text)
@@ -72,9 +76,11 @@ class Settings:
         return value
 
     def unset(self, key: str) -> None:
+        """Return ``key`` to its default."""
         self.setting(key)
         self.values.pop(key, None)
 
     def rows(self, key: str | None = None) -> list[tuple[str, str, str]]:
+        """(key, value, help) of one setting or of all, for the ``get`` table."""
         keys = [self.setting(key).key] if key else list(self.declared)
         return [(k, self.declared[k].format(self[k]), self.declared[k].help) for k in keys]

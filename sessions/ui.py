@@ -9,12 +9,16 @@ from neuroshell.sessions.output import Commands, Message, Table, Tree
 
 
 class Progress(Protocol):
+    """What a long verb reports its progress through."""
+
     def advance(self, amount: float = 1) -> None: ...
 
     def update(self, completed: float, description: str | None = None) -> None: ...
 
 
 class UI(Protocol):
+    """How verbs show results, errors, progress and live views; the shell gives a rich one."""
+
     def show(self, result: Any) -> None: ...
 
     def error(self, text: str) -> None: ...
@@ -62,6 +66,8 @@ class PlainUI:
 
 
 class LastView:
+    """A live view that keeps only the last thing shown (pipes and library use)."""
+
     def __init__(self) -> None:
         self.result: Any = None
 
@@ -70,6 +76,7 @@ class LastView:
 
 
 def render_plain(result: Any) -> list[str]:
+    """A result as plain text lines: tables tab-separated, trees indented."""
     if result is None:
         return []
     if isinstance(result, list | tuple):

@@ -82,6 +82,7 @@ def parse_quantity(text: str, unit: str, *, allow_bare: bool = False) -> float:
 
 
 def unit_name(unit: str) -> str:
+    """What a base unit measures, for messages: ``s`` -> ``a time (s)``."""
     names = {
         "s": "a time (s)",
         "Hz": "a frequency (Hz)",

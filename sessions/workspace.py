@@ -67,6 +67,7 @@ class Workspace:
         return [f"{name}:{path}" for name, handle in self.files.items() for path in handle.paths()]
 
     def close(self) -> None:
+        """Close every open file."""
         for handle in list(self.files.values()):
             handle.close()
         self.files.clear()

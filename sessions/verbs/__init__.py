@@ -9,6 +9,7 @@ MODULES = ("core", "storage", "devices", "net", "training", "plot")
 
 
 def build_registry() -> Registry:
+    """A registry with every verb module's verbs."""
     registry = Registry()
     for name in MODULES:
         import_module(f"neuroshell.sessions.verbs.{name}").verbs.install(registry)
