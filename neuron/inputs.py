@@ -6,8 +6,9 @@ import numpy as np
 from neuroshell.storage.errors import StorageError
 
 
-def stream_currents(spec: dict, dt: float, n_steps: int) -> np.ndarray:
-    """(n_steps, n_channels) currents in A from ``spec`` (``file``, ``stream``, ``channels``, ``scale_a``).
+def stream_currents(spec: dict, dt_s: float, n_steps: int) -> np.ndarray:
+    """(n_steps, n_channels) currents in A from ``spec`` (``file``, ``stream``, ``channels``, ``scale_a``), on
+    the simulation's grid of ``n_steps`` steps of ``dt_s`` seconds.
 
     Each channel is standardised (zero mean, unit variance over the used span) and scaled by
     ``scale_a``, so neuron i of the population receives channel ``i % n_channels``. The stream is
@@ -21,12 +22,12 @@ def stream_currents(spec: dict, dt: float, n_steps: int) -> np.ndarray:
         span = view.time_span_s
         if span is None:
             raise StorageError(f"{spec['file']}:/streams/{spec['stream']} holds no samples to drive the network")
-        data, times = view.between(span[0], span[0] + n_steps * dt + 1.0)
+        data, times = view.between(span[0], span[0] + n_steps * dt_s + 1.0)
         channels = spec.get("channels") or list(range(data.shape[1]))
         data = np.asarray(data[:, channels], dtype=np.float64)
     finally:
         handle.close()
-    grid = times[0] + np.arange(n_steps) * dt
+    grid = times[0] + np.arange(n_steps) * dt_s
     table = np.zeros((n_steps, len(channels)))
     inside = grid <= times[-1]
     for c in range(len(channels)):

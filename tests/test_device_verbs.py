@@ -118,3 +118,12 @@ def test_device_errors_are_one_line(session, tmp_path):
     assert "is open in this session: close it first" in session.ui.errors[-1]
     assert not session.execute("connect sim --rate 10ms")
     assert "wrong unit in '10ms': expected a frequency (Hz)" in session.ui.errors[-1]
+
+
+def test_a_marker_label_too_long_is_one_clear_line(session, tmp_path):
+    assert session.execute("connect sim --channels 4 --rate 100Hz")
+    assert session.execute(f"record start {tmp_path / 'm.h5'}")
+    assert not session.execute("mark " + "x" * 129)
+    assert session.ui.errors[-1] == "a marker label holds at most 128 bytes (UTF-8), not 129: shorten it"
+    assert session.execute("mark " + "é" * 64)  # 128 bytes of UTF-8
+    assert session.execute("record stop")
