@@ -320,6 +320,19 @@ class LabelledSpan(ArgType):
         return (*Span(unit=self.unit).convert(span), name)
 
 
+@dataclass(eq=False)
+class NeuronRef(ArgType):
+    """``POP:INDEX`` -> (population, index): one neuron of a population."""
+
+    label: str = "POP:INDEX"
+
+    def convert(self, text: str) -> tuple[str, int]:
+        population, _, index = text.partition(":")
+        if not population or not index.isdigit():
+            raise UsageError(f"'{text}': write POP:INDEX, e.g. exc:0")
+        return population, int(index)
+
+
 @dataclass(frozen=True)
 class FromSetting:
     """An option's default read from a session setting when the line runs (``--seed`` from ``seed``)."""

@@ -112,3 +112,13 @@ def test_a_model_declared_in_one_module_is_offered_everywhere(session, tmp_path)
         assert session.simulation.spike_count("cells") > 20 * 5
     finally:
         MODELS.pop(toy_model.TOY.name)
+
+
+def test_trace_names_neurons_that_exist(session):
+    assert session.execute("net example cuba --n 100")
+    assert not session.execute("simulate 10ms --record v --trace exc")
+    assert session.ui.errors[-1] == "simulate --trace: 'exc': write POP:INDEX, e.g. exc:0"
+    assert not session.execute("simulate 10ms --record v --trace exc:500")
+    assert session.ui.errors[-1] == "--trace exc:500: exc has neurons 0 to 79"
+    assert session.execute("simulate 10ms --record v --trace exc:79,inh:0")
+    assert session.simulation.state_v.shape[1] == 2

@@ -9,6 +9,7 @@ from neuroshell.sessions.argtypes import (
     H5Path,
     Int,
     LiveChoice,
+    NeuronRef,
     Quantity,
     Weight,
 )
@@ -257,7 +258,9 @@ def net_example(session, args):
     Opt("to", FilePath(), "HDF5 file for /simulations/RUN"),
     Opt("run", help="run name in the file (default: run1, run2, ...)"),
     Opt("seed", Int(minimum=0), "random seed", FromSetting("seed")),
-    Opt("trace", CsvList(), "neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"),
+    Opt(
+        "trace", CsvList(item=NeuronRef()), "neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"
+    ),
 )
 def simulate_verb(session, args):
     from neuroshell.neuron.inputs import stream_currents
@@ -293,17 +296,14 @@ def simulate_verb(session, args):
     return out
 
 
-def _traces(network, items: list[str] | None) -> list[tuple[str, int]]:
-    if not items:
+def _traces(network, neurons: list[tuple[str, int]] | None) -> list[tuple[str, int]]:
+    if not neurons:
         return [(name, i) for name, attrs in network.populations() for i in range(min(3, attrs["n"]))]
-    chosen = []
-    for item in items:
-        name, _, index = item.partition(":")
-        attrs = network.population(name)
-        if not index.isdigit() or int(index) >= attrs["n"]:
-            raise NeuroshellError(f"--trace {item}: use POP:INDEX with 0 <= INDEX < {attrs['n']}")
-        chosen.append((name, int(index)))
-    return chosen
+    for name, index in neurons:
+        size = network.population(name)["n"]
+        if index >= size:
+            raise NeuroshellError(f"--trace {name}:{index}: {name} has neurons 0 to {size - 1}")
+    return neurons
 
 
 def _write(session, args, result) -> str:
