@@ -19,7 +19,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import byte_compile_neuroshell
+from bytecode import byte_compile_neuroshell
+
 from neuroshell.sessions import Session
 from neuroshell.sessions.ui import PlainUI
 from neuroshell.storage.layout import OVERVIEW_BLOCK, StreamSpec, create_file, create_stream

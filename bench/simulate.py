@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import byte_compile_neuroshell
+from bytecode import byte_compile_neuroshell
 
 DT = 1e-4
 REPEATED_UP_TO = 40_000  # neurons

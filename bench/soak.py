@@ -23,7 +23,7 @@ import numpy as np
 
 os.environ.setdefault("LSLAPICFG", str(Path(__file__).resolve().parents[1] / "tests" / "lsl_api.cfg"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import byte_compile_neuroshell
+from bytecode import byte_compile_neuroshell
 
 from neuroshell.sessions import Session
 from neuroshell.sessions.ui import PlainUI

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import byte_compile_neuroshell
+from bytecode import byte_compile_neuroshell
 
 
 def median_seconds(command: list[str], runs: int, env: dict[str, str]) -> float:
