@@ -22,6 +22,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-going", action="store_true", help="in a script, go on after a failing line")
     parser.add_argument("--no-color", action="store_true", help="no colours, even on a terminal")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks of internal errors")
+    parser.add_argument("--version", action=_PrintVersion, nargs=0, help="print the version and exit")
     args = parser.parse_args(argv)
     if args.script and args.command:
         parser.error("give either a script or -c, not both")
@@ -30,6 +31,16 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"script parameters are NAME=VALUE (got {bad[0]})")
     args.params = dict(p.split("=", 1) for p in args.params)
     return args
+
+
+class _PrintVersion(argparse.Action):
+    """``--version``: looked up only when asked (reading package metadata costs every start 25 ms)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from neuroshell.common.version import neuroshell_version
+
+        print(f"neuroshell {neuroshell_version()}")
+        parser.exit()
 
 
 def demo_script() -> Path:

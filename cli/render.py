@@ -37,6 +37,8 @@ class RichUI:
         self.console.print(self.renderable(result))
 
     def renderable(self, result: Any) -> Any:
+        if isinstance(result, Table) and not result.rows and result.empty:
+            return Text(result.empty)
         if isinstance(result, Table):
             table = RichTable(title=result.title or None, title_justify="left", show_header=any(result.columns))
             for column in result.columns:

@@ -118,8 +118,8 @@ class Recording:
         written = sum(s.samples_written for s in stats.streams.values())
         lost = sum(s.samples_dropped for s in stats.streams.values())
         elapsed = (self.stopped_at or self.clock()) - self.started
-        if short:
-            state = "REC" if self.running else ("FAILED" if self.fault else "done")
-            return f"{state} {self.path.name} {elapsed:.0f}s"
+        if short:  # beside the toolbar's "rec:" label
+            state = "" if self.running else (" FAILED" if self.fault else " done")
+            return f"{self.path.name} {elapsed:.0f}s{state}"
         state = "recording to" if self.running else ("stopped by a fault: recording" if self.fault else "recorded")
         return f"{state} {self.path}: {written} samples, {stats.markers_written} markers, {lost} dropped"

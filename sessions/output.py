@@ -12,6 +12,7 @@ class Table:
     columns: Sequence[str]
     rows: list[Sequence[Any]] = field(default_factory=list)
     title: str = ""
+    empty: str = ""  # the one line shown instead of a table with no rows (e.g. "no devices connected")
 
 
 @dataclass

@@ -81,6 +81,8 @@ def render_plain(result: Any) -> list[str]:
         return []
     if isinstance(result, list | tuple):
         return [line for item in result for line in render_plain(item)]
+    if isinstance(result, Table) and not result.rows and result.empty:
+        return [result.empty]
     if isinstance(result, Table):
         lines = [result.title] if result.title else []
         lines.append("\t".join(result.columns))

@@ -12,6 +12,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from neuroshell.common.version import neuroshell_version
 from neuroshell.storage.locks import ensure_not_recorded
 from neuroshell.storage.spec import StreamSpec
 
@@ -21,15 +22,6 @@ LABEL_BYTES = 128  # marker labels are fixed-length UTF-8: SWMR readers cannot f
 LABEL_DTYPE = h5py.string_dtype("utf-8", LABEL_BYTES)
 TARGET_CHUNK_BYTES = 1 << 20
 OVERVIEW_BLOCK = 256  # samples summarised by one row of a stream's min/max overview
-
-
-def neuroshell_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("neuroshell")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def clock_zero_unix_s(clock) -> float:

@@ -143,3 +143,18 @@ def test_non_editable_wheel_holds_every_subpackage(tmp_path):
         cwd=tmp_path,
     )
     assert result.stdout.strip().startswith(str(target)), result.stderr
+
+
+def test_version_and_empty_tables_say_one_line():
+    from importlib.metadata import version
+
+    result = neuroshell("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"neuroshell {version('neuroshell')}"
+    result = neuroshell("-c", "devices; files; datasets; models")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        "no devices connected (connect sim, connect serial, connect lsl)",
+        "no files open",
+        "no datasets in this session (dataset epochs, dataset spikes)",
+        "no models in this session (train DATASET)",
+    ]

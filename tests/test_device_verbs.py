@@ -15,7 +15,7 @@ def test_record_the_simulated_helmet_with_marks(session, tmp_path):
     assert session.execute("connect sim --channels 32 --rate 500Hz --seed 2")
     assert session.ui.lines[-1] == "connected sim0 (sim/serial): 32 channels at 500 Hz"
     assert session.execute(f"record start {path}")
-    assert ("rec", f"REC {path.name} 0s", "warn") in session.facts()
+    assert ("rec", f"{path.name} 0s", "warn") in session.facts()
     assert session.execute("wait 700ms")
     assert session.execute("mark button/press")
     assert session.execute("wait 700ms")

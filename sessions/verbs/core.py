@@ -141,7 +141,7 @@ def status_verb(session, args):
 @verbs.verb("outputs", "What this session made: recordings, datasets, models, plots.", replayable=False)
 def outputs_verb(session, args):
     rows = list(session.outputs)
-    return Table(("kind", "path"), rows, title=f"Made in this session ({len(rows)})")
+    return Table(("kind", "path"), rows, title=f"Made in this session ({len(rows)})", empty="nothing made yet")
 
 
 @verbs.verb("quit", "Leave the shell, closing files and devices cleanly.", aliases=("exit",), replayable=False)

@@ -141,7 +141,8 @@ def lsl_streams(session, args):
         (s.name, s.type, s.channels, f"{s.rate_hz:g}", s.format, s.source_id, s.hostname)
         for s in list_streams(args.timeout)
     ]
-    return Table(("name", "type", "channels", "rate (Hz)", "format", "source_id", "host"), rows, title="LSL streams")
+    columns = ("name", "type", "channels", "rate (Hz)", "format", "source_id", "host")
+    return Table(columns, rows, title="LSL streams", empty=f"no LSL streams found within {args.timeout:g} s")
 
 
 @verbs.verb("devices", "List connected devices.", replayable=False)
@@ -162,7 +163,9 @@ def devices_verb(session, args):
             )
         )
     columns = ("name", "source", "channels", "rate (Hz)", "received", "lost", "corrupt", "state")
-    return Table(columns, rows, title="Devices")
+    return Table(
+        columns, rows, title="Devices", empty="no devices connected (connect sim, connect serial, connect lsl)"
+    )
 
 
 @verbs.verb("disconnect", "Disconnect a device (or all).", Arg("name", help="device name or all"))

@@ -78,7 +78,7 @@ def files_verb(session, args):
         size = handle.path.stat().st_size if handle.path.exists() else 0
         state = "interrupted/recording (SWMR)" if handle.interrupted else handle.mode
         rows.append((name, str(handle.path), state, f"{size / 1e6:.1f} MB", ", ".join(handle.stream_names())))
-    return Table(("name", "path", "mode", "size", "streams"), rows, title="Open files")
+    return Table(("name", "path", "mode", "size", "streams"), rows, title="Open files", empty="no files open")
 
 
 def _tree(entry) -> Tree:

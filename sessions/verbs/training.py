@@ -195,7 +195,8 @@ def datasets_verb(session, args):
         (name, len(d.y), f"{d.X.shape[1]}x{d.X.shape[2]}", ", ".join(d.classes), d.recipe.get("file", ""))
         for name, d in session.datasets.items()
     ]
-    return Table(("dataset", "examples", "channels x times", "classes", "file"), rows, title="Datasets")
+    columns = ("dataset", "examples", "channels x times", "classes", "file")
+    return Table(columns, rows, title="Datasets", empty="no datasets in this session (dataset epochs, dataset spikes)")
 
 
 @verbs.verb(
@@ -347,4 +348,4 @@ def models_verb(session, args):
             )
         )
     columns = ("model", "kind", "dataset", "best epoch", "val acc", "baseline val", "test acc", "checkpoint")
-    return Table(columns, rows, title="Models")
+    return Table(columns, rows, title="Models", empty="no models in this session (train DATASET)")
