@@ -5,7 +5,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 from rich.tree import Tree as RichTree
@@ -68,11 +67,9 @@ class RichUI:
         return text
 
     def error(self, text: str) -> None:
-        """Print an error on stderr: a red panel on a terminal, one line ``error: ...`` elsewhere."""
-        if self.errors.is_terminal:
-            self.errors.print(Panel(Text(text), title="error", title_align="left", border_style="red", expand=False))
-        else:
-            self.errors.print(Text(f"error: {text}"), soft_wrap=True)
+        """Print an error on stderr as one line ``error: ...`` (red on a terminal), at the prompt as in scripts."""
+        style = "bold red" if self.errors.is_terminal else ""
+        self.errors.print(Text(f"error: {text}", style=style), soft_wrap=True)
 
     @contextmanager
     def live(self) -> Iterator[Any]:

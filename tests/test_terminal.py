@@ -2,6 +2,7 @@
 
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -85,4 +86,17 @@ def test_ctrl_d_leaves_cleanly_and_the_toolbar_shows_devices():
     terminal.read_until("connected sim0")
     terminal.read_until("sim0 streaming")  # the bottom toolbar, refreshed while the prompt waits
     terminal.type("\x04")
+    assert terminal.close() == 0
+
+
+def test_an_error_at_the_prompt_is_one_line():
+    terminal = Terminal()
+    terminal.read_until("neuroshell>")
+    terminal.type("wait 10Hz\r")
+    screen = terminal.read_until("e.g. 250ms")
+    line = next(part for part in screen.split("\n") if "wrong unit" in part)
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line).strip()
+    assert plain == "error: wait DURATION: wrong unit in '10Hz': expected a time (s), e.g. 250ms"
+    assert "╭" not in screen and "╰" not in screen  # no boxed panel
+    terminal.type("quit\r")
     assert terminal.close() == 0
