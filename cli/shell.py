@@ -15,6 +15,7 @@ from neuroshell.cli.keybindings import shell_bindings
 from neuroshell.cli.lexer import command_lexer
 from neuroshell.cli.style import shell_style
 from neuroshell.cli.toolbar import toolbar_text
+from neuroshell.sessions.output import Message
 
 
 def build_prompt(session, input=None, output=None, color: bool = True) -> PromptSession:
@@ -45,12 +46,20 @@ def _monochrome():
     return ColorDepth.MONOCHROME
 
 
+def banner(session) -> str:
+    """The one line the interactive shell starts with: version, where the log is, how to get help."""
+    from neuroshell.common.version import neuroshell_version
+
+    return f"neuroshell {neuroshell_version()} · log: {session.log_path} · help lists commands · Ctrl-D quits"
+
+
 def run_shell(session, prompt: PromptSession) -> int:
     """Prompt until quit or Ctrl-D; returns 0. Ctrl-C while a verb runs cancels only that verb."""
     # A shell started from a background job inherits SIGINT ignored; at the prompt, Ctrl-C must work.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
     session.interactive = True
+    session.ui.show(Message(banner(session)))
     while not session.quit_requested:
         session.show_notices()
         try:

@@ -23,6 +23,15 @@ class Message:
     level: str = "info"  # info | success | warning
 
 
+def elide(text: str, limit: int = 240) -> str:
+    """``text`` cut in its middle when longer than ``limit`` characters, saying how long it was, so that a
+    pasted 3000-character argument does not fill the screen."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 30) // 2
+    return f"{text[:keep]} … ({len(text)} characters) … {text[-keep:]}"
+
+
 @dataclass
 class Commands:
     """Command lines, shown highlighted with the command-language lexer."""

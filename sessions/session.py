@@ -10,6 +10,7 @@ from typing import Any
 
 from neuroshell.common.errors import UserError
 from neuroshell.sessions.errors import NeuroshellError, ScriptError
+from neuroshell.sessions.output import elide
 from neuroshell.sessions.registry import Registry, fill_setting_defaults
 from neuroshell.sessions.settings import Settings
 from neuroshell.sessions.ui import UI, PlainUI
@@ -137,10 +138,12 @@ class Session:
             self.ui.error(self.notices.popleft())
 
     def report(self, message: str) -> None:
-        """Show an error as one line (with the traceback first under ``--debug``) and log it."""
+        """Show an error as one line (with the traceback first under ``--debug``) and log it whole; a very
+        long one (a pasted argument) is shown elided."""
         from loguru import logger
 
         logger.info("error shown: {}", message)
+        message = elide(message)
         if self.debug and self.last_traceback:
             self.ui.error(self.last_traceback.rstrip())
         self.ui.error(message)
@@ -162,6 +165,9 @@ class Session:
             return
         self.history.append(line)
         logger.info("command: {}", line)
+        if line.startswith("!"):
+            self._system(line[1:].strip())
+            return
         verb, args = self.registry.parse(line)
         fill_setting_defaults(verb, args, self.settings)
         self._refuse_endless(verb, args)
@@ -188,6 +194,18 @@ class Session:
         self.ui.show(result)
         if verb.replayable and self.script_depth == 0:  # a script's own lines replay through its `run` line
             self.replayable.append(line)
+
+    def _system(self, command: str) -> None:
+        """``!command``: a system command in the shell's terminal, as IPython and pgcli run them."""
+        import subprocess
+        import sys
+
+        if not command:
+            raise NeuroshellError("! needs a command, e.g. !ls")
+        sys.stdout.flush()
+        status = subprocess.run(command, shell=True, check=False).returncode
+        if status:
+            raise NeuroshellError(f"!{elide(command, 80)} exited with status {status}")
 
     def _refuse_endless(self, verb, args) -> None:
         """A verb that would run until Ctrl-C is refused where no one can press it: a script must end."""

@@ -158,3 +158,18 @@ def test_version_and_empty_tables_say_one_line():
         "no datasets in this session (dataset epochs, dataset spikes)",
         "no models in this session (train DATASET)",
     ]
+
+
+def test_shell_habits_cd_pwd_and_system_commands(tmp_path):
+    (tmp_path / "inside").mkdir()
+    result = neuroshell("-c", f"cd {tmp_path / 'inside'}; pwd; !echo from-the-system; !exit 3; echo never")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [f"now in {tmp_path / 'inside'}", str(tmp_path / "inside"), "from-the-system"]
+    assert result.stderr.strip() == "error: !exit 3 exited with status 3"
+
+
+def test_a_pasted_huge_argument_is_elided_in_errors():
+    result = neuroshell("-c", "wait " + "9" * 3000 + "x")
+    line = result.stderr.strip()
+    assert result.returncode == 1 and "\n" not in line
+    assert len(line) < 300 and "characters) …" in line

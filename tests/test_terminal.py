@@ -89,9 +89,13 @@ def test_ctrl_d_leaves_cleanly_and_the_toolbar_shows_devices():
     assert terminal.close() == 0
 
 
-def test_an_error_at_the_prompt_is_one_line():
+def test_the_shell_starts_with_one_line_and_an_error_is_one_line():
+    from importlib.metadata import version
+
     terminal = Terminal()
     terminal.read_until("neuroshell>")
+    assert f"neuroshell {version('neuroshell')} · log: " in terminal.screen
+    assert "· help lists commands · Ctrl-D quits" in terminal.screen
     terminal.type("wait 10Hz\r")
     screen = terminal.read_until("e.g. 250ms")
     line = next(part for part in screen.split("\n") if "wrong unit" in part)

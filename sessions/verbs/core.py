@@ -5,7 +5,7 @@ from pathlib import Path
 
 from neuroshell.sessions.argtypes import FilePath, Int, Quantity, SettingKey, VerbName
 from neuroshell.sessions.errors import NeuroshellError
-from neuroshell.sessions.output import Commands, Message, Table
+from neuroshell.sessions.output import Commands, Message, Table, elide
 from neuroshell.sessions.registry import Arg, Flag, VerbSet
 
 verbs = VerbSet("core")
@@ -50,7 +50,7 @@ def history_verb(session, args):
     if args.n is not None and len(lines) > args.n:
         start = len(lines) - args.n + 1
         lines = lines[-args.n :]
-    return Commands(lines, numbered_from=start)
+    return Commands([elide(line) for line in lines], numbered_from=start)
 
 
 @verbs.verb("set", "Change a setting.", Arg("key", SettingKey()), Arg("value"))
@@ -118,6 +118,21 @@ def save_history_verb(session, args):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(header + "".join(line + "\n" for line in session.replayable), encoding="utf-8")
     return Message(f"wrote {len(session.replayable)} commands to {path}", "success")
+
+
+@verbs.verb(
+    "cd", "Change the working folder (relative paths in later commands start there).", Arg("folder", FilePath())
+)
+def cd_verb(session, args):
+    import os
+
+    os.chdir(args.folder)
+    return Message(f"now in {Path.cwd()}")
+
+
+@verbs.verb("pwd", "Show the working folder.", replayable=False)
+def pwd_verb(session, args):
+    return Message(str(Path.cwd()))
 
 
 @verbs.verb("status", "Show the session: log file, devices, recording, files, network.", replayable=False)
