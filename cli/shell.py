@@ -50,7 +50,7 @@ def banner(session) -> str:
     """The one line the interactive shell starts with: version, where the log is, how to get help."""
     from neuroshell.common.version import neuroshell_version
 
-    return f"neuroshell {neuroshell_version()} · log: {session.log_path} · help lists commands · Ctrl-D quits"
+    return f"neuroshell {neuroshell_version()} · help lists commands · Ctrl-D quits · log: {session.log_path}"
 
 
 def run_shell(session, prompt: PromptSession) -> int:

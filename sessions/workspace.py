@@ -25,6 +25,16 @@ class Workspace:
         path = Path(text).expanduser().resolve()
         return next((f for f in self.files.values() if f.path.resolve() == path), None)
 
+    def ensure_free(self, path: Path) -> None:
+        """Refuse to write over a file this session has open, or one any neuroshell is recording: even
+        with --overwrite, a file in use is not replaced."""
+        from neuroshell.sessions.errors import NeuroshellError
+        from neuroshell.storage.locks import ensure_not_recorded
+
+        if self.find(str(path)) is not None:
+            raise NeuroshellError(f"{path} is open in this session: close it first, or choose another name")
+        ensure_not_recorded(Path(path))
+
     def path_of(self, location) -> Path:
         """The file of a ``FILE:/path`` location: an open file's path by its session name, or the path given."""
         return self.files[location.file].path if location.file in self.files else Path(location.file)

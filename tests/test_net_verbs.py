@@ -122,3 +122,18 @@ def test_trace_names_neurons_that_exist(session):
     assert session.ui.errors[-1] == "--trace exc:500: exc has neurons 0 to 79"
     assert session.execute("simulate 10ms --record v --trace exc:79,inh:0")
     assert session.simulation.state_v.shape[1] == 2
+
+
+def test_files_in_use_are_not_replaced_even_with_overwrite(session, tmp_path):
+    path = tmp_path / "rec.h5"
+    assert session.execute("connect sim --channels 4 --rate 100Hz")
+    assert session.execute(f"record start {path}")
+    assert session.execute("net example cuba --n 100")
+    for line in (f"net save {path} --overwrite", f"save-history {path} --overwrite"):
+        assert not session.execute(line)
+        assert f"{path} is being recorded by neuroshell" in session.ui.errors[-1]
+    assert session.execute("record stop")
+    assert session.execute(f"open {path}")
+    assert not session.execute(f"net save {path} --overwrite")
+    assert session.ui.errors[-1] == f"{path} is open in this session: close it first, or choose another name"
+    assert session.execute(f"ls {path}")  # the recording is intact

@@ -111,7 +111,8 @@ def test_ctrl_d_leaves(session, pipe):
     prompt = build_prompt(session)
     pipe.send_text("echo before\r\x04")
     assert run_shell(session, prompt) == 0
-    assert session.ui.lines == ["before"]
+    banner, *shown = session.ui.lines
+    assert banner.startswith("neuroshell ") and shown == ["before"]
 
 
 def test_toolbar_and_lexer(session):

@@ -94,8 +94,7 @@ def test_the_shell_starts_with_one_line_and_an_error_is_one_line():
 
     terminal = Terminal()
     terminal.read_until("neuroshell>")
-    assert f"neuroshell {version('neuroshell')} · log: " in terminal.screen
-    assert "· help lists commands · Ctrl-D quits" in terminal.screen
+    assert f"neuroshell {version('neuroshell')} · help lists commands · Ctrl-D quits · log: " in terminal.screen
     terminal.type("wait 10Hz\r")
     screen = terminal.read_until("e.g. 250ms")
     line = next(part for part in screen.split("\n") if "wrong unit" in part)

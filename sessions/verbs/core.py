@@ -112,6 +112,7 @@ def run_verb(session, args):
 )
 def save_history_verb(session, args):
     path: Path = args.file
+    session.workspace.ensure_free(path)
     if path.exists() and not args.overwrite:
         raise NeuroshellError(f"{path} exists: choose another name or add --overwrite")
     header = f"# neuroshell script saved {time.strftime('%Y-%m-%d %H:%M:%S')}\n"

@@ -223,6 +223,7 @@ def _expected_synapses(network, source: str, target: str, rule: str) -> int:
     Flag("overwrite", "replace an existing file"),
 )
 def net_save(session, args):
+    session.workspace.ensure_free(args.file)
     _network(session).save(args.file, overwrite=args.overwrite)
     return Message(f"saved {session.network.name} to {args.file}", "success")
 
