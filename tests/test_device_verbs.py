@@ -127,3 +127,11 @@ def test_a_marker_label_too_long_is_one_clear_line(session, tmp_path):
     assert session.ui.errors[-1] == "a marker label holds at most 128 bytes (UTF-8), not 129: shorten it"
     assert session.execute("mark " + "é" * 64)  # 128 bytes of UTF-8
     assert session.execute("record stop")
+
+
+def test_monitor_says_how_many_channels_it_leaves_out(session):
+    assert session.execute("connect sim --channels 32 --rate 200Hz")
+    assert wait_until(lambda: session.devices["sim0"].samples_received > 200, 5)
+    assert session.execute("monitor --for 300ms")
+    table = [r for r in session.ui.results if getattr(r, "columns", None) == ("channel", "RMS", "flag")][-1]
+    assert len(table.rows) == 13 and table.rows[-1] == ("+20 more", "", "not flagged")

@@ -22,7 +22,7 @@ def workspace(session, tmp_path, monkeypatch):
 def written(session) -> str:
     line = session.ui.lines[-1]
     assert line.startswith("wrote "), session.ui.errors
-    return line[len("wrote ") :]
+    return line[len("wrote ") :].split(" (")[0]
 
 
 def check_png(path: str, width: int, height: int) -> None:
@@ -34,6 +34,7 @@ def check_png(path: str, width: int, height: int) -> None:
 def test_stream_plots(workspace):
     session, path = workspace
     assert session.execute(f"plot traces {path}:/streams/meg --channels 0:8 --from 5s --to 12s")
+    assert session.ui.lines[-1].endswith(" (8 of 16 channels: +8 more, use --channels)")  # what was left out
     check_png(written(session), 1200, 430)  # 0.35 in per channel + 1.5 in, at 100 dpi
     assert session.execute(f"plot psd {path}:/streams/meg")
     check_png(written(session), 1000, 600)

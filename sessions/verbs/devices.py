@@ -201,10 +201,12 @@ def _monitor_view(snapshots) -> list:
             ],
         )
         shown = flagged + [c for c in snap.channels if not c.flag][: max(0, 12 - len(flagged))]
+        rest = len(snap.channels) - len(shown)
+        rows = [(c.name, f"{c.rms:.1f} {c.unit}", c.flag) for c in shown]
+        if rest:  # flagged channels are always shown: the rest are not flagged
+            rows.append((f"+{rest} more", "", "not flagged"))
         channels = Table(
-            ("channel", "RMS", "flag"),
-            [(c.name, f"{c.rms:.1f} {c.unit}", c.flag) for c in shown],
-            title=f"{snap.device}: {len(snap.channels)} channels (flagged first)",
+            ("channel", "RMS", "flag"), rows, title=f"{snap.device}: {len(snap.channels)} channels (flagged first)"
         )
         markers = [Message(f"marker {label} at {when:.3f} s") for when, label in snap.markers]
         views += [summary, channels, *markers]

@@ -59,7 +59,11 @@ def plot_traces(session, args):
         start, stop = _span(view, getattr(args, "from"), args.to, None)
         figure = draw(view, channels, start, stop, handle.markers()[:2], f"{args.stream}")
         name = f"traces-{handle.path.stem}-{view.name}"
-    return _finish(session, figure, name)
+        left_out = view.spec.n_channels - len(channels)
+    written = _finish(session, figure, name)
+    if left_out:
+        written.text += f" ({len(channels)} of {view.spec.n_channels} channels: +{left_out} more, use --channels)"
+    return written
 
 
 @verbs.verb("plot psd", "Welch power spectra per channel group, log scale.", STREAM, FROM, TO)
