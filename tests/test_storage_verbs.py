@@ -30,7 +30,7 @@ def test_open_ls_info_files_close(session, tmp_path):
     assert "streams/" in tree and "meg/  (1.990 s)" in tree and "data  [200×2 float32]" in tree
     assert session.execute("info rec.h5:/streams/meg")
     facts = dict(session.ui.results[-1].rows)
-    assert facts["@sampling_rate"] == "100.0" and facts["@channel_names"] == "['MEG001', 'MEG002']"
+    assert facts["@sampling_rate"] == "100" and facts["@channel_names"] == "['MEG001', 'MEG002']"
     assert facts["duration_s"] == "1.99"
     assert session.execute("info rec.h5:/streams/meg/data")
     facts = dict(session.ui.results[-1].rows)
@@ -90,3 +90,11 @@ def test_recover_verb_writes_a_clean_copy(session, tmp_path):
     assert recovered >= flushed
     with h5py.File(target) as f:
         assert f["streams/ramp/data"].shape == (recovered, 4)
+
+
+def test_info_rounds_to_meaningful_digits(session, tmp_path):
+    path = make_recording(tmp_path / "odd.h5", seconds=1.0, rate=999.99)
+    assert session.execute(f"info {path}:/streams/meg")
+    facts = dict(session.ui.results[-1].rows)
+    assert facts["@sampling_rate"] == "999.99"  # not 999.9900000000001
+    assert facts["time_span_s"].startswith("(0, 0.99")

@@ -120,4 +120,13 @@ def info_verb(session, args):
 
     with session.workspace.readable(args.location.file) as handle:
         facts = describe(handle, args.location.path)
-    return Table(("", ""), [(key, str(value)) for key, value in facts.items()], title=str(args.location))
+    return Table(("", ""), [(key, _readable(value)) for key, value in facts.items()], title=str(args.location))
+
+
+def _readable(value) -> str:
+    """Floats to 10 significant digits (999.99, not 999.9900000000001), in lists and tuples too."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, list | tuple) and value and all(isinstance(v, float) for v in value):
+        return "(" + ", ".join(f"{v:.10g}" for v in value) + ")"
+    return str(value)
