@@ -137,3 +137,12 @@ def test_files_in_use_are_not_replaced_even_with_overwrite(session, tmp_path):
     assert not session.execute(f"net save {path} --overwrite")
     assert session.ui.errors[-1] == f"{path} is open in this session: close it first, or choose another name"
     assert session.execute(f"ls {path}")  # the recording is intact
+
+
+def test_a_failing_net_add_changes_nothing(session):
+    assert not session.execute("net add cells --n 10 tau_m=5Hz")
+    assert session.ui.errors[-1].startswith("tau_m=5Hz: wrong unit")
+    assert session.network is None  # no empty network left behind
+    assert session.execute("net add cells --n 10 tau_m=5ms")
+    assert not session.execute("net add cells --n 10")
+    assert list(session.network.graph.nodes) == ["cells"]

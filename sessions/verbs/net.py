@@ -82,14 +82,13 @@ def net_new(session, args):
     details=_parameter_help,
 )
 def net_add(session, args):
-    if session.network is None:
-        from neuroshell.neuron.network import Network
+    from neuroshell.neuron.network import Network
 
-        session.network = Network("net")
     if args.n is None:
         raise NeuroshellError("net add: give the population size with --n N")
-    network = _network(session)
+    network = session.network or Network("net")
     network.add_population(args.population, args.model, args.n, _parameters(args.model, args.kv))
+    session.network = network  # only once the population is in: a failing net add changes nothing
     return Message(f"added {args.population}: {args.n} {args.model} neurons")
 
 
