@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroshell.common.errors import UserError
+from neuroshell.common.memory import return_freed_memory
 from neuroshell.sessions.errors import NeuroshellError, ScriptError
 from neuroshell.sessions.output import elide
 from neuroshell.sessions.registry import Registry, fill_setting_defaults
@@ -18,6 +19,7 @@ from neuroshell.sessions.workspace import Workspace
 
 MAX_SCRIPT_DEPTH = 16
 KEPT_LOGS = 100  # session logs kept in $NEUROSHELL_HOME/logs; older ones are removed
+TRIM_AFTER_S = 0.2  # commands that ran longer give their freed memory back (common/memory.py)
 
 
 _PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::-([^}]*))?\}")
@@ -113,6 +115,7 @@ class Session:
 
     def execute(self, line: str) -> bool:
         """Run one command line; report any error as one line. Returns whether it succeeded."""
+        started = time.monotonic()
         try:
             self.run_line(line)
             return True
@@ -122,6 +125,8 @@ class Session:
             self.report("interrupted")
         finally:
             self.show_notices()
+            if time.monotonic() - started > TRIM_AFTER_S:  # a long command: hand back what it freed
+                return_freed_memory()
         return False
 
     def notify(self, message: str) -> None:
