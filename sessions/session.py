@@ -275,14 +275,22 @@ class Session:
         return self.workspace.locations()
 
     def close(self) -> None:
-        """Stop the recording, disconnect devices and close files, keeping everything recorded."""
+        """Stop the recording, disconnect devices and close files, keeping everything recorded, and say what
+        was stopped."""
         from loguru import logger
 
+        from neuroshell.sessions.output import Message
+
         if self.recording is not None:
+            was_running = self.recording.running
             self.recording.stop()
+            if was_running:
+                self.ui.show(Message(f"stopped the recording on leaving: {self.recording.describe()}", "warning"))
             self.recording = None
-        for device in list(self.devices.values()):
-            device.close()
+        if self.devices:
+            for device in list(self.devices.values()):
+                device.close()
+            self.ui.show(Message(f"disconnected {', '.join(self.devices)}"))
         self.devices.clear()
         self.workspace.close()
         with logger.contextualize(session=self.id):

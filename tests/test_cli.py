@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import h5py
 import pytest
 
 EXECUTABLE = Path(sys.executable).with_name("neuroshell")
@@ -173,3 +174,14 @@ def test_a_pasted_huge_argument_is_elided_in_errors():
     line = result.stderr.strip()
     assert result.returncode == 1 and "\n" not in line
     assert len(line) < 300 and "characters) …" in line
+
+
+def test_leaving_says_what_it_stopped(tmp_path):
+    path = tmp_path / "left.h5"
+    result = neuroshell("-c", f"connect sim --channels 4 --rate 100Hz; record start {path}; wait 300ms")
+    assert result.returncode == 0
+    *_, stopped, disconnected = result.stdout.splitlines()
+    assert stopped.startswith(f"warning: stopped the recording on leaving: recorded {path}: ")
+    assert disconnected == "disconnected sim0"
+    with h5py.File(path) as f:  # closed cleanly: plain h5py opens it
+        assert f["streams/sim0/time"].shape[0] > 0

@@ -41,7 +41,7 @@ def test_a_script_never_waits_for_a_ctrl_c(tmp_path):
     assert result.returncode == 1
     assert f"{script}:1: wait DURATION: '1e999s' is too large: give a finite number" in result.stderr
     result = neuroshell("-c", "connect sim --channels 4; monitor --for 1s; echo ended", timeout=30)
-    assert result.returncode == 0 and result.stdout.rstrip().endswith("ended")
+    assert result.returncode == 0 and result.stdout.splitlines()[-2:] == ["ended", "disconnected sim0"]
     assert time.monotonic() - started < 25
 
 
@@ -71,7 +71,7 @@ def test_a_full_disk_stops_the_recording_cleanly_and_the_shell_goes_on(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "reached this process's file-size limit (6 MB): recording stopped" in result.stderr
     assert "devices stay connected" in result.stderr and "Traceback" not in result.stderr
-    assert "stopped by a fault" in result.stdout and result.stdout.rstrip().endswith("alive")
+    assert "stopped by a fault" in result.stdout and result.stdout.splitlines()[-2:] == ["alive", "disconnected sim0"]
     device_row = next(line for line in result.stdout.splitlines() if "sim0" in line and "streaming" in line)
     received = int(device_row.split("│")[5])
     # the file closed cleanly: plain h5py opens it, and every sample written is there, in order
