@@ -32,7 +32,7 @@ def test_record_the_simulated_helmet_with_marks(session, tmp_path):
         sources = [v.decode() for v in f["markers/source"][:]]
         when = f["markers/time"][:]
     assert len(times) > 500
-    assert "button/press" in labels and sources[labels.index("button/press")] == "user"
+    assert "button/press" in labels and sources[labels.index("button/press")] == "command"
     assert all(s == "sim0" for s, label in zip(sources, labels, strict=True) if label.startswith("stim/"))
     assert np.all((when >= times[0]) & (when <= times[-1]))
     assert session.execute("disconnect all")
@@ -135,3 +135,22 @@ def test_monitor_says_how_many_channels_it_leaves_out(session):
     assert session.execute("monitor --for 300ms")
     table = [r for r in session.ui.results if getattr(r, "columns", None) == ("channel", "RMS", "flag")][-1]
     assert len(table.rows) == 13 and table.rows[-1] == ("+20 more", "", "not flagged")
+
+
+def test_typed_markers_say_where_they_were_typed(session, tmp_path):
+    path, script = tmp_path / "where.h5", tmp_path / "marks.nsh"
+    script.write_text("mark from/script\n")
+    assert session.execute("connect sim --channels 4 --rate 100Hz --isi 100ms:200ms")
+    assert session.execute(f"record start {path}")
+    stimuli_before = session.devices["sim0"].markers_received
+    assert session.execute("mark from/command")
+    assert session.execute(f"run {script}")
+    session.interactive = True
+    assert session.execute("mark from/prompt")
+    assert wait_until(lambda: session.devices["sim0"].markers_received > stimuli_before, 5)  # the helmet's
+    assert session.execute("record stop")
+    with h5py.File(path) as f:
+        labels, sources = f["markers/label"][:], f["markers/source"][:]
+        pairs = {(label.decode(), source.decode()) for label, source in zip(labels, sources, strict=True)}
+    assert {("from/command", "command"), ("from/script", "script"), ("from/prompt", "prompt")} <= pairs
+    assert any(label.startswith("stim/") and source == "sim0" for label, source in pairs)  # the helmet's own

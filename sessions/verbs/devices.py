@@ -328,5 +328,13 @@ def mark(session, args):
         raise NeuroshellError(f"the recording stopped ({recording.fault}): 'record start FILE' for a new one")
     if recording is None or not recording.running:
         raise NeuroshellError("not recording: 'record start FILE' first")
-    when = recording.mark(args.label)
+    when = recording.mark(args.label, source=_typed_where(session))
     return Message(f"marker {args.label} at {when:.3f} s")
+
+
+def _typed_where(session) -> str:
+    """Where a typed marker came from, as the file's marker source: the prompt, a script, or a command
+    given otherwise (-c, library use)."""
+    if session.script_depth:
+        return "script"
+    return "prompt" if session.interactive else "command"
