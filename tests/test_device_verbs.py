@@ -144,6 +144,8 @@ def test_typed_markers_say_where_they_were_typed(session, tmp_path):
     assert session.execute(f"record start {path}")
     stimuli_before = session.devices["sim0"].markers_received
     assert session.execute("mark from/command")
+    seconds_in = float(session.ui.lines[-1].split("t=")[1].split(" s")[0])
+    assert session.ui.lines[-1].endswith(" s into where.h5") and 0 <= seconds_in < 5  # not the machine's uptime
     assert session.execute(f"run {script}")
     session.interactive = True
     assert session.execute("mark from/prompt")

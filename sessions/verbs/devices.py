@@ -329,7 +329,7 @@ def mark(session, args):
     if recording is None or not recording.running:
         raise NeuroshellError("not recording: 'record start FILE' first")
     when = recording.mark(args.label, source=_typed_where(session))
-    return Message(f"marker {args.label} at {when:.3f} s")
+    return Message(f"marker {args.label} at t={when - recording.started:.3f} s into {recording.path.name}")
 
 
 def _typed_where(session) -> str:
