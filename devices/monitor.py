@@ -29,6 +29,7 @@ class Snapshot:
     reconnects: int
     channels: list[ChannelHealth]
     markers: list[tuple[float, str]]
+    now_s: float  # the session clock when the snapshot was taken
 
 
 def snapshot(device: Device, window_s: float = 1.0) -> Snapshot:
@@ -61,4 +62,5 @@ def snapshot(device: Device, window_s: float = 1.0) -> Snapshot:
         device.reconnects,
         channels,
         list(device.recent_markers)[-5:],
+        device.clock(),
     )

@@ -1,6 +1,7 @@
 """Device verbs through the dispatcher: connect, devices, record, mark, monitor, replay, disconnect."""
 
 import math
+import re
 
 import h5py
 import numpy as np
@@ -130,11 +131,13 @@ def test_a_marker_label_too_long_is_one_clear_line(session, tmp_path):
 
 
 def test_monitor_says_how_many_channels_it_leaves_out(session):
-    assert session.execute("connect sim --channels 32 --rate 200Hz")
-    assert wait_until(lambda: session.devices["sim0"].samples_received > 200, 5)
+    assert session.execute("connect sim --channels 32 --rate 200Hz --isi 100ms:200ms")
+    assert wait_until(lambda: session.devices["sim0"].markers_received > 2, 5)
     assert session.execute("monitor --for 300ms")
     table = [r for r in session.ui.results if getattr(r, "columns", None) == ("channel", "RMS", "flag")][-1]
     assert len(table.rows) == 13 and table.rows[-1] == ("+20 more", "", "not flagged")
+    ages = [line for line in session.ui.lines if line.startswith("marker stim/")]
+    assert ages and all(re.fullmatch(r"marker stim/\w+ \d+\.\d s ago", line) for line in ages)
 
 
 def test_typed_markers_say_where_they_were_typed(session, tmp_path):

@@ -208,7 +208,7 @@ def _monitor_view(snapshots) -> list:
         channels = Table(
             ("channel", "RMS", "flag"), rows, title=f"{snap.device}: {len(snap.channels)} channels (flagged first)"
         )
-        markers = [Message(f"marker {label} at {when:.3f} s") for when, label in snap.markers]
+        markers = [Message(f"marker {label} {snap.now_s - when:.1f} s ago") for when, label in snap.markers]
         views += [summary, channels, *markers]
     return views
 
