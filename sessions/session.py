@@ -173,6 +173,12 @@ class Session:
         if line.startswith("!"):
             self._system(line[1:].strip())
             return
+        words = line.split()
+        if len(words) > 1 and words[-1] in ("--help", "?"):
+            from neuroshell.sessions.verbs.core import verb_help
+
+            self.ui.show(verb_help(self.registry.lookup(words[:-1])[0]))
+            return
         verb, args = self.registry.parse(line)
         fill_setting_defaults(verb, args, self.settings)
         self._refuse_endless(verb, args)

@@ -116,3 +116,14 @@ def test_an_option_defaults_to_its_setting_when_the_line_runs(session):
     verb, args = session.registry.parse("connect sim --seed 4")
     fill_setting_defaults(verb, args, session.settings)
     assert args.seed == 4
+
+
+def test_help_for_a_group_and_help_where_the_hands_are(session):
+    assert session.execute("help record")
+    table = session.ui.results[-1]
+    assert [row[0] for row in table.rows] == ["record start", "record status", "record stop"]
+    for line in ("record start --help", "record start ?"):
+        session.ui.lines.clear()
+        assert session.execute(line)
+        assert session.ui.lines[0] == "usage: record start FILE [--devices A,B,...] [--for QUANTITY] [--overwrite]"
+    assert session.recording is None  # help, not a recording

@@ -25,7 +25,15 @@ def help_verb(session, args):
         rows = [(name, verb.group, verb.summary) for name, verb in ordered]
         return Table(("command", "area", "what it does"), rows, title="Commands (help COMMAND for details)")
     words = list(args.verb)
-    verb, _ = registry.lookup(words)
+    group = registry.aliases.get(words[0], words[0])
+    if len(words) == 1 and group not in registry.verbs and registry.subverbs(group):
+        rows = [(f"{group} {sub}", registry.verbs[f"{group} {sub}"].summary) for sub in registry.subverbs(group)]
+        return Table(("command", "what it does"), rows, title=f"{group}: help '{group} SUB' for one of them")
+    return verb_help(registry.lookup(words)[0])
+
+
+def verb_help(verb) -> list:
+    """Usage, summary, details and the argument table of one verb."""
     rows = [(p.usage(), p.type.describe() if not p.flag else "flag", p.help) for p in verb.params]
     if verb.keyvalues:
         rows.append(("key=value ...", "", verb.keyvalues))
