@@ -9,3 +9,11 @@ exception is a bug: the shell says which verb failed and where the log with the 
 
 class UserError(Exception):
     """A failure the user can act on; its message is one line that says what was wrong and what to do."""
+
+
+def did_you_mean(word: str, candidates) -> str:
+    """`` (did you mean simulate?)`` for the closest of ``candidates`` to a mistyped ``word``, else ``""``."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""

@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from neuroshell.common.errors import UserError
+from neuroshell.common.errors import UserError, did_you_mean
 from neuroshell.neuron.models import MODELS, model_params
 
 SYNAPSES = ("exp", "cond")
@@ -64,7 +64,7 @@ class Network:
     def population(self, name: str) -> dict[str, Any]:
         if name not in self.graph:
             known = ", ".join(self.graph.nodes) or "none"
-            raise NetworkError(f"no population '{name}' (populations: {known})")
+            raise NetworkError(f"no population '{name}'{did_you_mean(name, self.graph.nodes)} (populations: {known})")
         return self.graph.nodes[name]
 
     def connect(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neuroshell.common.errors import did_you_mean
 from neuroshell.sessions.errors import UsageError
 from neuroshell.sessions.units import EXAMPLES, format_quantity, parse_quantity, split_quantity, unit_factor, unit_name
 
@@ -115,7 +116,7 @@ class Choice(ArgType):
 
     def convert(self, text: str) -> str:
         if text not in self.choices:
-            raise UsageError(f"'{text}' is not one of: {', '.join(self.choices)}")
+            raise UsageError(f"'{text}' is not one of: {', '.join(self.choices)}{did_you_mean(text, self.choices)}")
         return text
 
     def describe(self) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from neuroshell.common.errors import did_you_mean
 from neuroshell.sessions.argtypes import TEXT, ArgType, FromSetting
 from neuroshell.sessions.errors import UsageError
 
@@ -126,7 +127,8 @@ class Registry:
         if subs:
             given = f" '{words[1]}'" if len(words) > 1 else ""
             raise UsageError(f"'{first}' needs a sub-verb{given and ' (not' + given + ')'}: {', '.join(subs)}")
-        raise UsageError(f"unknown command '{words[0]}': type 'help' for the list of commands")
+        hint = did_you_mean(words[0], self.top_words)
+        raise UsageError(f"unknown command '{words[0]}'{hint}: type 'help' for the list of commands")
 
     def parse(self, line: str) -> tuple[Verb, SimpleNamespace]:
         """Parse one command line: (verb, arguments), or a UsageError that says what is wrong."""
@@ -160,7 +162,8 @@ def parse_words(registry: Registry, words: list[str]) -> tuple[Verb, SimpleNames
             param = options.get(name)
             if param is None:
                 known = ", ".join(f"--{n}" for n in options) or "none"
-                raise UsageError(f"{verb.name}: unknown option --{name} (options: {known})")
+                hint = did_you_mean(f"--{name}", [f"--{n}" for n in options])
+                raise UsageError(f"{verb.name}: unknown option --{name}{hint} (options: {known})")
             if param.flag:
                 if has_value:
                     raise UsageError(f"{verb.name}: --{name} takes no value")

@@ -9,6 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from neuroshell.common.errors import did_you_mean
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import FORMAT, create_file, stream_spec
 from neuroshell.storage.locks import ensure_not_recorded
@@ -191,7 +192,8 @@ class H5File:
             name = name[len("/streams/") :]
         if name not in self.stream_names():
             known = ", ".join(self.stream_names()) or "none"
-            raise StorageError(f"{self.path} has no stream '{name}' (streams: {known})")
+            hint = did_you_mean(name, self.stream_names())
+            raise StorageError(f"{self.path} has no stream '{name}'{hint} (streams: {known})")
         return StreamView(self.handle["streams"][name])
 
     def markers(self) -> tuple[np.ndarray, list[str], list[str]]:

@@ -185,3 +185,18 @@ def test_leaving_says_what_it_stopped(tmp_path):
     assert disconnected == "disconnected sim0"
     with h5py.File(path) as f:  # closed cleanly: plain h5py opens it
         assert f["streams/sim0/time"].shape[0] > 0
+
+
+def test_typos_get_a_close_match(tmp_path):
+    cases = {
+        "simulte 1s": "error: unknown command 'simulte' (did you mean simulate?): type 'help' for the list of commands",
+        "plot traces x.h5:/streams/a --chanels 0:4": "error: plot traces: unknown option --chanels (did you mean "
+        "--channels?) (options: --channels, --from, --to)",
+        "net add x --n 3 --model lfi": "error: net add --model: 'lfi' is not one of: lif, adex, izh "
+        "(did you mean lif?)",
+        "net example cuba --n 100; net connect exc inhh --rule p=0.1 --w 1mV": "error: no population 'inhh' (did you "
+        "mean inh?) (populations: exc, inh)",
+    }
+    for line, expected in cases.items():
+        result = neuroshell("-c", line)
+        assert result.returncode == 1 and result.stderr.strip() == expected, result.stderr

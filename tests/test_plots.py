@@ -113,7 +113,7 @@ def test_simulation_network_and_model_plots(workspace):
 def test_bad_plot_input(workspace):
     session, path = workspace
     assert not session.execute(f"plot traces {path}:/streams/eeg")
-    assert "has no stream 'eeg' (streams: meg)" in session.ui.errors[-1]
+    assert "has no stream 'eeg' (did you mean meg?) (streams: meg)" in session.ui.errors[-1]
     assert not session.execute(f"plot raster {path}:/streams/meg")
     assert "is not under /simulations/: give FILE:/simulations/NAME" in session.ui.errors[-1]
     assert not session.execute(f"plot psd {path}:/simulations/none")

@@ -59,7 +59,7 @@ def test_key_values(registry):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("recrd", "unknown command 'recrd': type 'help'"),
+        ("recrd", "unknown command 'recrd' (did you mean record?): type 'help'"),
         ("record", "'record' needs a sub-verb: start, stop"),
         ("record begin", "'record' needs a sub-verb (not 'begin'): start, stop"),
         ("record start", "record start: missing FILE"),

@@ -119,7 +119,8 @@ def test_corrupt_frames_are_counted_and_skipped_with_gaps(tmp_path):
         before = times[index == k * FRAME_SAMPLES - 1][0]
         after = times[index == (k + 1) * FRAME_SAMPLES][0]
         assert before < start <= stop < after
-        assert stop - start == pytest.approx((FRAME_SAMPLES - 1) / 1000, abs=1e-9)
+        # nine sample periods at the clock's current spacing (1/rate within 0.5%, slewed under load)
+        assert stop - start == pytest.approx((FRAME_SAMPLES - 1) / 1000, rel=0.01)
 
 
 def test_pulled_device_reconnects_and_records_the_gap(tmp_path):
