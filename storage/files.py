@@ -145,17 +145,30 @@ class StreamView:
         """Samples ``first:last`` (of ``channels``, default all) in the channels' units: the stored counts
         times the stream's ``scale`` plus its ``offset``. Read in blocks of rows, keeping only the channels
         asked for, so memory stays bounded and a device's reader thread is never kept waiting long."""
-        last = max(first, min(last, self.n_samples))
-        width = self.spec.n_channels if channels is None else len(channels)
-        raw = np.empty((last - first, width), dtype=self.data.dtype)
-        step = max(1, READ_BLOCK_BYTES // max(1, self.data.dtype.itemsize * self.spec.n_channels))
-        for start in range(first, last, step):
-            block = self.data[start : min(last, start + step)]
-            raw[start - first : start - first + len(block)] = block if channels is None else block[:, channels]
-        return self.spec.to_unit(raw, channels)
+        return self.spec.to_unit(read_rows(self.data, first, min(last, self.n_samples), channels), channels)
+
+    def overview(self, first: int, last: int, channels: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``first:last`` of the min/max overview of ``channels``, in the channels' units: (min, max)."""
+        group = self.group
+        lows = self.spec.to_unit(read_rows(group["overview_min"], first, last, channels), channels)
+        highs = self.spec.to_unit(read_rows(group["overview_max"], first, last, channels), channels)
+        return np.minimum(lows, highs), np.maximum(lows, highs)  # a negative scale swaps them
 
     def gaps(self) -> np.ndarray:
         return self.group["gaps"][:]
+
+
+def read_rows(dataset: h5py.Dataset, first: int, last: int, columns: list[int] | None = None) -> np.ndarray:
+    """Rows ``first:last`` of a 2-D dataset (of ``columns``, default all), read in blocks of about
+    READ_BLOCK_BYTES: memory stays bounded whatever the span, and other threads run between blocks."""
+    last = max(first, last)
+    width = dataset.shape[1] if columns is None else len(columns)
+    out = np.empty((last - first, width), dtype=dataset.dtype)
+    step = max(1, READ_BLOCK_BYTES // max(1, dataset.dtype.itemsize * dataset.shape[1]))
+    for start in range(first, last, step):
+        block = dataset[start : min(last, start + step)]
+        out[start - first : start - first + len(block)] = block if columns is None else block[:, columns]
+    return out
 
 
 class _LazySequence:

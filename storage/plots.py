@@ -25,11 +25,8 @@ def envelope(view: StreamView, channels: list[int], start_s: float, stop_s: floa
         lo = int(np.searchsorted(starts, view.time[first], side="left"))
         hi = int(np.searchsorted(starts, view.time[last - 1], side="right"))
         if hi - lo >= points // 4:
-            times = overview[lo:hi]
-            mins = view.spec.to_unit(view.group["overview_min"][lo:hi][:, channels], channels)
-            maxs = view.spec.to_unit(view.group["overview_max"][lo:hi][:, channels], channels)
-            # a negative scale turns a block's minimum into its maximum
-            return _reduce(times, np.minimum(mins, maxs), np.maximum(mins, maxs), points)
+            mins, maxs = view.overview(lo, hi, channels)
+            return _reduce(overview[lo:hi], mins, maxs, points)
     data = np.asarray(view.samples(first, last, channels), dtype=np.float64)
     times = view.time[first:last]
     return _reduce(times, data, data, points)
