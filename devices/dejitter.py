@@ -122,6 +122,8 @@ class StreamClock:
         elif point[2] < self._open_bin[2]:
             self._open_bin = (self._open_bin[0], point[1], point[2])
             self._fit()
+        if self.numbered:
+            return  # a numbered stream never jumps: no evidence to keep
         residual = point[2] - (self._intercept + self._slope * point[1])
         self._recent.append((arrival, residual, point[1]))
         while self._recent[0][0] < arrival - JUMP_EVIDENCE_S:
@@ -143,7 +145,8 @@ class StreamClock:
     def _jumped(self) -> bool:
         """Every observation of the last JUMP_EVIDENCE_S is far above the line while samples arrive at their
         own rate: they are later than their count says (samples went missing unannounced)."""
-        if self.numbered or len(self._recent) < 4:
+        # every residual must be large: the newest one settles the usual case without a scan
+        if self.numbered or len(self._recent) < 4 or self._recent[-1][1] <= JUMP_S:
             return False
         recent = list(self._recent)
         if recent[-1][0] - recent[0][0] < JUMP_EVIDENCE_S * 0.9 or min(r[1] for r in recent) <= JUMP_S:
