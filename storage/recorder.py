@@ -29,13 +29,13 @@ from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import (
     LABEL_BYTES,
     LABEL_DTYPE,
-    OVERVIEW_BLOCK,
     StreamSpec,
     append_rows,
     create_file,
     create_stream,
 )
 from neuroshell.storage.locks import RecordingLock
+from neuroshell.storage.overview import OverviewBuilder, append_overview
 
 BATCH_BYTES = 8 << 20  # the writer gathers queued blocks into writes of up to this size
 CLOSING_ROOM_BYTES = 1 << 20  # room kept for HDF5's metadata when the file is closed
@@ -101,9 +101,7 @@ class Recorder:
         self.handle.flush()
         self.queue: queue.Queue = queue.Queue(maxsize=queue_blocks)
         self.counts = {name: StreamCounts() for name in self.specs}
-        self._overview_carry = {
-            name: (np.zeros((0, s.n_channels), s.dtype), np.zeros(0)) for name, s in self.specs.items()
-        }
+        self._overviews = {name: OverviewBuilder(s.n_channels, s.dtype) for name, s in self.specs.items()}
         self.markers_written = 0
         self.bytes_written = 0
         self.flushes = 0
@@ -274,49 +272,20 @@ class Recorder:
         position = data_set.shape[0]
         data_set.resize(position + total, axis=0)
         time_set.resize(position + total, axis=0)
-        mins, maxs, starts = [], [], []
+        overview = []
         for data, times in _coalesce(items):
             data_set[position : position + len(times)] = data
             time_set[position : position + len(times)] = times
-            self._overview_rows(stream, data, times, mins, maxs, starts)
+            if (rows := self._overviews[stream].rows(data, times)) is not None:
+                overview.append(rows)
             position += len(times)
-        if mins:
-            append_rows(group["overview_min"], np.concatenate(mins))
-            append_rows(group["overview_max"], np.concatenate(maxs))
-            append_rows(group["overview_time"], np.concatenate(starts))
+        if overview:
+            append_overview(group, tuple(np.concatenate(parts) for parts in zip(*overview, strict=True)))
         counts = self.counts[stream]
         counts.samples_written += total
         counts.first_time = float(items[0][3][0]) if counts.first_time is None else counts.first_time
         counts.last_time = float(items[-1][3][-1])
         self.bytes_written += sum(item[2].nbytes + item[3].nbytes for item in items)
-
-    def _overview_rows(
-        self, stream: str, data: np.ndarray, times: np.ndarray, mins: list, maxs: list, starts: list
-    ) -> None:
-        """Min/max rows for every complete block of OVERVIEW_BLOCK samples, added to the lists; the rest of
-        the samples are kept for the next call."""
-        carry_data, carry_times = self._overview_carry[stream]
-        if len(carry_times):  # complete the block begun in an earlier write (a small copy)
-            need = OVERVIEW_BLOCK - len(carry_times)
-            carry_data = np.concatenate([carry_data, data[:need]])
-            carry_times = np.concatenate([carry_times, times[:need]])
-            data, times = data[need:], times[need:]
-            if len(carry_times) == OVERVIEW_BLOCK:
-                mins.append(carry_data.min(axis=0, keepdims=True))
-                maxs.append(carry_data.max(axis=0, keepdims=True))
-                starts.append(carry_times[:1])
-                carry_data, carry_times = carry_data[:0], carry_times[:0]
-        blocks = len(times) // OVERVIEW_BLOCK
-        if blocks:
-            whole = data[: blocks * OVERVIEW_BLOCK].reshape(blocks, OVERVIEW_BLOCK, -1)  # a view, no copy
-            mins.append(whole.min(axis=1))
-            maxs.append(whole.max(axis=1))
-            starts.append(times[: blocks * OVERVIEW_BLOCK : OVERVIEW_BLOCK])
-        rest = blocks * OVERVIEW_BLOCK
-        if len(times) > rest:
-            carry_data = np.concatenate([carry_data, data[rest:]])
-            carry_times = np.concatenate([carry_times, times[rest:]])
-        self._overview_carry[stream] = (carry_data, carry_times)
 
     def _write_marker(self, time_s: float, label: str, source: str) -> None:
         markers = self.handle["markers"]
