@@ -1,6 +1,7 @@
 """Completion that knows the grammar: verbs, sub-verbs, options, choices, files and HDF5 paths."""
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
@@ -96,14 +97,27 @@ class CommandCompleter(Completer):
             yield from _matching(self.session.h5_locations(), current)
             yield from self._files(current)
         elif kind == "file":
-            yield from self._files(current)
+            yield from self._files(current, getattr(param.type, "suffixes", ()))
         elif verb.name == "set" and param.name == "value" and arguments:
             setting = self.session.settings.declared.get(arguments[0])
             if setting is not None:
                 yield from _matching(getattr(setting.type, "choices", ()), current)
 
-    def _files(self, current: str) -> Iterable[Completion]:
-        yield from self.paths.get_completions(Document(current, len(current)), CompleteEvent())
+    def _files(self, current: str, suffixes: tuple[str, ...] = ()) -> Iterable[Completion]:
+        found = self.paths.get_completions(Document(current, len(current)), CompleteEvent())
+        if not suffixes:
+            yield from found
+            return
+        for completion in found:
+            full = current[: len(current) + completion.start_position] + completion.text
+            if full.endswith("/") or Path(full).expanduser().is_dir() or full.lower().endswith(suffixes):
+                yield completion
+        stem, dot, typed = current.rpartition(".")
+        base = stem if dot and "/" not in typed else current
+        if base and not base.endswith("/"):
+            for suffix in suffixes:
+                if (base + suffix).startswith(current) and base + suffix != current:
+                    yield Completion(base + suffix, start_position=-len(current), display_meta="format")
 
 
 def _matching(candidates: Iterable[str], current: str, meta=None) -> Iterable[Completion]:

@@ -162,11 +162,13 @@ class Bool(ArgType):
 
 @dataclass(eq=False)
 class FilePath(ArgType):
-    """A path on disk (``~`` expanded); completes file names."""
+    """A path on disk (``~`` expanded); completes file names (with ``suffixes``: folders, files with one of
+    them, and the name being typed with each of them)."""
 
     label: str = "FILE"
     completes: str | None = "file"
     must_exist: bool = False
+    suffixes: tuple[str, ...] = ()
 
     def convert(self, text: str) -> Path:
         path = Path(text).expanduser()

@@ -1,0 +1,156 @@
+"""Format verbs: export and import, through the field's own libraries (the engine is ``formats``)."""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from neuroshell.formats.catalog import EXPORT_SUFFIXES, FORMATS, IMPORT_SUFFIXES
+from neuroshell.sessions.argtypes import Choice, FilePath, H5Location, H5Path
+from neuroshell.sessions.errors import NeuroshellError
+from neuroshell.sessions.output import Message, Table
+from neuroshell.sessions.registry import REQUIRED, Arg, Flag, Opt, VerbSet
+
+verbs = VerbSet("formats")
+
+
+def _format_help(direction: str) -> str:
+    lines = [
+        f"{f.name} ({', '.join(f.suffixes)}, {f.library}): keeps {f.keeps}; cannot carry {f.loses}."
+        for f in FORMATS
+        if f.directions in (direction, "both")
+    ]
+    return "\n".join(lines)
+
+
+@contextmanager
+def _cleaned_up_on_failure(target: Path):
+    """Leave no half-written output behind when a verb fails or is interrupted (FIF splits included)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    before = set(folder.glob(f"{target.stem}*")) if folder.exists() else set()
+    try:
+        yield
+    except BaseException:
+        for path in set(folder.glob(f"{target.stem}*")) - before:
+            path.unlink(missing_ok=True)
+        raise
+
+
+@verbs.verb(
+    "export",
+    "Write a stream, a file or a simulation run in another format (FIF, EDF, NWB, SONATA).",
+    Arg("source", H5Path(), "FILE:/streams/NAME (fif, edf), FILE (nwb) or FILE:/simulations/RUN (sonata)"),
+    Opt("to", FilePath(suffixes=EXPORT_SUFFIXES), "the file to write; its suffix names the format", REQUIRED),
+    Opt("format", Choice(choices=("fif", "edf", "nwb", "sonata")), "the format, where the suffix does not say"),
+    Flag("overwrite", "replace an existing target"),
+    details=_format_help("export"),
+)
+def export_verb(session, args):
+    from neuroshell.formats.catalog import export_format
+
+    location: H5Location = args.source
+    target = args.to
+    kind = "sonata" if args.format is None and location.path.startswith("/simulations/") else None
+    kind = export_format(target, args.format or kind)
+    if target.exists() and not args.overwrite:
+        raise NeuroshellError(f"{target} exists: choose another name or add --overwrite")
+    session.workspace.ensure_free(target)
+    with session.workspace.readable(location.file) as file, _cleaned_up_on_failure(target):
+        if kind in ("fif", "edf"):
+            return _export_mne(session, file, location, target, kind, args.overwrite)
+        if kind == "nwb":
+            return _export_nwb(session, file, location, target, args.overwrite)
+        return _export_sonata(file, location, target, args.overwrite)
+
+
+def _stream_of(file, location: H5Location):
+    if location.path.startswith("/streams/"):
+        return file.stream(location.path)
+    names = file.stream_names()
+    if location.path == "/" and len(names) == 1:
+        return file.stream(names[0])
+    raise NeuroshellError(f"give one stream: {location.file}:/streams/NAME (streams: {', '.join(names) or 'none'})")
+
+
+def _export_mne(session, file, location, target: Path, kind: str, overwrite: bool):
+    from neuroshell.formats.mne_export import stream_raw, write_raw
+
+    view = _stream_of(file, location)
+    with session.ui.progress(f"exporting {view.name} to {kind.upper()}", total=1.0) as bar:
+        raw, left_out = stream_raw(file, view, bar.update)
+        written = write_raw(raw, target, kind, overwrite)
+    annotations = raw.annotations.description
+    skips = int((annotations == "BAD_ACQ_SKIP").sum())
+    text = (
+        f"wrote {', '.join(map(str, written))}: {len(raw.ch_names)} channels x {raw.n_times} samples at "
+        f"{raw.info['sfreq']:g} Hz, {len(annotations) - skips} markers as annotations, {skips} gaps as BAD_ACQ_SKIP"
+    )
+    result = [Message(text, "success")]
+    if left_out:
+        result.append(Message(f"left out {left_out} markers outside the stream's time span", "warning"))
+    return result
+
+
+def _export_nwb(session, file, location: H5Location, target: Path, overwrite: bool):
+    from neuroshell.formats.nwb_export import export_nwb
+
+    total = sum(file.stream(name).n_samples for name in file.stream_names())
+    with session.ui.progress("exporting to NWB", total=total or None) as bar:
+        counts = export_nwb(file, target, overwrite, progress=bar.advance)
+    result = [
+        Message(
+            f"wrote {target}: {counts['streams']} streams ({counts['samples']} samples), {counts['markers']} markers, "
+            f"{counts['gaps']} gaps, {counts['units']} units from simulation runs",
+            "success",
+        )
+    ]
+    if location.path != "/":
+        result.append(
+            Message(f"NWB takes the whole file: {location.file} went in, not only {location.path}", "warning")
+        )
+    return result
+
+
+def _export_sonata(file, location: H5Location, target: Path, overwrite: bool):
+    from neuroshell.formats.sonata import export_sonata
+
+    if not location.path.startswith("/simulations/"):
+        raise NeuroshellError(f"SONATA holds spikes: give a run, {location.file}:/simulations/RUN")
+    counts = export_sonata(file, location.path, target, overwrite)
+    rows = [(population, n) for population, n in counts.items()]
+    return [Table(("population", "spikes"), rows), Message(f"wrote {target} (SONATA spikes)", "success")]
+
+
+@verbs.verb(
+    "import",
+    "Read an XDF, FIF, EDF/BDF, BrainVision or EEGLAB file into a new neuroshell file.",
+    Arg("source", FilePath(must_exist=True, suffixes=IMPORT_SUFFIXES), "the file to read"),
+    Opt("to", FilePath(), "the neuroshell file to create (default: SOURCE with .h5)"),
+    Flag("overwrite", "replace an existing target"),
+    details=_format_help("import"),
+)
+def import_verb(session, args):
+    from neuroshell.formats.catalog import import_format
+
+    source: Path = args.source
+    kind = import_format(source)
+    target = args.to or source.with_suffix(".h5")
+    if target.exists() and not args.overwrite:
+        raise NeuroshellError(f"{target} exists: choose another name with --to, or add --overwrite")
+    session.workspace.ensure_free(target)
+    with session.ui.progress(f"importing {source.name}", total=1.0) as bar, _cleaned_up_on_failure(target):
+        if kind == "xdf":
+            from neuroshell.formats.xdf_import import import_xdf
+
+            counts = import_xdf(source, target, args.overwrite, bar.update)
+            streams = counts["streams"]
+        else:
+            from neuroshell.formats.mne_import import import_raw
+
+            counts = import_raw(source, target, args.overwrite, bar.update)
+            streams = {counts["stream"]: counts["samples"]}
+    session.outputs.append(("file", str(target)))
+    rows = [(f"{target}:/streams/{name}", n) for name, n in streams.items()]
+    gaps = f", {counts['gaps']} gaps" if counts.get("gaps") else ""
+    return [
+        Table(("stream", "samples"), rows, empty="no numeric streams"),
+        Message(f"wrote {target}: {len(streams)} streams, {counts['markers']} markers{gaps}", "success"),
+    ]
