@@ -156,7 +156,7 @@ def logistic_baseline(dataset: Dataset, steps: int, seed: int, l2: float = 1e-3)
     """Multinomial logistic regression on the same (binned, standardised) features; accuracy on the
     validation and test splits. A non-spiking yardstick for the SNN."""
     torch.manual_seed(seed)
-    data = {which: (X.reshape(len(y), -1), y) for which, (X, y) in split_tensors(dataset, steps, "cpu").items()}
+    data = {which: (X.flatten(1), y) for which, (X, y) in split_tensors(dataset, steps, "cpu").items()}
     X_train, y_train = data[TRAIN]
     linear = nn.Linear(X_train.shape[1], len(dataset.classes))
     optimiser = torch.optim.LBFGS(linear.parameters(), lr=0.5, max_iter=200, line_search_fn="strong_wolfe")

@@ -223,6 +223,13 @@ def train_verb(session, args):
 
     torch.set_num_threads(session.settings["torch.threads"])
     dataset = _dataset(session, args.dataset)
+    counts = dataset.counts()
+    for split in ("train", "validation"):
+        if not sum(counts[split]):
+            raise NeuroshellError(
+                f"dataset {dataset.name} has no {split} examples: train needs both (the validation split picks the "
+                "best epoch); make it again with e.g. --split 0.7,0.15,0.15"
+            )
     device = pick_device(args.device)
     recipe = default_recipe(
         args.model,
