@@ -46,6 +46,37 @@ def serve_helmet(channels: int, rate: float) -> None:
     server.stop()
 
 
+def heap_mb() -> str:
+    """glibc's view: bytes in use and bytes free but kept by malloc (mallinfo2), for telling leaks from
+    fragmentation."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in (
+                "arena",
+                "ordblks",
+                "smblks",
+                "hblks",
+                "hblkhd",
+                "usmblks",
+                "fsmblks",
+                "uordblks",
+                "fordblks",
+                "keepcost",
+            )
+        ]
+
+    try:
+        info = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return ""
+    info.restype = MallInfo2
+    m = info()
+    return f"heap in use {(m.uordblks + m.hblkhd) / 2**20:.0f} MB, free kept {m.fordblks / 2**20:.0f} MB"
+
+
 def resident_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -81,7 +112,7 @@ def mark_every(session: Session, stop: threading.Event, counter: list[int]) -> N
             counter[0] += 1
 
 
-def soak(minutes: float, channels: int, rate: float, out: Path) -> None:
+def soak(minutes: float, channels: int, rate: float, out: Path, plot_every_s: float = PLOT_EVERY_S) -> None:
     helmet = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(channels), str(rate)],
         stdin=subprocess.PIPE,
@@ -102,16 +133,20 @@ def soak(minutes: float, channels: int, rate: float, out: Path) -> None:
         memory_start, cpu_start, wall_start = resident_mb(), os.times(), time.monotonic()
         stop, marks = threading.Event(), [0]
         marker_thread = threading.Thread(target=mark_every, args=(session, stop, marks), daemon=True)
-        marker_thread.start()
+        if os.environ.get("SOAK_NO_MARKERS") != "1":
+            marker_thread.start()
         deadline, plots, next_plot = wall_start + minutes * 60, 0, wall_start + PLOT_EVERY_S
         while (left := deadline - time.monotonic()) > 0:
             assert session.execute(f"monitor --for {min(REPORT_EVERY_S, left):.3f}s")
-            if time.monotonic() >= next_plot or time.monotonic() >= deadline:
+            if time.monotonic() >= next_plot - 1.0 or time.monotonic() >= deadline:
+                before_plot = resident_mb()
                 plots += session.execute(f"plot traces {path}:/streams/helmet --channels 0:32 --from 0s")
-                next_plot += PLOT_EVERY_S
+                next_plot += plot_every_s
+                print(f"  plot {plots}: {before_plot:.0f} MB -> {resident_mb():.0f} MB ({heap_mb()})", flush=True)
             print(f"{(time.monotonic() - wall_start) / 60:5.1f} min: {resident_mb():.0f} MB resident", flush=True)
         stop.set()
-        marker_thread.join()
+        if marker_thread.is_alive():
+            marker_thread.join()
         cpu_end, wall_end, memory_end = os.times(), time.monotonic(), resident_mb()
         device = session.devices["helmet"]
         received, lost, repairs = device.samples_received, device.samples_lost, device.timestamp_repairs
@@ -169,10 +204,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--channels", type=int, default=306)
     parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--plot-every", type=float, default=PLOT_EVERY_S, help="seconds between plots")
     args = parser.parse_args()
     byte_compile_neuroshell()
     with tempfile.TemporaryDirectory(prefix="neuroshell-soak-") as folder:
-        soak(args.minutes, args.channels, args.rate, Path(folder))
+        soak(args.minutes, args.channels, args.rate, Path(folder), args.plot_every)
 
 
 if __name__ == "__main__":
