@@ -28,6 +28,7 @@ class Param:
     option: bool = False
     flag: bool = False
     rest: bool = False  # a positional that takes all remaining words (a list)
+    repeat: bool = False  # an option that may be given several times (a list)
 
     @property
     def dest(self) -> str:
@@ -41,7 +42,7 @@ class Param:
         if self.flag:
             return f"[--{self.name}]"
         if self.option:
-            text = f"--{self.name} {self.type.label}"
+            text = f"--{self.name} {self.type.label}" + (" ..." if self.repeat else "")
             return text if self.required else f"[{text}]"
         word = self.name.upper() + (" ..." if self.rest else "")
         return word if self.required else f"[{word}]"
@@ -52,9 +53,10 @@ def Arg(name: str, type: ArgType = TEXT, help: str = "", default: Any = REQUIRED
     return Param(name, type, help, default, rest=rest)
 
 
-def Opt(name: str, type: ArgType = TEXT, help: str = "", default: Any = None) -> Param:
-    """An ``--option VALUE`` parameter with its default (a value, the text a user would type, or ``FromSetting``)."""
-    return Param(name, type, help, default, option=True)
+def Opt(name: str, type: ArgType = TEXT, help: str = "", default: Any = None, repeat: bool = False) -> Param:
+    """An ``--option VALUE`` parameter with its default (a value, the text a user would type, or ``FromSetting``);
+    with ``repeat``, it may be given several times and its value is the list of them."""
+    return Param(name, type, help, default, option=True, repeat=repeat)
 
 
 def Flag(name: str, help: str = "") -> Param:
@@ -148,7 +150,7 @@ def parse_words(registry: Registry, words: list[str]) -> tuple[Verb, SimpleNames
     verb, used = registry.lookup(words)
     args = SimpleNamespace(kv={})
     for param in verb.params:
-        setattr(args, param.dest, [] if param.rest else _default(verb, param))
+        setattr(args, param.dest, [] if param.rest or param.repeat else _default(verb, param))
     positionals = verb.positionals
     options = verb.options
     seen: set[str] = set()
@@ -174,7 +176,10 @@ def parse_words(registry: Registry, words: list[str]) -> tuple[Verb, SimpleNames
                     raise UsageError(f"{verb.name}: --{name} needs a value ({param.type.describe()})")
                 value = pending[index]
                 index += 1
-            setattr(args, param.dest, _convert(verb, param, value))
+            if param.repeat:
+                getattr(args, param.dest).append(_convert(verb, param, value))
+            else:
+                setattr(args, param.dest, _convert(verb, param, value))
             seen.add(param.name)
             continue
         if verb.keyvalues and "=" in word and not word.startswith("="):

@@ -41,6 +41,7 @@ DECLARED = (
     Setting("lsl.timeout", Quantity(unit="s", positive=True), 5.0, "how long connect lsl looks for a stream"),
     Setting("sim.dt", Quantity(unit="s", positive=True), 1e-4, "simulation time step"),
     Setting("seed", Int(minimum=0), 0, "default random seed for simulations, splits and training"),
+    Setting("sweep.scheduler", TEXT, "", "Dask scheduler sweeps run on (tcp://HOST:8786); empty: a local cluster"),
     Setting("torch.threads", Int(minimum=1), 1, "threads torch may use for training"),
     Setting("models.dir", TEXT, "models", "folder where trained models (safetensors + JSON) are saved"),
     Setting("color", Bool(), True, "coloured output on a terminal"),

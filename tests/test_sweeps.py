@@ -1,0 +1,208 @@
+"""Sweeps on real Dask clusters: a LocalCluster of worker processes, and a `dask scheduler` with two
+`dask worker` processes started here on 127.0.0.1; results checked against in-process simulations."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")  # the test command installs neuroshell[sweep]; this names it if not
+
+VARY = "--vary exc.tau_m=15ms,25ms --vary exc->inh.w=1mV,2mV"
+NETWORK = "net example cuba --n 400"
+
+
+def spikes_in(path: Path, name: str) -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]:
+    with h5py.File(path) as f:
+        group = f[f"sweeps/{name}/spikes"]
+        return {
+            (int(point[5:]), population): (data["timestamps"][:], data["node_ids"][:])
+            for point, populations in group.items()
+            for population, data in populations.items()
+        }
+
+
+def test_a_sweep_on_a_local_cluster_equals_simulations_in_process(session, tmp_path):
+    from neuroshell.neuron.simulator import simulate
+    from neuroshell.sweeps.grid import apply, resolve
+
+    assert session.execute(NETWORK)
+    command = f"sweep simulate 100ms {VARY} --seeds 2 --seed 5 --keep spikes --workers 2 --to {tmp_path / 's.h5'}"
+    assert session.execute(command), session.ui.errors
+    table = session.ui.results[-2]
+    assert len(table.rows) == 8 and {row[table.columns.index("state")] for row in table.rows} == {"done"}
+    assert (
+        session.ui.lines[-1]
+        == f"wrote {tmp_path / 's.h5'}:/sweeps/cuba-exc_tau_m-exc_inh_w: 8 of 8 points done, 0 failed"
+    )
+    with h5py.File(tmp_path / "s.h5") as f:
+        sweep = f["sweeps/cuba-exc_tau_m-exc_inh_w"]
+        values, seeds = sweep["points/values"][:], sweep["points/seed"][:]
+        assert list(sweep["points/values"].attrs["columns"]) == ["exc.tau_m", "exc->inh.w"]
+        np.testing.assert_allclose(values[::2], [[15e-3, 1e-3], [15e-3, 2e-3], [25e-3, 1e-3], [25e-3, 2e-3]])
+        assert list(seeds) == [5, 6] * 4
+        rates = sweep["summary/exc.rate_hz"][:]
+        counts = sweep["summary/inh.spikes"][:]
+    stored = spikes_in(tmp_path / "s.h5", "cuba-exc_tau_m-exc_inh_w")
+    for index in (0, 5):
+        network = session.network.from_json(session.network.to_json())
+        for name, value in zip(("exc.tau_m", "exc->inh.w"), values[index], strict=True):
+            apply(network, resolve(network, name), value)
+        result = simulate(network, 0.1, dt_s=1e-4, seed=int(seeds[index]))
+        times, ids = result.spikes_of("exc")
+        np.testing.assert_array_equal(stored[index, "exc"][0], times * 1e3)
+        np.testing.assert_array_equal(stored[index, "exc"][1], ids)
+        assert rates[index] == pytest.approx(len(times) / (320 * 0.1))
+        assert counts[index] == result.spike_count("inh")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, stopped at the end."""
+    from distributed import Client
+
+    dask = str(Path(sys.executable).with_name("dask"))
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tmp_path}
+    processes = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", "127.0.0.1:0"],
+            **quiet,
+        )
+    ]
+    for _ in range(2):
+        worker = [
+            dask,
+            "worker",
+            address,
+            "--nthreads",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--dashboard-address",
+            "127.0.0.1:0",
+        ]
+        processes.append(subprocess.Popen(worker, **quiet))
+    try:
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def test_a_sweep_through_a_scheduler_equals_the_local_one_spike_for_spike(session, tmp_path, dask_cluster):
+    assert session.execute(NETWORK)
+    base = f"sweep simulate 100ms {VARY} --keep spikes --name grid"
+    assert session.execute(f"{base} --scheduler {dask_cluster} --to {tmp_path / 'remote.h5'}"), session.ui.errors
+    assert session.execute(f"{base} --workers 2 --to {tmp_path / 'local.h5'}"), session.ui.errors
+    remote, local = spikes_in(tmp_path / "remote.h5", "grid"), spikes_in(tmp_path / "local.h5", "grid")
+    assert set(remote) == set(local) and len(local) == 8
+    for key, (times, ids) in local.items():
+        np.testing.assert_array_equal(remote[key][0], times)
+        np.testing.assert_array_equal(remote[key][1], ids)
+    assert sum(len(times) for times, _ in local.values()) > 100
+
+
+def test_an_interrupted_sweep_resumes_where_it_stopped(session, tmp_path):
+    assert session.execute(NETWORK)
+    command = f"sweep simulate 200ms --vary exc.tau_m=12ms:30ms:6 --workers 1 --to {tmp_path / 's.h5'} --name r"
+
+    def interrupt_after_first_point() -> None:
+        while not any(done >= 1 for _, done in session.ui.progress_updates):
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    watcher = threading.Thread(target=interrupt_after_first_point, daemon=True)
+    watcher.start()
+    session.execute(command)
+    watcher.join()
+    assert session.ui.lines[-1].endswith("interrupted: finished points are kept; run the same command again to resume")
+    with h5py.File(tmp_path / "s.h5") as f:
+        states = [s.decode() for s in f["sweeps/r/points/state"][:]]
+        first = f["sweeps/r/summary/exc.rate_hz"][:]
+    finished = [i for i, s in enumerate(states) if s == "done"]
+    assert 1 <= len(finished) < 6 and set(states) <= {"done", "pending"}
+    assert session.execute(command), session.ui.errors
+    assert (
+        f"{6 - len(finished)} of 6 points done, 0 failed, {len(finished)} already in the file (skipped)"
+        in session.ui.lines[-1]
+    )
+    with h5py.File(tmp_path / "s.h5") as f:
+        assert {s.decode() for s in f["sweeps/r/points/state"][:]} == {"done"}
+        again = f["sweeps/r/summary/exc.rate_hz"][:]
+    np.testing.assert_array_equal(again[finished], first[finished])
+    assert session.execute(command) and "0 of 6 points done, 0 failed, 6 already in the file" in session.ui.lines[-1]
+
+
+def test_a_failing_point_is_recorded_and_the_sweep_goes_on(session, tmp_path):
+    assert session.execute(NETWORK)
+    assert session.execute(f"sweep simulate 50ms --vary exc->inh.delay=-1ms,1ms --workers 1 --to {tmp_path / 's.h5'}")
+    assert "1 of 2 points done, 1 failed" in session.ui.lines[-2]
+    assert session.ui.lines[-1].endswith(
+        "point 0 failed: delays must not be negative and time constants must be positive"
+    )
+    with h5py.File(tmp_path / "s.h5") as f:
+        sweep = f["sweeps/cuba-exc_inh_delay"]
+        assert [s.decode() for s in sweep["points/state"][:]] == ["failed", "done"]
+        assert sweep["points/error"][0].decode().startswith("delays must not be negative")
+        assert np.isnan(sweep["summary/exc.rate_hz"][0]) and sweep["summary/exc.rate_hz"][1] > 0
+
+
+@pytest.mark.parametrize(
+    ("vary", "message"),
+    [
+        ("exx.tau_m=10ms,20ms", "no population 'exx' (did you mean exc?)"),
+        ("exc.tau=10ms,20ms", "exc (lif) has no parameter 'tau' (did you mean tau_m?)"),
+        ("exc.tau_m=10mV,20mV", "--vary exc.tau_m: wrong unit in '10mV': expected a time (s)"),
+        ("exc->inh.weight=1mV", "a projection has no parameter 'weight'"),
+        ("inh->inh.indegree=10", "inh->inh connects by"),
+        ("exc.input.poisson=5Hz", "exc has no input: add one with net input first"),
+        ("exc.tau_m=10ms:20ms:x", "a range is START:STOP:COUNT with a whole COUNT"),
+        ("exc.tau_m", "give PARAM=VALUES"),
+    ],
+)
+def test_addressing_errors_name_what_is_wrong(session, tmp_path, vary, message):
+    assert session.execute(NETWORK)
+    assert not session.execute(f"sweep simulate 50ms --vary {vary} --to {tmp_path / 's.h5'}")
+    assert message in session.ui.errors[-1]
+    assert not (tmp_path / "s.h5").exists()
+
+
+def test_sweep_train_keeps_the_best_decoder(session, tmp_path, monkeypatch):
+    from tests.helpers import helmet_recording
+
+    monkeypatch.chdir(tmp_path)
+    helmet_recording(tmp_path / "rec.h5", 40, channels=8, seed=3)
+    assert session.execute("dataset epochs rec.h5:/streams/meg --window -100ms:300ms --name ep")
+    command = "sweep train ep --vary lr=1e-3,5e-3 --vary encoding=direct,rate --epochs 3 --workers 2 --to sw.h5"
+    assert session.execute(command), session.ui.errors
+    assert "4 of 4 points done, 0 failed" in session.ui.lines[-2]
+    with h5py.File(tmp_path / "sw.h5") as f:
+        sweep = f["sweeps/ep-lr-encoding"]
+        accuracy, loss = sweep["summary/val_accuracy"][:], sweep["summary/val_loss"][:]
+        assert list(sweep["points/values"][:, 1]) == [0, 1, 0, 1]  # indices into the encodings' choices
+    best = max(range(4), key=lambda i: (accuracy[i], -loss[i]))
+    assert session.ui.lines[-1].startswith(f"kept point {best} as model ep-lr-encoding-best")
+    kept = session.models["ep-lr-encoding-best"]
+    assert kept.history[kept.best_epoch - 1]["val_accuracy"] == pytest.approx(accuracy[best])
+    assert kept.recipe["encoding"] == ("direct", "rate")[best % 2]
+    assert (tmp_path / "models" / "ep-lr-encoding-best.safetensors").is_file()
