@@ -30,10 +30,11 @@ def spikes_in(path: Path, name: str) -> dict[tuple[int, str], tuple[np.ndarray, 
         }
 
 
-def test_a_sweep_on_a_local_cluster_equals_simulations_in_process(session, tmp_path):
+def test_a_sweep_on_a_local_cluster_equals_simulations_in_process(session, tmp_path, monkeypatch):
     from neuroshell.neuron.simulator import simulate
     from neuroshell.sweeps.grid import apply, resolve
 
+    monkeypatch.chdir(tmp_path)
     assert session.execute(NETWORK)
     command = f"sweep simulate 100ms {VARY} --seeds 2 --seed 5 --keep spikes --workers 2 --to {tmp_path / 's.h5'}"
     assert session.execute(command), session.ui.errors
@@ -62,6 +63,14 @@ def test_a_sweep_on_a_local_cluster_equals_simulations_in_process(session, tmp_p
         np.testing.assert_array_equal(stored[index, "exc"][1], ids)
         assert rates[index] == pytest.approx(len(times) / (320 * 0.1))
         assert counts[index] == result.spike_count("inh")
+    where = f"{tmp_path / 's.h5'}:/sweeps/cuba-exc_tau_m-exc_inh_w"
+    assert session.execute(f"plot sweep {where} --x exc.tau_m --value exc.rate")
+    assert session.ui.lines[-1].endswith("(8 finished points; averaged over exc->inh.w)")
+    assert session.execute(f"plot sweep {where} --x exc.tau_m --y exc->inh.w --value inh.cv_isi")
+    assert session.ui.lines[-1].startswith("wrote plots/sweep-s-cuba-exc_tau_m-exc_inh_w-2.png")
+    assert (tmp_path / "plots" / "sweep-s-cuba-exc_tau_m-exc_inh_w-2.png").stat().st_size > 1000
+    assert not session.execute(f"plot sweep {where} --x exc.tau_m --value exc.rte")
+    assert "no measure 'exc.rte' in this sweep (measures: exc.cv_isi, exc.rate_hz" in session.ui.errors[-1]
 
 
 def free_port() -> int:

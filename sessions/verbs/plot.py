@@ -6,7 +6,7 @@ from pathlib import Path
 from neuroshell.sessions.argtypes import Channels, CsvList, H5Path, Quantity, Span
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message
-from neuroshell.sessions.registry import Arg, Opt, VerbSet
+from neuroshell.sessions.registry import REQUIRED, Arg, Opt, VerbSet
 
 verbs = VerbSet("plot")
 
@@ -179,3 +179,27 @@ def plot_confusion(session, args):
     metrics = trained.evaluation[name]
     title = f"{trained.name} on {name}: accuracy {metrics['accuracy']:.2f} ({metrics['split']} split)"
     return _finish(session, draw(metrics["confusion"], trained.classes, title), f"confusion-{trained.name}-{name}")
+
+
+@verbs.verb(
+    "plot sweep",
+    "A sweep's measure over one parameter (line, mean ± sd over seeds) or two (heat map).",
+    Arg("sweep", H5Path(under="/sweeps/"), "FILE:/sweeps/NAME"),
+    Opt("x", help="the varied parameter on the x axis", default=REQUIRED),
+    Opt("y", help="a second parameter: a heat map"),
+    Opt("value", help="the measure, e.g. exc.rate (exc.rate_hz), exc.cv_isi, val_accuracy", default=REQUIRED),
+)
+def plot_sweep(session, args):
+    from neuroshell.sweeps.plots import pick_measure
+    from neuroshell.sweeps.plots import plot_sweep as draw
+    from neuroshell.sweeps.store import read_sweep
+
+    with session.workspace.readable(args.sweep.file) as handle:
+        sweep = read_sweep(handle, args.sweep.path)
+        stem = f"sweep-{handle.path.stem}-{args.sweep.path.split('/')[2]}"
+    measure = pick_measure(sweep, args.value)
+    figure, used = draw(sweep, args.x, args.y, measure, f"{measure} in {args.sweep}")
+    written = _finish(session, figure, stem)
+    others = [c for c in sweep["columns"] if c not in (args.x, args.y)]
+    written.text += f" ({used} finished points" + (f"; averaged over {', '.join(others)}" if others else "") + ")"
+    return written
