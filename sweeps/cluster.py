@@ -56,11 +56,10 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator:
         cluster.close()
 
 
-def warm_up(client, module: str) -> None:
-    """Import ``module`` in every worker (loading compiled kernels), so the first points do not pay for it."""
-    import importlib
-
-    client.run(importlib.import_module, module)
+def warm_up(client, warm: Callable[[], None]) -> None:
+    """Run ``warm`` in every worker (loading compiled kernels, importing torch), so that the first points do
+    not pay for it."""
+    client.run(warm)
 
 
 def slots(client) -> int:

@@ -35,7 +35,7 @@ class SweepPlan:
     shared: tuple = ()
     workers: int = 1
     scheduler: str | None = None
-    warm_module: str = "neuroshell.neuron.simulator"
+    warm: Callable[[], None] | None = None  # run once in every worker first (tasks.warm_simulator, ...)
 
 
 def run_sweep(
@@ -58,7 +58,8 @@ def run_sweep(
         outcome.skipped = len(plan.points) - len(todo)
         if not todo:
             return outcome
-        warm_up(client, plan.warm_module)
+        if plan.warm is not None:
+            warm_up(client, plan.warm)
         capacity = slots(client)
 
         def report() -> None:

@@ -8,6 +8,25 @@ import numpy as np
 MIN_SPIKES_FOR_CV = 3  # a neuron's ISI CV needs at least two intervals
 
 
+def warm_simulator() -> None:
+    """Run a two-neuron network for a millisecond, so that this process has loaded the simulator's compiled
+    kernels (numba reads them from its cache on first call, a quarter of a second) before real points come."""
+    from neuroshell.neuron.network import Network
+    from neuroshell.neuron.simulator import simulate
+
+    network = Network("warm-up")
+    network.add_population("a", "lif", 2)
+    network.connect("a", "a", "all", 1e-3, "V")
+    network.add_input("a", {"kind": "poisson", "rate_hz": 10.0, "n_sources": 1, "weight": 1e-3, "weight_unit": "V",
+                            "synapse": "exp", "tau_s": 5e-3})  # fmt: skip
+    simulate(network, 1e-3, dt_s=1e-4, seed=0)
+
+
+def warm_trainer() -> None:
+    """Import torch and the trainer in this process before real points come."""
+    import neuroshell.training.trainer  # noqa: F401
+
+
 def simulate_point(
     network_json: str,
     addresses: list,

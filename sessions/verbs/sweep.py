@@ -150,7 +150,7 @@ def _messages(outcome, where: str) -> list[Message]:
 def sweep_simulate(session, args):
     from neuroshell.sweeps.grid import grid, resolve
     from neuroshell.sweeps.run import SweepPlan
-    from neuroshell.sweeps.tasks import simulate_point
+    from neuroshell.sweeps.tasks import simulate_point, warm_simulator
 
     if session.network is None:
         raise NeuroshellError("no network yet: 'net new' or 'net example cuba'")
@@ -182,6 +182,7 @@ def sweep_simulate(session, args):
         simulate_point,
         lambda p: (p.values, args.duration, args.dt, p.seed, args.keep == "spikes"),
         shared=(network.to_json(), addresses),
+        warm=warm_simulator,
     )
     outcome, where = _run(session, plan, args)
     return [_table(session, where), *_messages(outcome, where)]
@@ -257,7 +258,7 @@ def sweep_train(session, args):
     from neuroshell.sessions.verbs.training import _dataset
     from neuroshell.sweeps.grid import grid
     from neuroshell.sweeps.run import SweepPlan
-    from neuroshell.sweeps.tasks import train_point
+    from neuroshell.sweeps.tasks import train_point, warm_trainer
     from neuroshell.training.checkpoints import save_checkpoint
     from neuroshell.training.models import default_recipe
 
@@ -292,7 +293,7 @@ def sweep_train(session, args):
         train_point,
         job,
         shared=(dataset,),
-        warm_module="neuroshell.training.trainer",
+        warm=warm_trainer,
     )
     folder = Path(session.settings["models.dir"])
     best_name = f"{plan.name}-best"
