@@ -9,9 +9,10 @@ from rich.table import Table as RichTable
 from rich.text import Text
 from rich.tree import Tree as RichTree
 
-from neuroshell.sessions.output import Commands, Message, Table, Tree
+from neuroshell.sessions.output import ClearScreen, Commands, Message, Table, Tree
 
 LEVEL_STYLES = {"info": "", "success": "green", "warning": "yellow"}
+PIPE_WIDTH = 4096  # rich wraps at the console's width; a line longer than this in a pipe is not a line to read
 
 
 class RichUI:
@@ -21,7 +22,7 @@ class RichUI:
         no_color = not color
         self.console = Console(no_color=no_color, highlight=False, soft_wrap=False)
         if not self.console.is_terminal:
-            self.console.width = 160  # pipes and logs: no terminal width to fit, so do not wrap tables
+            self.console.width = PIPE_WIDTH  # pipes and logs: no terminal width to fit, so lines stay whole
         self.errors = Console(stderr=True, no_color=no_color, highlight=False)
         self.command_words: list[str] = []  # verbs the command lexer highlights
 
@@ -32,6 +33,10 @@ class RichUI:
         if isinstance(result, list | tuple):
             for item in result:
                 self.show(item)
+            return
+        if isinstance(result, ClearScreen):
+            if self.console.is_terminal:
+                self.console.clear()
             return
         self.console.print(self.renderable(result))
 

@@ -4,7 +4,6 @@ import signal
 import threading
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.shortcuts import CompleteStyle
@@ -14,6 +13,7 @@ from neuroshell.cli.inputhook import figures_inputhook
 from neuroshell.cli.keybindings import shell_bindings
 from neuroshell.cli.lexer import command_lexer
 from neuroshell.cli.style import shell_style
+from neuroshell.cli.suggest import SucceededSuggest
 from neuroshell.cli.toolbar import toolbar_text
 from neuroshell.sessions.output import Message
 
@@ -24,7 +24,7 @@ def build_prompt(session, input=None, output=None, color: bool = True) -> Prompt
     return PromptSession(
         message=[("class:prompt", "neuroshell> ")],
         history=FileHistory(str(session.home / "history")),
-        auto_suggest=AutoSuggestFromHistory(),
+        auto_suggest=SucceededSuggest(session.home / "succeeded"),
         completer=CommandCompleter(session),
         complete_style=CompleteStyle.MULTI_COLUMN,
         complete_while_typing=True,
@@ -67,6 +67,28 @@ def run_shell(session, prompt: PromptSession) -> int:
         except KeyboardInterrupt:
             continue
         except EOFError:
-            break
-        session.execute(line)
+            if may_leave(session):
+                break
+            continue
+        if session.execute(line) and isinstance(prompt.auto_suggest, SucceededSuggest):
+            prompt.auto_suggest.remember(line)
+        if session.quit_requested and not may_leave(session):
+            session.quit_requested = False
     return 0
+
+
+def may_leave(session) -> bool:
+    """Whether to leave now: at once, unless a recording runs; then ask once (leaving stops it cleanly)."""
+    recording = session.recording
+    if recording is None or not recording.running:
+        return True
+    minutes, seconds = divmod(int(recording.clock() - recording.started), 60)
+    question = f"recording to {recording.path} for {minutes} min {seconds} s: stop it and quit? [y/N] "
+    try:
+        answer = PromptSession().prompt(question)
+    except (EOFError, KeyboardInterrupt):
+        answer = ""
+    if answer.strip().lower() in ("y", "yes"):
+        return True
+    session.ui.show(Message("still recording; quit again (or record stop) when done"))
+    return False

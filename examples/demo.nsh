@@ -27,9 +27,9 @@ plot confusion decoder
 
 # 4. Simulate: the CUBA benchmark network (4000 LIF neurons), 1 s, into the same file.
 net example cuba
-simulate 1s --to ${out:-demo-output}/demo.h5 --run cuba
-plot raster ${out:-demo-output}/demo.h5:/simulations/cuba
-plot rates ${out:-demo-output}/demo.h5:/simulations/cuba
+simulate 1s --to ${out:-demo-output}/simulation.h5 --run cuba --overwrite
+plot raster ${out:-demo-output}/simulation.h5:/simulations/cuba
+plot rates ${out:-demo-output}/simulation.h5:/simulations/cuba
 plot graph
 
 # 5. What the demo made.

@@ -46,3 +46,8 @@ class Tree:
 
     label: str
     children: list["Tree"] = field(default_factory=list)
+
+
+@dataclass
+class ClearScreen:
+    """Clear the terminal (``clear``); nothing in a pipe or a log."""

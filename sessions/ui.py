@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TextIO
 
-from neuroshell.sessions.output import Commands, Message, Table, Tree
+from neuroshell.sessions.output import ClearScreen, Commands, Message, Table, Tree
 
 
 class Progress(Protocol):
@@ -97,6 +97,8 @@ def render_plain(result: Any) -> list[str]:
         return [f"{start + i:>5}  {line}" for i, line in enumerate(result.lines)]
     if isinstance(result, Tree):
         return _tree_lines(result, "")
+    if isinstance(result, ClearScreen):
+        return []
     return [str(result)]
 
 

@@ -14,7 +14,9 @@ def write_simulation(handle: h5py.File, run: str, result, overwrite_run: bool = 
     simulations = handle.require_group("simulations")
     if run in simulations:
         if not overwrite_run:
-            raise StorageError(f"{handle.filename} already holds a run '{run}': choose another --run name")
+            raise StorageError(
+                f"{handle.filename} already holds a run '{run}': choose another --run, or add --overwrite"
+            )
         del simulations[run]
     group = simulations.create_group(run)
     group.attrs["network"] = result.network_json
@@ -51,13 +53,23 @@ def create_and_write(path: Path, run: str, result, clock) -> str:
         return write_simulation(handle, run, result)
 
 
+def run_names(path: Path) -> set[str]:
+    """The runs a neuroshell file holds (none if it does not exist yet)."""
+    from neuroshell.storage.files import open_file
+
+    path = Path(path)
+    if not path.exists():
+        return set()
+    file = open_file(path)
+    try:
+        return set(file.handle.get("simulations", {}))
+    finally:
+        file.close()
+
+
 def next_run_name(path: Path) -> str:
     """``run1``, ``run2``, ...: the first name not yet in the file."""
-    path = Path(path)
-    taken: set[str] = set()
-    if path.exists():
-        with h5py.File(path, "r") as handle:
-            taken = set(handle.get("simulations", {}))
+    taken = run_names(path)
     number = 1
     while f"run{number}" in taken:
         number += 1

@@ -200,3 +200,49 @@ def test_typos_get_a_close_match(tmp_path):
     for line, expected in cases.items():
         result = neuroshell("-c", line)
         assert result.returncode == 1 and result.stderr.strip() == expected, result.stderr
+
+
+def test_a_name_given_is_the_name_used_and_never_silently_replaced(tmp_path):
+    net = "net example cuba --n 200"
+    first = neuroshell("-c", f"{net}; simulate 50ms --to r.h5 --run base", cwd=tmp_path)
+    assert first.returncode == 0 and "wrote r.h5:/simulations/base" in first.stdout
+    again = neuroshell("-c", f"{net}; simulate 50ms --to r.h5 --run base --seed 2", cwd=tmp_path)
+    assert again.returncode == 1
+    assert again.stderr.strip() == "error: r.h5 already holds a run 'base': choose another --run, or add --overwrite"
+    replaced = neuroshell("-c", f"{net}; simulate 50ms --to r.h5 --run base --seed 2 --overwrite", cwd=tmp_path)
+    assert replaced.returncode == 0 and "wrote r.h5:/simulations/base" in replaced.stdout
+    with h5py.File(tmp_path / "r.h5") as f:
+        assert list(f["simulations"]) == ["base"] and f["simulations/base"].attrs["seed"] == 2
+
+
+def test_plots_without_a_target_take_the_latest_result_and_say_which(tmp_path):
+    script = (
+        "net example cuba --n 200; set plot.show off; simulate 50ms --to r.h5; simulate 50ms --to r.h5; plot raster"
+    )
+    result = neuroshell("-c", script, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "wrote r.h5:/simulations/run2" in result.stdout
+    assert result.stdout.rstrip().endswith("(the latest: r.h5:/simulations/run2)")
+    nothing = neuroshell("-c", "plot raster", cwd=tmp_path)
+    assert nothing.stderr.strip() == (
+        "error: no simulation run made in this session yet: give one, or make one with simulate DURATION --to FILE"
+    )
+
+
+def test_derived_data_never_goes_into_the_raw_recording(tmp_path):
+    from tests.helpers import helmet_recording
+
+    recording = helmet_recording(tmp_path / "raw.h5", seconds=40, channels=4, seed=1)
+    before = recording.read_bytes()
+    result = neuroshell("-c", "dataset epochs raw.h5:/streams/meg --name ep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"stored in {Path('raw-datasets.h5')}:/datasets/ep" in result.stdout
+    assert recording.read_bytes() == before
+    with h5py.File(tmp_path / "raw-datasets.h5") as f:
+        assert f["datasets/ep/X"].shape[1] == 4
+
+
+def test_piped_output_keeps_lines_whole():
+    words = " ".join(f"word{i}" for i in range(80))  # about 550 characters
+    result = neuroshell("-c", f"echo {words}")
+    assert result.stdout.splitlines() == [words]

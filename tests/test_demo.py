@@ -30,8 +30,8 @@ def test_demo_script_runs_end_to_end(tmp_path):
             "evoked-demo-sim0.png",
             "training-decoder.png",
             "confusion-decoder-evoked.png",
-            "raster-demo-cuba.png",
-            "rates-demo-cuba.png",
+            "raster-simulation-cuba.png",
+            "rates-simulation-cuba.png",
             "graph-cuba.png",
         ]
     )
@@ -40,8 +40,12 @@ def test_demo_script_runs_end_to_end(tmp_path):
         assert f["streams/sim0/data"].shape[1] == 32
         assert 7000 <= f["streams/sim0/data"].shape[0] <= 9000
         assert len(f["markers/time"]) >= 8
-        assert "evoked" in f["datasets"] and "cuba" in f["simulations"]
+        assert set(f) == {"markers", "streams"}  # the raw recording holds only what was recorded
+    with h5py.File(out / "demo-datasets.h5") as f:
+        assert "evoked" in f["datasets"]
         assert f["models/decoder/evaluation/evoked"].attrs["accuracy"] >= 0
+    with h5py.File(out / "simulation.h5") as f:
+        assert "cuba" in f["simulations"]
     assert "Made in this session (12)" in result.stdout
     assert "logistic baseline" in result.stdout
 

@@ -119,8 +119,8 @@ def test_sigkill_at_random_points_always_recovers_a_clean_file(tmp_path):
             text=True,
             env=ENVIRONMENT,
         )
-        while "recording sim0" not in process.stdout.readline():
-            pass
+        while "recording sim0" not in (line := process.stdout.readline()):
+            assert line, "neuroshell ended before it started recording"
         time.sleep(rng.uniform(0.0, 1.5))
         process.send_signal(signal.SIGKILL)
         process.communicate()

@@ -177,3 +177,27 @@ def test_open_plot_windows_are_serviced_while_the_prompt_waits(session, pipe, mo
     assert session.settings["seed"] == 7 and session.quit_requested
     # The figure's event loop ran in short slices while the prompt waited, and let the keys through.
     assert len(slices) >= 6 and max(slices) <= 0.1
+
+
+def test_grey_suggestions_come_only_from_lines_that_succeeded(session, pipe):
+    from prompt_toolkit.buffer import Buffer
+
+    prompt = build_prompt(session)
+    pipe.send_text("set seed 12\rset sead 13\rclear\rquit\r")
+    assert run_shell(session, prompt) == 0
+    assert session.settings["seed"] == 12 and any("sead" in e for e in session.ui.errors)
+    suggest = prompt.auto_suggest
+    assert suggest.get_suggestion(Buffer(), Document("set se")).text == "ed 12"
+    again = build_prompt(session)  # a new shell reads the earlier sessions' successes
+    assert again.auto_suggest.get_suggestion(Buffer(), Document("set s")).text == "eed 12"
+    assert again.auto_suggest.get_suggestion(Buffer(), Document("set sea")) is None
+
+
+def test_leaving_while_recording_asks_once(session, pipe, tmp_path):
+    prompt = build_prompt(session)
+    path = tmp_path / "rec.h5"
+    pipe.send_text(f"connect sim --channels 2 --rate 100Hz\rrecord start {path}\r\x04n\recho still here\rquit\ry\r")
+    assert run_shell(session, prompt) == 0
+    assert "still recording; quit again (or record stop) when done" in session.ui.lines
+    assert "still here" in session.ui.lines
+    assert session.recording.running  # the answer was yes: leaving (session.close, tested apart) stops it

@@ -14,13 +14,16 @@ def recording(tmp_path):
 
 def test_dataset_train_evaluate_models(session, recording, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    raw = recording.read_bytes()
     assert session.execute(
         f"dataset epochs {recording}:/streams/meg --markers stim/* --window -100ms:400ms --baseline -100ms:0s --name ep"
     )
     table = session.ui.results[-2]
     assert [row[0] for row in table.rows] == ["stim/left", "stim/right", "stim/tone"]
     assert "dropped:" in session.ui.lines[-1] and "(gap)" in session.ui.lines[-1]
-    with h5py.File(recording) as f:
+    derived = tmp_path / "helmet-datasets.h5"  # derived data goes beside the recording, which stays as it was
+    assert session.ui.lines[-1].endswith(f"stored in {derived}:/datasets/ep")
+    with h5py.File(derived) as f:
         stored = f["datasets/ep"]
         assert stored["X"].shape[1:] == (16, 250) and set(np.unique(stored["split"][:])) == {0, 1, 2}
     assert session.execute("train ep --epochs 6 --steps 10 --hidden 32 --name dec --seed 1")
@@ -28,9 +31,10 @@ def test_dataset_train_evaluate_models(session, recording, tmp_path, monkeypatch
     assert (tmp_path / "models" / "dec.safetensors").is_file() and (tmp_path / "models" / "dec.json").is_file()
     assert session.execute("evaluate dec ep")
     assert session.ui.lines[-1].startswith("accuracy ")
-    with h5py.File(recording) as f:
+    with h5py.File(derived) as f:
         evaluation = f["models/dec/evaluation/ep"]
         assert evaluation["confusion"].shape == (3, 3) and 0 <= evaluation.attrs["accuracy"] <= 1
+    assert recording.read_bytes() == raw
     assert session.execute("models")
     assert session.ui.results[-1].rows[0][0] == "dec"
     assert session.execute("datasets")
@@ -45,7 +49,8 @@ def test_a_stored_dataset_reloads_in_a_new_session(session, recording, tmp_path,
     session.execute(f"dataset epochs {recording}:/streams/meg --name again --seed 4")
     other = Session(ui=RecordingUI(), home=session.home)
     try:
-        assert other.execute(f"train {recording}:/datasets/again --epochs 1 --steps 5 --hidden 8")
+        derived = tmp_path / "helmet-datasets.h5"
+        assert other.execute(f"train {derived}:/datasets/again --epochs 1 --steps 5 --hidden 8")
         loaded = other.datasets["again"]
         np.testing.assert_array_equal(loaded.split, session.datasets["again"].split)
         np.testing.assert_allclose(loaded.scaler_mean, session.datasets["again"].scaler_mean)

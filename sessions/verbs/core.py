@@ -5,7 +5,7 @@ from pathlib import Path
 
 from neuroshell.sessions.argtypes import FilePath, Int, Quantity, SettingKey, VerbName
 from neuroshell.sessions.errors import NeuroshellError
-from neuroshell.sessions.output import Commands, Message, Table, elide
+from neuroshell.sessions.output import ClearScreen, Commands, Message, Table, elide
 from neuroshell.sessions.registry import Arg, Flag, VerbSet
 
 verbs = VerbSet("core")
@@ -78,6 +78,11 @@ def unset_verb(session, args):
     session.settings.unset(args.key)
     key, value, _ = session.settings.rows(args.key)[0]
     return Message(f"{key} = {value} (default)")
+
+
+@verbs.verb("clear", "Clear the screen (the session and its history stay).", replayable=False)
+def clear_verb(session, args):
+    return ClearScreen()
 
 
 @verbs.verb("echo", "Print text.", Arg("text", rest=True, default=None))

@@ -257,6 +257,7 @@ def net_example(session, args):
     Opt("record", CsvList(item=Choice(choices=("spikes", "v", "rate"))), "what to keep", "spikes,rate"),
     Opt("to", FilePath(), "HDF5 file for /simulations/RUN"),
     Opt("run", help="run name in the file (default: run1, run2, ...)"),
+    Flag("overwrite", "with --run: replace a run of that name"),
     Opt("seed", Int(minimum=0), "random seed", FromSetting("seed")),
     Opt(
         "trace", CsvList(item=NeuronRef()), "neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"
@@ -268,6 +269,13 @@ def simulate_verb(session, args):
 
     network = _network(session)
     record = _traces(network, args.trace) if "v" in args.record else []
+    if args.to and args.run and not args.overwrite:
+        from neuroshell.storage.simulations import run_names
+
+        if args.run in run_names(args.to):
+            raise NeuroshellError(
+                f"{args.to} already holds a run '{args.run}': choose another --run, or add --overwrite"
+            )
     with session.ui.progress("simulating", total=args.duration) as bar:
         result = simulate(
             network,
@@ -311,6 +319,6 @@ def _write(session, args, result) -> str:
 
     run = args.run or next_run_name(args.to)
     with session.workspace.writable(args.to) as handle:
-        where = write_simulation(handle, run, result)
+        where = write_simulation(handle, run, result, overwrite_run=args.overwrite)
     session.outputs.append(("simulation", f"{args.to}:{where}"))
     return f"{args.to}:{where}"

@@ -37,7 +37,20 @@ def _span(view, start: float | None, stop: float | None, default_s: float | None
     return first, min(last, span[1] + 1e-9)
 
 
-STREAM = Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME")
+STREAM = Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME (default: the latest recording's first)", None)
+
+
+def _target(session, args, name: str, kind: str = "", what: str = "", how: str = "") -> str:
+    """Fill a target the user left out with the session's latest of its kind; returns the words that say so."""
+    from neuroshell.sessions.latest import latest_location, latest_stream, said
+
+    if getattr(args, name) is not None:
+        return ""
+    location = latest_stream(session) if not kind else latest_location(session, kind, what, how)
+    setattr(args, name, location)
+    return said(location)
+
+
 FROM = Opt("from", Quantity(unit="s", minimum=0.0), "start, from the stream's first sample (default 0s)")
 TO = Opt("to", Quantity(unit="s", positive=True), "end, from the stream's first sample")
 
@@ -53,6 +66,7 @@ TO = Opt("to", Quantity(unit="s", positive=True), "end, from the stream's first 
 def plot_traces(session, args):
     from neuroshell.storage.plots import plot_traces as draw
 
+    which = _target(session, args, "stream")
     with session.workspace.readable(args.stream.file) as handle:
         view = _stream(handle, args.stream)
         channels = args.channels.indices(view.spec.channel_names)
@@ -61,6 +75,7 @@ def plot_traces(session, args):
         name = f"traces-{handle.path.stem}-{view.name}"
         left_out = view.spec.n_channels - len(channels)
     written = _finish(session, figure, name)
+    written.text += which
     if left_out:
         written.text += f" ({len(channels)} of {view.spec.n_channels} channels: +{left_out} more, use --channels)"
     return written
@@ -70,12 +85,18 @@ def plot_traces(session, args):
 def plot_psd(session, args):
     from neuroshell.storage.plots import plot_psd as draw
 
+    which = _target(session, args, "stream")
     with session.workspace.readable(args.stream.file) as handle:
         view = _stream(handle, args.stream)
         start, stop = _span(view, getattr(args, "from"), args.to, 60.0)
         figure = draw(view, start, stop, f"power spectra of {args.stream}")
         name = f"psd-{handle.path.stem}-{view.name}"
-    return _finish(session, figure, name)
+    return _said(_finish(session, figure, name), which)
+
+
+def _said(written: Message, which: str) -> Message:
+    written.text += which
+    return written
 
 
 @verbs.verb(
@@ -90,6 +111,7 @@ def plot_evoked(session, args):
     from neuroshell.training.datasets import epochs_from_file
     from neuroshell.training.plots import plot_evoked as draw
 
+    which = _target(session, args, "stream")
     window, baseline = args.window, args.baseline
     with session.workspace.readable(args.stream.file) as handle:
         view = _stream(handle, args.stream)
@@ -99,41 +121,47 @@ def plot_evoked(session, args):
         unit = (view.spec.channel_units or ["?"])[0]
         figure = draw(X, kept, window, unit, f"evoked responses in {args.stream}")
         name = f"evoked-{handle.path.stem}-{view.name}"
-    return _finish(session, figure, name)
+    return _said(_finish(session, figure, name), which)
+
+
+RUN = Arg("run", H5Path(under="/simulations/"), "FILE:/simulations/RUN (default: the latest run written)", None)
+LATEST_RUN = ("simulation", "simulation run", "simulate DURATION --to FILE")
 
 
 @verbs.verb(
     "plot raster",
     "Spike raster of a simulation run, per population.",
-    Arg("run", H5Path(under="/simulations/"), "FILE:/simulations/RUN"),
+    RUN,
 )
 def plot_raster(session, args):
     from neuroshell.neuron.plots import plot_raster as draw
     from neuroshell.storage.simulations import read_spikes
 
+    which = _target(session, args, "run", *LATEST_RUN)
     with session.workspace.readable(args.run.file) as handle:
         spikes = read_spikes(handle, args.run.path)
         figure = draw(spikes, f"spikes of {args.run}")
         name = f"raster-{handle.path.stem}-{args.run.path.split('/')[2]}"
-    return _finish(session, figure, name)
+    return _said(_finish(session, figure, name), which)
 
 
 @verbs.verb(
     "plot rates",
     "Population rates of a simulation run.",
-    Arg("run", H5Path(under="/simulations/"), "FILE:/simulations/RUN"),
+    RUN,
 )
 def plot_rates(session, args):
     from neuroshell.neuron.plots import plot_rates as draw
     from neuroshell.storage.simulations import read_rates
 
+    which = _target(session, args, "run", *LATEST_RUN)
     with session.workspace.readable(args.run.file) as handle:
         rates = read_rates(handle, args.run.path)
         if not rates:
             raise NeuroshellError(f"{args.run} has no rates: simulate with --record rate")
         figure = draw(rates, f"population rates of {args.run}")
         name = f"rates-{handle.path.stem}-{args.run.path.split('/')[2]}"
-    return _finish(session, figure, name)
+    return _said(_finish(session, figure, name), which)
 
 
 @verbs.verb("plot graph", "The current network: populations sized by N, projections as arrows.")
@@ -184,7 +212,7 @@ def plot_confusion(session, args):
 @verbs.verb(
     "plot sweep",
     "A sweep's measure over one parameter (line, mean ± sd over seeds) or two (heat map).",
-    Arg("sweep", H5Path(under="/sweeps/"), "FILE:/sweeps/NAME"),
+    Arg("sweep", H5Path(under="/sweeps/"), "FILE:/sweeps/NAME (default: the latest sweep)", None),
     Opt("x", help="the varied parameter on the x axis", default=REQUIRED),
     Opt("y", help="a second parameter: a heat map"),
     Opt("value", help="the measure, e.g. exc.rate (exc.rate_hz), exc.cv_isi, val_accuracy", default=REQUIRED),
@@ -194,6 +222,7 @@ def plot_sweep(session, args):
     from neuroshell.sweeps.plots import plot_sweep as draw
     from neuroshell.sweeps.store import read_sweep
 
+    which = _target(session, args, "sweep", "sweep", "sweep", "sweep simulate DURATION --vary ...")
     with session.workspace.readable(args.sweep.file) as handle:
         sweep = read_sweep(handle, args.sweep.path)
         stem = f"sweep-{handle.path.stem}-{args.sweep.path.split('/')[2]}"
@@ -201,5 +230,7 @@ def plot_sweep(session, args):
     figure, used = draw(sweep, args.x, args.y, measure, f"{measure} in {args.sweep}")
     written = _finish(session, figure, stem)
     others = [c for c in sweep["columns"] if c not in (args.x, args.y)]
-    written.text += f" ({used} finished points" + (f"; averaged over {', '.join(others)}" if others else "") + ")"
+    written.text += (
+        which + f" ({used} finished points" + (f"; averaged over {', '.join(others)}" if others else "") + ")"
+    )
     return written

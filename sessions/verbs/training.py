@@ -6,6 +6,7 @@ from neuroshell.sessions.argtypes import (
     Channels,
     Choice,
     CsvList,
+    FilePath,
     Float,
     FromSetting,
     H5Path,
@@ -20,6 +21,19 @@ from neuroshell.sessions.registry import Arg, Opt, VerbSet
 from neuroshell.training.choices import DEVICES, ENCODINGS, MODEL_KINDS
 
 verbs = VerbSet("training")
+
+
+DATASET_TO = Opt(
+    "to",
+    FilePath(),
+    "file the dataset goes to (default: SOURCE-datasets.h5 beside the source, which stays untouched)",
+)
+
+
+def _derived(source: Path, to: Path | None) -> Path:
+    """Where derived data goes: the file named, or one of its own beside the source (a raw recording is
+    the thing a lab cannot repeat: it is only read)."""
+    return to if to is not None else source.with_name(f"{source.stem}-datasets.h5")
 
 
 def _store(session, dataset, path: Path) -> str:
@@ -64,19 +78,25 @@ SPLIT = CsvList(
 @verbs.verb(
     "dataset epochs",
     "Cut epochs around markers into a dataset (stored in the file under /datasets/NAME).",
-    Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME"),
+    Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME (default: the latest recording's first)", None),
     Opt("markers", CsvList(), "labels to use; * wildcards", "stim/*"),
     Opt("window", Span(), "epoch span around each marker", "-100ms:500ms"),
     Opt("channels", Channels(), "channel names or indices (0:64, MEG001,MEG002; default: all)"),
     Opt("baseline", Span(), "span whose mean is subtracted, e.g. -100ms:0s"),
     Opt("split", SPLIT, "train,validation,test fractions", "0.7,0.15,0.15"),
     Opt("name", help="dataset name (default: epochs1, ...)"),
+    DATASET_TO,
     Opt("seed", Int(minimum=0), "split seed", FromSetting("seed")),
 )
 def dataset_epochs(session, args):
+    from neuroshell.sessions.latest import latest_stream, said
     from neuroshell.storage.files import open_file
     from neuroshell.training.datasets import epochs_from_file, make_dataset
 
+    which = ""
+    if args.stream is None:
+        args.stream = latest_stream(session)
+        which = said(args.stream)
     location, window, baseline = args.stream, args.window, args.baseline
     fractions = _fractions(args.split)
     path = session.workspace.path_of(location)
@@ -110,7 +130,9 @@ def dataset_epochs(session, args):
         channel_names=list(names),
         dropped=dropped,
     )
-    return _summary(dataset, _store(session, dataset, path))
+    table, stored = _summary(dataset, _store(session, dataset, _derived(path, args.to)))
+    stored.text += which
+    return [table, stored]
 
 
 def _fractions(parts: list[float]) -> tuple[float, float, float]:
@@ -129,6 +151,7 @@ def _fractions(parts: list[float]) -> tuple[float, float, float]:
     Opt("bins", Int(minimum=1), "time bins per window", 5),
     Opt("population", help="population (default: the first)"),
     Opt("name", help="dataset name (default: spikes1, ...)"),
+    DATASET_TO,
     Opt("seed", Int(minimum=0), "split seed", FromSetting("seed")),
 )
 def dataset_spikes(session, args):
@@ -164,7 +187,7 @@ def dataset_spikes(session, args):
         sampling_rate_hz=args.bins / args.window,
         channel_names=[f"{population}{i}" for i in range(n_neurons)],
     )
-    return _summary(dataset, _store(session, dataset, path))
+    return _summary(dataset, _store(session, dataset, _derived(path, args.to)))
 
 
 def _dataset(session, text: str):
