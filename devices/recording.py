@@ -14,7 +14,8 @@ class Recording:
     """Listens to devices and hands their blocks, markers, gaps and clock offsets to a Recorder.
 
     When the recorder stops by itself (disk full, a failing write) the recording lets go of the devices,
-    which stay connected, and ``on_fault(message)`` tells the user.
+    which stay connected, and ``notify(message)`` tells the user; ``notify(summary, False)`` when
+    ``duration_s`` ends it.
     """
 
     def __init__(
@@ -29,12 +30,12 @@ class Recording:
         compression: str | None = None,
         duration_s: float | None = None,
         min_free_bytes: float = 0.0,
-        on_fault: Callable[[str], None] | None = None,
+        notify: Callable[..., None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.clock = clock
         self.devices = list(devices)
-        self.on_fault = on_fault
+        self.notify = notify
         self.fault: str | None = None
         data_devices = [d for d in self.devices if d.spec.n_channels > 0]
         self.recorder = Recorder(
@@ -57,7 +58,7 @@ class Recording:
         for device in self.devices:
             device.add_listener(self)
         if duration_s is not None:
-            self._timer = threading.Timer(duration_s, self.stop)
+            self._timer = threading.Timer(duration_s, self._stop_on_time)
             self._timer.daemon = True
             self._timer.start()
 
@@ -72,8 +73,8 @@ class Recording:
         for device in self.devices:
             device.remove_listener(self)
         logger.info("recording stopped: {}", reason)
-        if self.on_fault is not None:
-            self.on_fault(f"{reason}; devices stay connected")
+        if self.notify is not None:
+            self.notify(f"{reason}; devices stay connected; {self.summary()}")
 
     # DeviceListener: called from device reader threads.
     def samples(self, device: Device, data, times) -> None:
@@ -98,6 +99,11 @@ class Recording:
         self.recorder.mark(when, label, source)
         return when
 
+    def _stop_on_time(self) -> None:
+        self.stop()
+        if self.notify is not None:  # the session's notice line: shown at once, or before the next prompt
+            self.notify(self.summary(), False)
+
     def stop(self) -> RecorderStats:
         """Stop listening, write everything received, close the file. Safe to call twice."""
         with self._lock:
@@ -112,6 +118,21 @@ class Recording:
 
     def stats(self) -> RecorderStats:
         return self.final or self.recorder.stats()
+
+    def summary(self) -> str:
+        """One line for the end of a recording: how long, to which file (and its size), samples and losses
+        per stream, markers, gaps."""
+        stats = self.stats()
+        minutes, seconds = divmod((self.stopped_at or self.clock()) - self.started, 60)
+        size = self.path.stat().st_size / 1e6 if self.path.exists() else 0.0
+        streams = ", ".join(
+            f"{name} {c.samples_written} samples ({c.samples_dropped} lost)" for name, c in stats.streams.items()
+        )
+        gaps = sum(c.gaps_written for c in stats.streams.values())
+        return (
+            f"recorded {int(minutes)} min {seconds:.1f} s to {self.path} ({size:.1f} MB): {streams or 'no streams'}; "
+            f"{stats.markers_written} markers; {gaps} gaps"
+        )
 
     def describe(self, short: bool = False) -> str:
         stats = self.stats()

@@ -84,7 +84,7 @@ class Session:
         self.quit_requested = False
         # Whether a person is at the prompt (set by the shell): scripts and -c runs never wait for Ctrl-C.
         self.interactive = False
-        self.notices: deque[str] = deque()  # what background work (a recording's fault) has to say
+        self.notices: deque[tuple[str, bool]] = deque()  # what background work (a recording's fault) has to say
         self.started = time.time()
         self.script_depth = 0
         self.last_traceback = ""
@@ -129,18 +129,25 @@ class Session:
                 return_freed_memory()
         return False
 
-    def notify(self, message: str) -> None:
-        """Queue a message from a background thread; it is shown after the running command, or before the
-        next prompt (the toolbar shows the state at once)."""
+    def notify(self, message: str, error: bool = True) -> None:
+        """Queue a message from a background thread (a fault, or with ``error=False`` news such as a timed
+        recording's end); it is shown after the running command, or before the next prompt (the toolbar
+        shows the state at once)."""
         from loguru import logger
 
         logger.info("notice: {}", message)
-        self.notices.append(message)
+        self.notices.append((message, error))
 
     def show_notices(self) -> None:
         """Show what background work queued (see ``notify``), oldest first."""
+        from neuroshell.sessions.output import Message
+
         while self.notices:
-            self.ui.error(self.notices.popleft())
+            message, error = self.notices.popleft()
+            if error:
+                self.ui.error(message)
+            else:
+                self.ui.show(Message(message, "success"))
 
     def report(self, message: str) -> None:
         """Show an error as one line (with the traceback first under ``--debug``) and log it whole; a very

@@ -48,6 +48,7 @@ class StreamCounts:
     samples_flushed: int = 0  # on disk for certain: survives a crash
     samples_dropped: int = 0
     blocks_dropped: int = 0
+    gaps_written: int = 0
     first_time: float | None = None
     last_time: float | None = None
 
@@ -262,6 +263,7 @@ class Recorder:
             gaps, self._pending_gaps = self._pending_gaps, []
         for stream, start, stop in gaps:
             append_rows(self.handle[f"streams/{stream}/gaps"], np.array([[start, stop]]))
+            self.counts[stream].gaps_written += 1
 
     def _write_data(self, stream: str, items: list) -> None:
         # One resize per batch. Large blocks go straight into their slice (no copy); small ones are joined

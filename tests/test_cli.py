@@ -246,3 +246,21 @@ def test_piped_output_keeps_lines_whole():
     words = " ".join(f"word{i}" for i in range(80))  # about 550 characters
     result = neuroshell("-c", f"echo {words}")
     assert result.stdout.splitlines() == [words]
+
+
+def test_every_recording_ends_with_one_summary(tmp_path):
+    result = neuroshell(
+        "-c",
+        "connect sim --channels 4 --rate 100Hz; record start a.h5 --for 500ms; wait 1s; "
+        "record start b.h5; wait 300ms; mark stim/x; record stop",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    summaries = [line for line in result.stdout.splitlines() if line.startswith("recorded 0 min ")]
+    assert len(summaries) == 2, result.stdout
+    timed, stopped = summaries
+    assert " to a.h5 (" in timed and "sim0 " in timed and " samples (0 lost); " in timed and timed.endswith(" gaps")
+    assert " to b.h5 (" in stopped and int(stopped.split("; ")[-2].split()[0]) >= 1  # the typed marker at least
+    with h5py.File(tmp_path / "a.h5") as f:
+        written = f["streams/sim0/time"].shape[0]
+    assert f"sim0 {written} samples (0 lost)" in timed

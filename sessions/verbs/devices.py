@@ -277,7 +277,7 @@ def record_start(session, args):
             compression=settings["storage.compression"],
             duration_s=getattr(args, "for"),
             min_free_bytes=settings["record.min_free"],
-            on_fault=session.notify,
+            notify=session.notify,
         )
     except FileExistsError as error:
         raise NeuroshellError(str(error)) from None
@@ -301,7 +301,7 @@ def record_stop(session, args):
     stats = recording.stop()
     session.recording = None
     session.outputs.append(("recording", str(stats.path)))
-    result = [_status_table(stats), Message(f"wrote {stats.path} ({stats.markers_written} markers)", "success")]
+    result = [_status_table(stats), Message(recording.summary(), "success")]
     if stats.error:
         result.append(Message(f"the recording had stopped early: {stats.error}", "warning"))
     return result
