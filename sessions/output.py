@@ -23,6 +23,11 @@ class Message:
     level: str = "info"  # info | success | warning
 
 
+def interrupted(cancelled: str, kept: str) -> Message:
+    """The one form every Ctrl-C takes: what was cancelled, and what was kept."""
+    return Message(f"interrupted: {cancelled} cancelled; {kept}", "warning")
+
+
 def elide(text: str, limit: int = 240) -> str:
     """``text`` cut in its middle when longer than ``limit`` characters, saying how long it was, so that a
     pasted 3000-character argument does not fill the screen."""

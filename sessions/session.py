@@ -82,6 +82,7 @@ class Session:
         self.datasets: dict[str, Any] = {}
         self.outputs: list[tuple[str, str]] = []  # (kind, path) of every file this session made
         self.quit_requested = False
+        self.running_verb = ""  # the verb of the command running, for messages
         # Whether a person is at the prompt (set by the shell): scripts and -c runs never wait for Ctrl-C.
         self.interactive = False
         self.notices: deque[tuple[str, bool]] = deque()  # what background work (a recording's fault) has to say
@@ -122,7 +123,7 @@ class Session:
         except NeuroshellError as error:
             self.report(str(error))
         except KeyboardInterrupt:
-            self.report("interrupted")
+            self.report(f"interrupted: {self.running_verb or 'the command'} cancelled; nothing kept")
         finally:
             self.show_notices()
             if time.monotonic() - started > TRIM_AFTER_S:  # a long command: hand back what it freed
@@ -187,6 +188,7 @@ class Session:
             self.ui.show(verb_help(self.registry.lookup(words[:-1])[0]))
             return
         verb, args = self.registry.parse(line)
+        self.running_verb = verb.name
         fill_setting_defaults(verb, args, self.settings)
         self._refuse_endless(verb, args)
         try:

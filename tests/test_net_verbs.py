@@ -146,3 +146,18 @@ def test_a_failing_net_add_changes_nothing(session):
     assert session.execute("net add cells --n 10 tau_m=5ms")
     assert not session.execute("net add cells --n 10")
     assert list(session.network.graph.nodes) == ["cells"]
+
+
+def test_ctrl_c_during_a_simulation_says_what_was_cancelled_and_kept(session):
+    import os
+    import signal
+    import threading
+
+    assert session.execute("net example cuba --n 2000")
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    assert session.execute("simulate 600s")
+    timer.join()
+    assert session.ui.lines[-1].startswith("warning: interrupted: simulation at ")
+    assert session.ui.lines[-1].endswith(" of 600 s cancelled; kept what ran")
+    assert 0 < session.simulation.duration_s < 600

@@ -144,7 +144,10 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(session, tmp_path):
     watcher.start()
     session.execute(command)
     watcher.join()
-    assert session.ui.lines[-1].endswith("interrupted: finished points are kept; run the same command again to resume")
+    assert session.ui.lines[-1].startswith("warning: interrupted: ")
+    assert session.ui.lines[-1].endswith(
+        "pending points cancelled; kept the finished ones (the same command again resumes)"
+    )
     with h5py.File(tmp_path / "s.h5") as f:
         states = [s.decode() for s in f["sweeps/r/points/state"][:]]
         first = f["sweeps/r/summary/exc.rate_hz"][:]

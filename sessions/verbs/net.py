@@ -14,7 +14,7 @@ from neuroshell.sessions.argtypes import (
     Weight,
 )
 from neuroshell.sessions.errors import NeuroshellError, UsageError
-from neuroshell.sessions.output import Message, Table
+from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 from neuroshell.sessions.units import format_quantity
 
@@ -293,12 +293,13 @@ def simulate_verb(session, args):
     ]
     table = Table(("population", "neurons", "spikes", "mean rate (Hz)"), rows)
     rtf = result.wall_s / result.duration_s if result.duration_s else 0.0
-    status = "" if result.completed else " (interrupted: kept what was simulated)"
     summary = Message(
-        f"simulated {result.duration_s:.3f} s{status} in {result.wall_s:.3f} s wall "
+        f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall "
         f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {result.n_synapses} synapses)"
     )
     out = [table, summary]
+    if not result.completed:
+        out.append(interrupted(f"simulation at {result.duration_s:.3f} of {args.duration:g} s", "kept what ran"))
     if args.to:
         out.append(Message(f"wrote {_write(session, args, result)}", "success"))
     return out

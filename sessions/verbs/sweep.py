@@ -7,7 +7,7 @@ from pathlib import Path
 from neuroshell.common.errors import did_you_mean
 from neuroshell.sessions.argtypes import Choice, FilePath, FromSetting, Int, Quantity
 from neuroshell.sessions.errors import NeuroshellError, UsageError
-from neuroshell.sessions.output import Message, Table
+from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import REQUIRED, Arg, Flag, Opt, VerbSet
 from neuroshell.sessions.units import format_quantity, parse_quantity
 from neuroshell.training.choices import ENCODINGS, MODEL_KINDS
@@ -127,7 +127,9 @@ def _messages(outcome, where: str) -> list[Message]:
     for index, error in outcome.errors[:3]:
         result.append(Message(f"point {index} failed: {error}", "warning"))
     if outcome.interrupted:
-        result.append(Message("interrupted: finished points are kept; run the same command again to resume", "warning"))
+        pending = outcome.total - outcome.skipped - outcome.done - outcome.failed
+        kept = "kept the finished ones (the same command again resumes)"
+        result.append(interrupted(f"{pending} pending points", kept))
     return result
 
 

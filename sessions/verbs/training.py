@@ -16,7 +16,7 @@ from neuroshell.sessions.argtypes import (
     Span,
 )
 from neuroshell.sessions.errors import NeuroshellError
-from neuroshell.sessions.output import Message, Table
+from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
 from neuroshell.training.choices import DEVICES, ENCODINGS, MODEL_KINDS
 
@@ -287,11 +287,16 @@ def train_verb(session, args):
     columns = ("epoch", "loss", "train acc", "val loss", "val acc")
     history = Table(columns, rows, title=f"{name} ({args.model}, {device})")
     best = trained.history[trained.best_epoch - 1]["val_accuracy"] if trained.history else float("nan")
-    status = "" if trained.completed else " (interrupted)"
+    stopped = (
+        []
+        if trained.completed
+        else [interrupted(f"training at epoch {len(trained.history)} of {args.epochs}", "kept the best epoch so far")]
+    )
     return [
         history,
+        *stopped,
         Message(
-            f"{name}{status}: best validation accuracy {best:.3f} at epoch {trained.best_epoch}; logistic baseline "
+            f"{name}: best validation accuracy {best:.3f} at epoch {trained.best_epoch}; logistic baseline "
             f"{trained.baseline['val_accuracy']:.3f}; chance {1 / len(dataset.classes):.3f}; "
             f"{trained.samples_per_s:.0f} samples/s; saved {weights}",
             "success",
