@@ -9,7 +9,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 from rich.tree import Tree as RichTree
 
-from neuroshell.sessions.output import ClearScreen, Commands, Message, Table, Tree
+from neuroshell.sessions.output import ClearScreen, Commands, Message, Paged, Table, Tree
 
 LEVEL_STYLES = {"info": "", "success": "green", "warning": "yellow"}
 PIPE_WIDTH = 4096  # rich wraps at the console's width; a line longer than this in a pipe is not a line to read
@@ -38,7 +38,22 @@ class RichUI:
             if self.console.is_terminal:
                 self.console.clear()
             return
+        if isinstance(result, Paged):
+            self.paged(result.items)
+            return
         self.console.print(self.renderable(result))
+
+    def paged(self, items: list) -> None:
+        """Show ``items`` through the pager ($PAGER, else less) when they would not fit on the screen."""
+        renderables = [self.renderable(item) for item in items]
+        lines = sum(len(self.console.render_lines(r, pad=False)) for r in renderables)
+        if not self.console.is_terminal or lines < self.console.height - 2:
+            for renderable in renderables:
+                self.console.print(renderable)
+            return
+        with self.console.pager(styles=True):
+            for renderable in renderables:
+                self.console.print(renderable)
 
     def renderable(self, result: Any) -> Any:
         if isinstance(result, Table) and not result.rows and result.empty:

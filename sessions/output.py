@@ -56,3 +56,10 @@ class Tree:
 @dataclass
 class ClearScreen:
     """Clear the terminal (``clear``); nothing in a pipe or a log."""
+
+
+@dataclass
+class Paged:
+    """Results to read page by page when they are longer than the screen (help); whole in a pipe."""
+
+    items: list

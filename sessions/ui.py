@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TextIO
 
-from neuroshell.sessions.output import ClearScreen, Commands, Message, Table, Tree
+from neuroshell.sessions.output import ClearScreen, Commands, Message, Paged, Table, Tree
 
 
 class Progress(Protocol):
@@ -99,6 +99,8 @@ def render_plain(result: Any) -> list[str]:
         return _tree_lines(result, "")
     if isinstance(result, ClearScreen):
         return []
+    if isinstance(result, Paged):
+        return render_plain(result.items)
     return [str(result)]
 
 

@@ -20,6 +20,10 @@ class RecordingUI:
         self.live_updates: list = []
 
     def show(self, result) -> None:
+        from neuroshell.sessions.output import Paged
+
+        if isinstance(result, Paged):
+            result = result.items
         if isinstance(result, list | tuple):
             for item in result:
                 self.show(item)

@@ -25,7 +25,9 @@ def test_get_lists_every_setting(session):
 
 def test_help_lists_verbs_and_explains_one(session):
     session.execute("help")
-    names = [row[0] for row in session.ui.results[-1].rows]
+    table = session.ui.results[-1]
+    assert len(table.rows) <= 12  # one screen: the areas, each with its commands
+    names = ", ".join(row[1] for row in table.rows).split(", ")
     for verb in (
         "help",
         "history",

@@ -27,9 +27,9 @@ def _controlling_terminal() -> None:
 
 
 class Terminal:
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, **environment: str) -> None:
         self.master, slave = pty.openpty()
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", **environment}
         self.process = subprocess.Popen(
             [str(EXECUTABLE), *args], stdin=slave, stdout=slave, stderr=slave, env=env, preexec_fn=_controlling_terminal
         )
@@ -103,3 +103,18 @@ def test_the_shell_starts_with_one_line_and_an_error_is_one_line():
     assert "╭" not in screen and "╰" not in screen  # no boxed panel
     terminal.type("quit\r")
     assert terminal.close() == 0
+
+
+def test_help_longer_than_the_screen_goes_through_the_pager_and_short_help_does_not(tmp_path):
+    paged = tmp_path / "paged.txt"
+    terminal = Terminal(PAGER=f"tee {paged}", LINES="12")
+    terminal.read_until("neuroshell>")
+    terminal.type("help storage\r")  # twelve lines of table: longer than this 12-line screen
+    terminal.read_until("Write a clean copy of an interrupted recording")
+    assert wait_until(paged.exists, 5, 0.05) and "recover" in paged.read_text()
+    paged.unlink()
+    terminal.type("help formats\r")  # five lines: shown as it is
+    terminal.read_until("export")
+    terminal.type("quit\r")
+    assert terminal.close() == 0
+    assert not paged.exists()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from neuroshell.sessions.argtypes import FilePath, Int, Quantity, SettingKey, VerbName
 from neuroshell.sessions.errors import NeuroshellError
-from neuroshell.sessions.output import ClearScreen, Commands, Message, Table, elide
+from neuroshell.sessions.output import ClearScreen, Commands, Message, Paged, Table, elide
 from neuroshell.sessions.registry import Arg, Flag, VerbSet
 
 verbs = VerbSet("core")
@@ -19,17 +19,17 @@ verbs = VerbSet("core")
 )
 def help_verb(session, args):
     registry = session.registry
+    areas = list(dict.fromkeys(verb.group for verb in registry.verbs.values()))  # in registration order
     if not args.verb:
-        areas = list(dict.fromkeys(verb.group for verb in registry.verbs.values()))  # in registration order
-        ordered = sorted(registry.verbs.items(), key=lambda item: (areas.index(item[1].group), item[0]))
-        rows = [(name, verb.group, verb.summary) for name, verb in ordered]
-        return Table(("command", "area", "what it does"), rows, title="Commands (help COMMAND for details)")
+        rows = [(area, ", ".join(n for n, v in registry.verbs.items() if v.group == area)) for area in areas]
+        return Paged([Table(("area", "commands (help AREA or help COMMAND for more)"), rows, title="neuroshell")])
     words = list(args.verb)
     group = registry.aliases.get(words[0], words[0])
-    if len(words) == 1 and group not in registry.verbs and registry.subverbs(group):
-        rows = [(f"{group} {sub}", registry.verbs[f"{group} {sub}"].summary) for sub in registry.subverbs(group)]
-        return Table(("command", "what it does"), rows, title=f"{group}: help '{group} SUB' for one of them")
-    return verb_help(registry.lookup(words)[0])
+    if len(words) == 1 and group not in registry.verbs and (registry.subverbs(group) or group in areas):
+        chosen = [(n, v) for n, v in registry.verbs.items() if n.split()[0] == group or v.group == group]
+        rows = [(name, verb.summary) for name, verb in sorted(chosen)]
+        return Paged([Table(("command", "what it does"), rows, title=f"{group}: help COMMAND for one of them")])
+    return Paged(verb_help(registry.lookup(words)[0]))
 
 
 def verb_help(verb) -> list:
