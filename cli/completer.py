@@ -16,6 +16,7 @@ class CommandCompleter(Completer):
     def __init__(self, session) -> None:
         self.session = session
         self.paths = PathCompleter(expanduser=True)
+        self._disk_cache: tuple = (None, [])  # (file, its stamp) -> its paths: completion asks on every key
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
         """Completions for the word at the cursor, from the verb's declaration and the session's live names."""
@@ -93,8 +94,10 @@ class CommandCompleter(Completer):
         elif kind == "setting":
             settings = self.session.settings
             yield from _matching(list(settings.declared), current, meta=lambda k: settings.declared[k].help)
+        elif kind and kind.startswith("session:"):
+            yield from _matching(self.session.names(kind.split(":", 1)[1]), current)
         elif kind == "h5":
-            yield from _matching(self.session.h5_locations(), current)
+            yield from _matching(self._h5_locations(current), current)
             yield from self._files(current)
         elif kind == "file":
             yield from self._files(current, getattr(param.type, "suffixes", ()))
@@ -102,6 +105,17 @@ class CommandCompleter(Completer):
             setting = self.session.settings.declared.get(arguments[0])
             if setting is not None:
                 yield from _matching(getattr(setting.type, "choices", ()), current)
+
+    def _h5_locations(self, current: str) -> list[str]:
+        """Paths inside the open files, and inside the file on disk being typed (``FILE:/...``)."""
+        known = self.session.h5_locations()
+        file, colon, _ = current.rpartition(":")
+        if colon and file and not any(k.startswith(f"{file}:") for k in known):
+            key = (file, _stamp(file))
+            if self._disk_cache[0] != key:
+                self._disk_cache = (key, self.session.workspace.locations_in(file))
+            known = known + self._disk_cache[1]
+        return known
 
     def _files(self, current: str, suffixes: tuple[str, ...] = ()) -> Iterable[Completion]:
         found = self.paths.get_completions(Document(current, len(current)), CompleteEvent())
@@ -124,3 +138,11 @@ def _matching(candidates: Iterable[str], current: str, meta=None) -> Iterable[Co
     for candidate in candidates:
         if candidate.startswith(current):
             yield Completion(candidate, start_position=-len(current), display_meta=meta(candidate) if meta else None)
+
+
+def _stamp(file: str) -> tuple[int, int] | None:
+    try:
+        status = Path(file).expanduser().stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size

@@ -144,6 +144,18 @@ class LiveChoice(ArgType):
 
 
 @dataclass(eq=False)
+class SessionName(ArgType):
+    """The name of something the session holds (``kind``: population, dataset, model, device); completed
+    from the session's live names, checked by the verb that uses it."""
+
+    kind: str = "population"
+    label: str = "NAME"
+
+    def __post_init__(self) -> None:
+        self.completes = f"session:{self.kind}"
+
+
+@dataclass(eq=False)
 class Bool(ArgType):
     """on/off (also true/false, yes/no, 1/0)."""
 

@@ -130,6 +130,13 @@ class Session:
                 return_freed_memory()
         return False
 
+    def names(self, kind: str) -> list[str]:
+        """Live names of a kind (population, dataset, model, device), for completion."""
+        if kind == "population":
+            return [name for name, _ in self.network.populations()] if self.network is not None else []
+        held = {"dataset": self.datasets, "model": self.models, "device": self.devices}.get(kind, {})
+        return list(held)
+
     def notify(self, message: str, error: bool = True) -> None:
         """Queue a message from a background thread (a fault, or with ``error=False`` news such as a timed
         recording's end); it is shown after the running command, or before the next prompt (the toolbar

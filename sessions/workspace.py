@@ -72,6 +72,17 @@ class Workspace:
             for name, mode in reopen:
                 self.files[name] = open_file(path, mode)
 
+    def locations_in(self, text: str) -> list[str]:
+        """``FILE:/path`` of every group and dataset in the neuroshell file ``text`` on disk, open or not
+        (the file just recorded is the one plotted next); none if it is not one."""
+        from neuroshell.common.errors import UserError
+
+        try:
+            with self.readable(text) as handle:
+                return [f"{text}:{path}" for path in handle.paths()]
+        except (UserError, OSError):
+            return []
+
     def locations(self) -> list[str]:
         """``NAME:/path`` of every group and dataset in the open files, for completion."""
         return [f"{name}:{path}" for name, handle in self.files.items() for path in handle.paths()]

@@ -201,3 +201,25 @@ def test_leaving_while_recording_asks_once(session, pipe, tmp_path):
     assert "still recording; quit again (or record stop) when done" in session.ui.lines
     assert "still here" in session.ui.lines
     assert session.recording.running  # the answer was yes: leaving (session.close, tested apart) stops it
+
+
+def test_completes_the_live_names_each_argument_takes(session, tmp_path):
+    assert session.execute("net example cuba --n 100")
+    assert set(completions(session, "net connect ")) == {"exc", "inh"}
+    assert completions(session, "net connect exc i") == ["inh"]
+    assert completions(session, "net input e") == ["exc"]
+    assert session.execute("connect sim --channels 2 --rate 100Hz")
+    assert completions(session, "disconnect ") == ["sim0"] and completions(session, "monitor s") == ["sim0"]
+    assert completions(session, "train ") == [] and completions(session, "plot training ") == []
+
+
+def test_completes_paths_inside_a_file_on_disk_that_is_not_open(session, tmp_path, monkeypatch):
+    from tests.helpers import helmet_recording
+
+    monkeypatch.chdir(tmp_path)
+    helmet_recording(tmp_path / "just-recorded.h5", seconds=1, channels=2)
+    offered = completions(session, "plot traces just-recorded.h5:/str")
+    assert "just-recorded.h5:/streams/meg" in offered
+    assert "just-recorded.h5:/streams/meg/data" in completions(session, "info just-recorded.h5:/streams/meg/d")
+    assert not session.files  # looked inside, left closed
+    assert completions(session, "plot traces nothere.h5:/s") == []

@@ -2,7 +2,18 @@
 
 import time
 
-from neuroshell.sessions.argtypes import Choice, CsvList, FilePath, Float, FromSetting, H5Path, Int, Quantity, Span
+from neuroshell.sessions.argtypes import (
+    Choice,
+    CsvList,
+    FilePath,
+    Float,
+    FromSetting,
+    H5Path,
+    Int,
+    Quantity,
+    SessionName,
+    Span,
+)
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
@@ -168,7 +179,9 @@ def devices_verb(session, args):
     )
 
 
-@verbs.verb("disconnect", "Disconnect a device (or all).", Arg("name", help="device name or all"))
+@verbs.verb(
+    "disconnect", "Disconnect a device (or all).", Arg("name", SessionName(kind="device"), "device name or all")
+)
 def disconnect(session, args):
     names = list(session.devices) if args.name == "all" else [args.name]
     for name in names:
@@ -216,7 +229,7 @@ def _monitor_view(snapshots) -> list:
 @verbs.verb(
     "monitor",
     "Live view of devices: effective rate, losses, per-channel RMS, flat/saturated channels (Ctrl-C ends).",
-    Arg("name", default=None),
+    Arg("name", SessionName(kind="device"), "one device (default: all)", None),
     Opt("for", Quantity(unit="s", positive=True), "stop after this long (a script must give it)"),
     replayable=False,
     endless_without="for",

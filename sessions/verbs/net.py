@@ -11,6 +11,7 @@ from neuroshell.sessions.argtypes import (
     LiveChoice,
     NeuronRef,
     Quantity,
+    SessionName,
     Weight,
 )
 from neuroshell.sessions.errors import NeuroshellError, UsageError
@@ -75,7 +76,7 @@ def net_new(session, args):
 @verbs.verb(
     "net add",
     "Add a population of neurons.",
-    Arg("population"),
+    Arg("population", help="the new population's name"),
     Opt("model", LiveChoice(source=_model_names), "neuron model", "lif"),
     Opt("n", Int(), "number of neurons"),
     keyvalues="model parameters with units, e.g. tau_m=20ms v_th=-50mV (listed below)",
@@ -95,8 +96,8 @@ def net_add(session, args):
 @verbs.verb(
     "net connect",
     "Connect two populations (a projection).",
-    Arg("source"),
-    Arg("target"),
+    Arg("source", SessionName(kind="population")),
+    Arg("target", SessionName(kind="population")),
     Opt("rule", help="p=0.02, indegree=80, one2one or all", default="p=0.02"),
     Opt("w", Weight(), "weight: V or A (exp synapses), S (cond)"),
     Opt("delay", Quantity(unit="s", minimum=0.0), "transmission delay (whole time steps)", 0.0),
@@ -118,7 +119,7 @@ def net_connect(session, args):
 @verbs.verb(
     "net input",
     "Drive a population: Poisson spikes, a current, or a recorded stream.",
-    Arg("population"),
+    Arg("population", SessionName(kind="population")),
     Opt("poisson", Quantity(unit="Hz", positive=True), "rate of each Poisson source"),
     Opt("sources", Int(minimum=1), "Poisson sources per neuron", 1),
     Opt("w", Weight(), "Poisson weight (default 0.5mV)"),

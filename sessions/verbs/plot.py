@@ -3,7 +3,7 @@ from the verb and the data, never overwriting) into the plot.dir setting and sho
 
 from pathlib import Path
 
-from neuroshell.sessions.argtypes import Channels, CsvList, H5Path, Quantity, Span
+from neuroshell.sessions.argtypes import Channels, CsvList, H5Path, Quantity, SessionName, Span
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message
 from neuroshell.sessions.registry import REQUIRED, Arg, Opt, VerbSet
@@ -179,7 +179,7 @@ def _model(session, name: str):
     return session.models[name]
 
 
-@verbs.verb("plot training", "Loss and accuracy per epoch of a trained model.", Arg("model"))
+@verbs.verb("plot training", "Loss and accuracy per epoch of a trained model.", Arg("model", SessionName(kind="model")))
 def plot_training(session, args):
     from neuroshell.training.plots import plot_training as draw
 
@@ -191,7 +191,10 @@ def plot_training(session, args):
 
 
 @verbs.verb(
-    "plot confusion", "Confusion matrix of a model on its test split.", Arg("model"), Arg("dataset", default=None)
+    "plot confusion",
+    "Confusion matrix of a model on its test split.",
+    Arg("model", SessionName(kind="model")),
+    Arg("dataset", SessionName(kind="dataset"), default=None),
 )
 def plot_confusion(session, args):
     from neuroshell.training.plots import plot_confusion as draw

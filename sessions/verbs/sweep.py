@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from neuroshell.common.errors import did_you_mean
-from neuroshell.sessions.argtypes import Choice, FilePath, FromSetting, Int, Quantity
+from neuroshell.sessions.argtypes import Choice, FilePath, FromSetting, Int, Quantity, SessionName
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import REQUIRED, Arg, Flag, Opt, VerbSet
@@ -242,7 +242,7 @@ def _kept_score(folder: Path, name: str) -> tuple[float, float]:
 @verbs.verb(
     "sweep train",
     "Train one decoder per grid point on a Dask cluster; keep the best as a model.",
-    Arg("dataset", help="a dataset of this session, or FILE:/datasets/NAME"),
+    Arg("dataset", SessionName(kind="dataset"), help="a dataset of this session, or FILE:/datasets/NAME"),
     Opt(
         "vary",
         help="SETTING=VALUES: lr, beta, steps, hidden, batch, epochs, encoding, model",

@@ -13,6 +13,7 @@ from neuroshell.sessions.argtypes import (
     Int,
     LabelledSpan,
     Quantity,
+    SessionName,
     Span,
 )
 from neuroshell.sessions.errors import NeuroshellError
@@ -225,7 +226,7 @@ def datasets_verb(session, args):
 @verbs.verb(
     "train",
     "Train a spiking decoder on a dataset (early stopping; Ctrl-C keeps the best model).",
-    Arg("dataset", help="a dataset of this session, or FILE:/datasets/NAME"),
+    Arg("dataset", SessionName(kind="dataset"), help="a dataset of this session, or FILE:/datasets/NAME"),
     Opt("model", Choice(choices=MODEL_KINDS), "architecture", MODEL_KINDS[0]),
     Opt("epochs", Int(minimum=1), "at most this many passes over the training set", 30),
     Opt("lr", Float(minimum=0), "learning rate", 2e-3),
@@ -307,8 +308,8 @@ def train_verb(session, args):
 @verbs.verb(
     "evaluate",
     "Test-split metrics of a model on a dataset (stored in its file).",
-    Arg("model"),
-    Arg("dataset"),
+    Arg("model", SessionName(kind="model")),
+    Arg("dataset", SessionName(kind="dataset")),
     Opt("device", Choice(choices=DEVICES), "where to evaluate", "cpu"),
 )
 def evaluate_verb(session, args):
