@@ -260,10 +260,11 @@ class ChannelSelection:
     def indices(self, names: list[str]) -> list[int]:
         """The channel indices this selection names among ``names``; a clear error for any it cannot find."""
         if self.first is not None:
-            chosen = list(range(self.first, min(self.stop, len(names))))
-            if not chosen:
-                raise UsageError(f"--channels {self.text}: there are {len(names)} channels (0:{len(names)})")
-            return chosen
+            if self.stop > len(names) or self.first >= len(names):
+                raise UsageError(
+                    f"--channels {self.text}: there are {len(names)} channels, 0:{len(names)} (the stop is excluded)"
+                )
+            return list(range(self.first, self.stop))
         chosen = []
         for item in self.items:
             if item.isdigit() and int(item) < len(names):

@@ -97,8 +97,9 @@ def test_structured_argument_types_parse_once_with_clear_errors():
     assert Channels().convert("3,MEG001").indices(names) == [3, 0]
     with pytest.raises(UsageError, match="no channel 'MEG009'"):
         Channels().convert("MEG009").indices(names)
-    with pytest.raises(UsageError, match="there are 4 channels"):
-        Channels().convert("8:16").indices(names)
+    for outside in ("8:16", "0:5"):  # a range reaching past the device is refused, not cut short
+        with pytest.raises(UsageError, match="there are 4 channels, 0:4"):
+            Channels().convert(outside).indices(names)
     assert CsvList(item=Float(), length=3).convert("0.7, 0.2,0.1") == [0.7, 0.2, 0.1]
     assert LabelledSpan().convert("0s:1s=rest") == (0.0, 1.0, "rest")
     assert H5Path(under="/streams/").convert("a.h5:/streams/meg").path == "/streams/meg"

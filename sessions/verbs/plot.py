@@ -30,6 +30,8 @@ def _span(view, start: float | None, stop: float | None, default_s: float | None
     span = view.time_span_s
     if span is None:
         raise NeuroshellError(f"{view.name} holds no samples yet")
+    if start and span[0] + start >= span[1]:
+        raise NeuroshellError(f"--from {start:g}s is past the end of {view.name} ({span[1] - span[0]:.3f} s long)")
     first = span[0] + (start or 0.0)
     last = span[0] + stop if stop is not None else (first + default_s if default_s else span[1] + 1e-9)
     if last <= first:
@@ -37,6 +39,7 @@ def _span(view, start: float | None, stop: float | None, default_s: float | None
     return first, min(last, span[1] + 1e-9)
 
 
+TRACES_SHOWN = 16  # channels plot traces draws when none are named
 STREAM = Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME (default: the latest recording's first)", None)
 
 
@@ -59,7 +62,7 @@ TO = Opt("to", Quantity(unit="s", positive=True), "end, from the stream's first 
     "plot traces",
     "Stacked traces with markers and gaps (min/max envelopes for long spans).",
     STREAM,
-    Opt("channels", Channels(), "0:16, 3,5,8 or names (default: the first 16)", "0:16"),
+    Opt("channels", Channels(), "0:16, 3,5,8 or names (default: the first 16)"),
     FROM,
     TO,
 )
@@ -69,7 +72,8 @@ def plot_traces(session, args):
     which = _target(session, args, "stream")
     with session.workspace.readable(args.stream.file) as handle:
         view = _stream(handle, args.stream)
-        channels = args.channels.indices(view.spec.channel_names)
+        names = view.spec.channel_names
+        channels = args.channels.indices(names) if args.channels else list(range(min(TRACES_SHOWN, len(names))))
         start, stop = _span(view, getattr(args, "from"), args.to, None)
         figure = draw(view, channels, start, stop, handle.markers()[:2], f"{args.stream}")
         name = f"traces-{handle.path.stem}-{view.name}"
