@@ -7,6 +7,7 @@ from pathlib import Path
 from loguru import logger
 
 from neuroshell.devices.base import Device
+from neuroshell.storage.layout import clock_zero_unix_s
 from neuroshell.storage.recorder import Recorder, RecorderStats
 
 
@@ -51,6 +52,7 @@ class Recording:
         )
         self.streams = {d.name for d in data_devices}
         self.started = clock()
+        self.clock_zero_unix_s = clock_zero_unix_s(clock)  # for wall-clock times a person reads
         self.final: RecorderStats | None = None
         self.stopped_at: float | None = None
         self._lock = threading.Lock()

@@ -6,6 +6,7 @@ import h5py
 import numpy as np
 
 from neuroshell.storage.errors import StorageError
+from neuroshell.storage.layout import wall_clock
 
 
 @dataclass
@@ -72,6 +73,13 @@ def describe(file, path: str) -> dict[str, object]:
         if span is not None:
             facts["duration_s"] = span
             facts["time_span_s"] = (float(item["time"][0]), float(item["time"][0]) + span)
+    zero = handle.attrs.get("clock_zero_unix_s")
+    if zero is not None and "time_span_s" in facts:
+        first, last = facts["time_span_s"]
+        facts["starts (wall clock)"] = wall_clock(first, float(zero))
+        facts["ends (wall clock)"] = wall_clock(last, float(zero))
+    if zero is not None and item.name == "/":
+        facts["clock zero (wall clock)"] = wall_clock(0.0, float(zero))
     for key, value in item.attrs.items():
         facts[f"@{key}"] = _plain(value)
     return facts

@@ -24,6 +24,13 @@ TARGET_CHUNK_BYTES = 1 << 20
 OVERVIEW_BLOCK = 256  # samples summarised by one row of a stream's min/max overview
 
 
+def wall_clock(time_s: float, zero_unix_s: float) -> str:
+    """A session-clock time as the local wall-clock time a person reads, to the millisecond:
+    ``2026-11-24 10:12:03.120 CET``."""
+    moment = datetime.fromtimestamp(zero_unix_s + time_s, tz=timezone.utc).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} " + moment.strftime("%Z")
+
+
 def clock_zero_unix_s(clock) -> float:
     """The Unix time at which ``clock()`` read zero."""
     return time.time() - clock()

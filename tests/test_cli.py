@@ -264,3 +264,21 @@ def test_every_recording_ends_with_one_summary(tmp_path):
     with h5py.File(tmp_path / "a.h5") as f:
         written = f["streams/sim0/time"].shape[0]
     assert f"sim0 {written} samples (0 lost)" in timed
+
+
+def test_times_read_as_time_into_the_recording_and_wall_clock_on_request(tmp_path):
+    import re
+    from datetime import datetime
+
+    result = neuroshell(
+        "-c",
+        "connect sim --channels 2 --rate 100Hz; record start w.h5; wait 200ms; mark go --wall; record stop; "
+        "info w.h5:/streams/sim0",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    marked = re.search(r"marker go at t=(\d+\.\d{3}) s into w\.h5 \((\S+ \S+) \S+\)", result.stdout)
+    assert marked and 0.15 < float(marked.group(1)) < 2.0
+    wall = datetime.strptime(marked.group(2), "%Y-%m-%d %H:%M:%S.%f")
+    assert abs((datetime.now() - wall).total_seconds()) < 30
+    assert "starts (wall clock)" in result.stdout and "ends (wall clock)" in result.stdout

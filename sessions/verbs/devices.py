@@ -334,7 +334,12 @@ def record_status(session, args):
     return [_status_table(stats), facts]
 
 
-@verbs.verb("mark", "Put a marker with the session time into the recording.", Arg("label"))
+@verbs.verb(
+    "mark",
+    "Put a marker with the session time into the recording.",
+    Arg("label"),
+    Flag("wall", "also say the wall-clock time"),
+)
 def mark(session, args):
     recording = session.recording
     if recording is not None and recording.fault:
@@ -342,7 +347,12 @@ def mark(session, args):
     if recording is None or not recording.running:
         raise NeuroshellError("not recording: 'record start FILE' first")
     when = recording.mark(args.label, source=_typed_where(session))
-    return Message(f"marker {args.label} at t={when - recording.started:.3f} s into {recording.path.name}")
+    text = f"marker {args.label} at t={when - recording.started:.3f} s into {recording.path.name}"
+    if args.wall:
+        from neuroshell.storage.layout import wall_clock
+
+        text += f" ({wall_clock(when, recording.clock_zero_unix_s)})"
+    return Message(text)
 
 
 def _typed_where(session) -> str:
