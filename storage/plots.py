@@ -10,6 +10,7 @@ from neuroshell.storage.files import StreamView
 
 MAX_POINTS = 2000  # envelope points across the plot's width
 MAX_MARKER_LABELS = 60  # more labels than this cannot be read on one plot
+TYPED_SOURCES = ("prompt", "script", "command", "user")  # markers a person typed (docs/file-format.md)
 
 
 def envelope(view: StreamView, channels: list[int], start_s: float, stop_s: float, points: int = MAX_POINTS):
@@ -58,10 +59,11 @@ def plot_traces(
     channels: list[int],
     start_s: float,
     stop_s: float,
-    markers: tuple[np.ndarray, list[str]],
+    markers: tuple[np.ndarray, list[str], list[str]],
     title: str,
 ):
-    """Stacked traces of ``channels`` (indices) between two session times, with markers and gaps."""
+    """Stacked traces of ``channels`` (indices) between two session times, with markers (times, labels,
+    sources: typed ones dashed and green, a device's solid and red) and gaps."""
     times, mins, maxs = envelope(view, channels, start_s, stop_s)
     origin = view.time_span_s[0]
     figure = new_figure(12, max(4.0, 0.35 * len(channels) + 1.5))
@@ -78,22 +80,23 @@ def plot_traces(
         axes.plot(x, (low + high) / 2, color="C0", linewidth=0.5)
     names = [view.spec.channel_names[c] for c in channels]
     axes.set_yticks(offsets, names, fontsize=7)
-    marker_times, marker_labels = markers
+    marker_times, marker_labels, marker_sources = markers
     inside = np.flatnonzero((marker_times >= start_s) & (marker_times <= stop_s))
-    if len(inside):  # one collection for all marker lines: an hour holds thousands
-        axes.vlines(
-            marker_times[inside] - origin, 0, 1, transform=axes.get_xaxis_transform(), color="C3", lw=0.8, alpha=0.7
-        )
+    typed = np.array([marker_sources[i] in TYPED_SOURCES for i in inside], dtype=bool)
+    for chosen, colour, style, what in ((~typed, "C3", "solid", "from a device"), (typed, "C2", "dashed", "typed")):
+        if chosen.any():  # one collection per kind: an hour holds thousands
+            lines = marker_times[inside[chosen]] - origin
+            axes.vlines(lines, 0, 1, transform=axes.get_xaxis_transform(), color=colour, lw=0.8, alpha=0.7,
+                        linestyles=style, label=f"markers {what}")  # fmt: skip
     if len(inside) <= MAX_MARKER_LABELS:
-        for index in inside:
-            label = marker_labels[index]
+        for index, is_typed in zip(inside, typed, strict=True):
             axes.text(
                 marker_times[index] - origin,
                 offsets[0] + 1.5 * spread,
-                label,
+                marker_labels[index],
                 rotation=90,
                 fontsize=6,
-                color="C3",
+                color="C2" if is_typed else "C3",
                 va="bottom",
             )
     else:
@@ -102,6 +105,8 @@ def plot_traces(
         if gap_stop >= start_s and gap_start <= stop_s:
             right = min(gap_stop, stop_s) if np.isfinite(gap_stop) else stop_s
             axes.axvspan(max(gap_start, start_s) - origin, right - origin, color="0.6", alpha=0.4, label="gap")
+    if len(inside):
+        axes.legend(loc="upper right", fontsize=7)
     unit = (view.spec.channel_units or ["?"])[0]
     axes.set_xlabel("time from the start of the stream (s)")
     axes.set_ylabel(f"channel (spacing {2.5 * spread:.3g} {unit})")

@@ -124,3 +124,20 @@ def test_bad_plot_input(workspace):
     assert "no network to draw" in session.ui.errors[-1]
     assert not session.execute(f"plot traces {path}:/streams/meg --from 30s --to 40s")
     assert "--from 30s is past the end of meg (29.998 s long)" in session.ui.errors[-1]
+
+
+def test_typed_markers_and_a_device_markers_look_different(workspace):
+    from neuroshell.storage.files import open_file
+    from neuroshell.storage.plots import plot_traces
+
+    _, path = workspace
+    file = open_file(path)
+    try:
+        markers = (np.array([1.0, 2.0, 3.0]), ["stim/left", "typed/x", "stim/tone"], ["sim", "prompt", "sim"])
+        figure = plot_traces(file.stream("meg"), [0, 1], 0.0, 5.0, markers, "markers")
+    finally:
+        file.close()
+    drawn = {c.get_label(): c for c in figure.axes[0].collections if c.get_label().startswith("markers")}
+    assert set(drawn) == {"markers from a device", "markers typed"}
+    assert len(drawn["markers typed"].get_segments()) == 1 and len(drawn["markers from a device"].get_segments()) == 2
+    assert drawn["markers typed"].get_linestyle() != drawn["markers from a device"].get_linestyle()

@@ -75,7 +75,7 @@ def plot_traces(session, args):
         names = view.spec.channel_names
         channels = args.channels.indices(names) if args.channels else list(range(min(TRACES_SHOWN, len(names))))
         start, stop = _span(view, getattr(args, "from"), args.to, None)
-        figure = draw(view, channels, start, stop, handle.markers()[:2], f"{args.stream}")
+        figure = draw(view, channels, start, stop, handle.markers(), f"{args.stream}")
         name = f"traces-{handle.path.stem}-{view.name}"
         left_out = view.spec.n_channels - len(channels)
     written = _finish(session, figure, name)
