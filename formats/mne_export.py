@@ -10,23 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroshell.formats.catalog import FormatError, require
+from neuroshell.formats.catalog import SI_UNITS, FormatError, require
 from neuroshell.formats.timeline import Timeline, build_timeline
 
 mne = require("mne")
 
-# Unit -> (MNE channel type, factor to MNE's SI unit).
-CHANNEL_KINDS = {
-    "fT": ("mag", 1e-15),
-    "pT": ("mag", 1e-12),
-    "nT": ("mag", 1e-9),
-    "T": ("mag", 1.0),
-    "nV": ("eeg", 1e-9),
-    "uV": ("eeg", 1e-6),
-    "µV": ("eeg", 1e-6),
-    "mV": ("eeg", 1e-3),
-    "V": ("eeg", 1.0),
-}
 BUFFER_S = 10.0
 EDF_MAX_BYTES = 2 << 30  # MNE's EDF export holds every sample as float64 at once
 SKIP = "BAD_ACQ_SKIP"
@@ -34,8 +22,8 @@ SKIP = "BAD_ACQ_SKIP"
 
 def channel_kinds(units: list[str]) -> tuple[list[str], np.ndarray]:
     """MNE channel types and the factors (n_channels,) that take each channel's unit to MNE's SI unit."""
-    kinds = [CHANNEL_KINDS.get(unit, ("misc", 1.0)) for unit in units]
-    return [kind for kind, _ in kinds], np.array([factor for _, factor in kinds])
+    known = [SI_UNITS.get(unit, ("", 1.0, "misc")) for unit in units]
+    return [kind for _, _, kind in known], np.array([factor for _, factor, _ in known])
 
 
 def stream_raw(file, view, progress: Callable[[float], None] | None = None):

@@ -9,23 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroshell.formats.catalog import FormatError, require
+from neuroshell.formats.catalog import SI_UNITS, FormatError, require
 
 pynwb = require("pynwb")
 from hdmf.data_utils import GenericDataChunkIterator  # noqa: E402 (pynwb brings hdmf; checked just above)
 
-# Unit -> (NWB's SI unit, factor to it). NWB wants SI units; EEG channels become an ElectricalSeries.
-SI_UNITS = {
-    "fT": ("tesla", 1e-15),
-    "pT": ("tesla", 1e-12),
-    "nT": ("tesla", 1e-9),
-    "T": ("tesla", 1.0),
-    "nV": ("volts", 1e-9),
-    "uV": ("volts", 1e-6),
-    "µV": ("volts", 1e-6),
-    "mV": ("volts", 1e-3),
-    "V": ("volts", 1.0),
-}
+NWB_UNITS = {"T": "tesla", "V": "volts"}  # NWB names SI units in words; EEG (volts) is an ElectricalSeries
 BUFFER_GB = 0.1
 
 
@@ -85,8 +74,8 @@ def export_nwb(file, target: Path, overwrite: bool, progress: Callable[[int], No
 def _series(nwbfile, view, reference: float, progress):
     spec, n = view.spec, view.n_samples
     units = spec.channel_units or ["unknown"] * spec.n_channels
-    unit, factor = SI_UNITS.get(units[0], (units[0], 1.0))
-    if any(SI_UNITS.get(u, (u, 1.0)) != (unit, factor) for u in units):
+    unit, factor = _nwb_unit(units[0])
+    if any(_nwb_unit(u) != (unit, factor) for u in units):
         raise FormatError(
             f"stream '{view.name}' mixes units ({', '.join(sorted(set(units)))}): NWB keeps one per series"
         )
@@ -111,6 +100,12 @@ def _series(nwbfile, view, reference: float, progress):
     return pynwb.TimeSeries(
         unit=unit, conversion=float(scale) * factor, comments=f"channel units: {units[0]}", **common
     )
+
+
+def _nwb_unit(unit: str) -> tuple[str, float]:
+    """NWB's name of a channel unit's SI unit and the factor to it; a unit NWB has no SI name for stays."""
+    symbol, factor, _ = SI_UNITS.get(unit, (unit, 1.0, ""))
+    return NWB_UNITS.get(symbol, symbol), factor
 
 
 def _electrodes(nwbfile, stream: str, channel_names: list[str]):
