@@ -6,7 +6,7 @@ same points one after another in one process (a plain Python loop over the libra
 The cluster is started (and its workers have loaded the kernels) before the clock starts, as a lab's cluster
 is; its start-up time is reported on its own line. The pool is timed the same way (started and warmed first).
 
-Run: python bench/sweep.py [--points 16] [--workers 2]
+Run: python bench/sweep.py [--points 16] [--workers 2] [--repeats 5]
 """
 
 import argparse
@@ -45,6 +45,10 @@ def line(label: str, seconds: float, count: int, loop_s: float) -> None:
     print(f"{label:<28} {seconds:6.2f} s, {count / seconds:5.2f} points/s, {loop_s / seconds:.2f}x the loop")
 
 
+def keep_wall(finished: dict[int, float]):
+    return lambda key, result, error: finished.__setitem__(key, result["wall_s"])
+
+
 def warm(_: int) -> None:
     warm_simulator()
 
@@ -53,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     byte_compile_neuroshell()
     network, addresses, chosen = points(args.points)
@@ -60,34 +65,34 @@ def main() -> None:
     jobs = [(p.index, (p.values, DURATION_S, DT_S, p.seed, False)) for p in chosen]
     print(f"{len(chosen)} points of CUBA 4k x {DURATION_S:g} s; {args.workers} workers where parallel")
 
-    simulate_point(text, addresses, chosen[0].values, 0.05, DT_S, 0, False)  # kernels compiled and loaded
+    warm_simulator()  # kernels compiled and loaded here too
+    loop_runs, pool_runs, dask_runs, overheads = [], [], [], []
     started = time.perf_counter()
-    walls = [simulate_point(text, addresses, *args_)["wall_s"] for _, args_ in jobs]
-    loop_s = time.perf_counter() - started
-    line("plain loop in one process", loop_s, len(jobs), loop_s)
-    print(f"  median point: {statistics.median(walls):.2f} s")
-
-    with ProcessPoolExecutor(args.workers) as pool:
-        list(pool.map(warm, range(args.workers)))
-        started = time.perf_counter()
-        list(pool.map(simulate_point, *zip(*[(text, addresses, *a) for _, a in jobs], strict=True)))
-        pool_s = time.perf_counter() - started
-    line(f"ProcessPoolExecutor({args.workers})", pool_s, len(jobs), loop_s)
-
-    started = time.perf_counter()
-    with dask_client(args.workers) as client:
+    with dask_client(args.workers) as client, ProcessPoolExecutor(args.workers) as pool:
         warm_up(client, warm_simulator)
         start_s = time.perf_counter() - started
-        finished: dict[int, float] = {}
-        started = time.perf_counter()
-        run_points(
-            client, simulate_point, jobs, lambda k, r, e: finished.__setitem__(k, r["wall_s"]), (text, addresses)
-        )
-        dask_s = time.perf_counter() - started
-        overhead = (dask_s * args.workers - sum(finished.values())) / len(jobs)
-        speedup = loop_s / dask_s
+        list(pool.map(warm, range(args.workers)))
+        for _ in range(args.repeats):  # interleaved: this machine's speed drifts between minutes
+            started = time.perf_counter()
+            for _, point in jobs:
+                simulate_point(text, addresses, *point)
+            loop_runs.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            list(pool.map(simulate_point, *zip(*[(text, addresses, *a) for _, a in jobs], strict=True)))
+            pool_runs.append(time.perf_counter() - started)
+            finished: dict[int, float] = {}
+            started = time.perf_counter()
+            run_points(client, simulate_point, jobs, keep_wall(finished), (text, addresses))
+            dask_runs.append(time.perf_counter() - started)
+            overheads.append((dask_runs[-1] * args.workers - sum(finished.values())) / len(jobs))
+        loop_s, pool_s, dask_s = (statistics.median(runs) for runs in (loop_runs, pool_runs, dask_runs))
+        print(f"medians of {args.repeats} interleaved runs:")
+        line("plain loop in one process", loop_s, len(jobs), loop_s)
+        line(f"ProcessPoolExecutor({args.workers})", pool_s, len(jobs), loop_s)
         line(f"Dask LocalCluster({args.workers})", dask_s, len(jobs), loop_s)
-        print(f"  target >= 1.7x the loop: {'met' if speedup >= 1.7 else 'MISSED'}")
+        speedup, overhead = loop_s / dask_s, statistics.median(overheads)
+        print(f"  target >= 1.7x the loop: {'met' if speedup >= 1.7 else 'MISSED'} (runs: "
+              + ", ".join(f"{a / b:.2f}x" for a, b in zip(loop_runs, dask_runs, strict=True)) + ")")  # fmt: skip
         verdict = "met" if overhead < 0.2 else "MISSED"
         print(f"  scheduling overhead {overhead * 1e3:.0f} ms per point (target < 200 ms: {verdict})")
         print(f"  cluster start and warm-up (not timed above): {start_s:.2f} s")

@@ -132,8 +132,10 @@ def test_a_sweep_through_a_scheduler_equals_the_local_one_spike_for_spike(sessio
 
 
 def test_an_interrupted_sweep_resumes_where_it_stopped(session, tmp_path):
-    assert session.execute(NETWORK)
-    command = f"sweep simulate 200ms --vary exc.tau_m=12ms:30ms:6 --workers 1 --to {tmp_path / 's.h5'} --name r"
+    assert session.execute("net example cuba")  # 4,000 neurons: a point takes long enough to be interrupted
+    # Eight points in four tasks of two (the batches run_points makes for two workers): Ctrl-C after the
+    # first task's points leaves at least one task not finished.
+    command = f"sweep simulate 5s --vary exc.tau_m=12ms:30ms:8 --workers 2 --to {tmp_path / 's.h5'} --name r"
 
     def interrupt_after_first_point() -> None:
         while not any(done >= 1 for _, done in session.ui.progress_updates):
@@ -152,17 +154,17 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(session, tmp_path):
         states = [s.decode() for s in f["sweeps/r/points/state"][:]]
         first = f["sweeps/r/summary/exc.rate_hz"][:]
     finished = [i for i, s in enumerate(states) if s == "done"]
-    assert 1 <= len(finished) < 6 and set(states) <= {"done", "pending"}
+    assert 1 <= len(finished) < 8 and set(states) <= {"done", "pending"}
     assert session.execute(command), session.ui.errors
     assert (
-        f"{6 - len(finished)} of 6 points done, 0 failed, {len(finished)} already in the file (skipped)"
+        f"{8 - len(finished)} of 8 points done, 0 failed, {len(finished)} already in the file (skipped)"
         in session.ui.lines[-1]
     )
     with h5py.File(tmp_path / "s.h5") as f:
         assert {s.decode() for s in f["sweeps/r/points/state"][:]} == {"done"}
         again = f["sweeps/r/summary/exc.rate_hz"][:]
     np.testing.assert_array_equal(again[finished], first[finished])
-    assert session.execute(command) and "0 of 6 points done, 0 failed, 6 already in the file" in session.ui.lines[-1]
+    assert session.execute(command) and "0 of 8 points done, 0 failed, 8 already in the file" in session.ui.lines[-1]
 
 
 def test_a_failing_point_is_recorded_and_the_sweep_goes_on(session, tmp_path):
