@@ -118,3 +118,14 @@ def test_help_longer_than_the_screen_goes_through_the_pager_and_short_help_does_
     terminal.type("quit\r")
     assert terminal.close() == 0
     assert not paged.exists()
+
+
+def test_clear_clears_the_screen_and_the_shell_goes_on():
+    terminal = Terminal()
+    terminal.read_until("neuroshell>")
+    terminal.type("clear\r")
+    terminal.read_until("\x1b[2J")  # the terminal's erase-display sequence
+    terminal.type("echo after-clear\r")
+    terminal.read_until("after-clear")
+    terminal.type("quit\r")
+    assert terminal.close() == 0
