@@ -7,7 +7,7 @@ def byte_compile_neuroshell() -> None:
     import compileall
     import importlib.util
 
-    for package in ("cli", "sessions", "neuron", "devices", "storage", "training", "formats", "sweeps"):
+    for package in ("cli", "sessions", "neuron", "devices", "storage", "training", "formats", "sweeps", "filters"):
         spec = importlib.util.find_spec(f"neuroshell.{package}")
         for folder in spec.submodule_search_locations:
             compileall.compile_dir(folder, quiet=1)

@@ -30,12 +30,15 @@ class Snapshot:
     channels: list[ChannelHealth]
     markers: list[tuple[float, str]]
     now_s: float  # the session clock when the snapshot was taken
+    filtered: str = ""  # the filter chain the channels' figures are of ("" for the raw signal)
 
 
-def snapshot(device: Device, window_s: float = 1.0) -> Snapshot:
-    """Health over the last ``window_s`` seconds of samples the device delivered."""
+def snapshot(device: Device, window_s: float = 1.0, recent=None, filtered: str = "") -> Snapshot:
+    """Health over the last ``window_s`` seconds of samples the device delivered (of ``recent``, a
+    ``RecentSamples`` of the filtered signal, when given, with ``filtered`` naming its chain)."""
     spec = device.spec
-    data, times = device.recent.last(window_s) if device.recent is not None else (np.zeros((0, 0)), np.zeros(0))
+    recent = recent if recent is not None else device.recent
+    data, times = recent.last(window_s) if recent is not None else (np.zeros((0, 0)), np.zeros(0))
     effective = 0.0
     if len(times) > 1 and times[-1] > times[0]:
         effective = (len(times) - 1) / (times[-1] - times[0])
@@ -63,4 +66,5 @@ def snapshot(device: Device, window_s: float = 1.0) -> Snapshot:
         channels,
         list(device.recent_markers)[-5:],
         device.clock(),
+        filtered,
     )

@@ -32,6 +32,7 @@ class Recording:
         duration_s: float | None = None,
         min_free_bytes: float = 0.0,
         notify: Callable[..., None] | None = None,
+        filter_chains: dict[str, str] | None = None,
     ) -> None:
         self.path = Path(path)
         self.clock = clock
@@ -49,6 +50,7 @@ class Recording:
             compression=compression,
             min_free_bytes=min_free_bytes,
             on_stop=self._recorder_stopped,
+            filter_chains=filter_chains,
         )
         self.streams = {d.name for d in data_devices}
         self.started = clock()
@@ -94,6 +96,11 @@ class Recording:
     def clock_offset(self, device: Device, local_time_s: float, offset_s: float) -> None:
         if device.name in self.streams and self.running:
             self.recorder.clock_offset(device.name, local_time_s, offset_s)
+
+    def filter_changed(self, device_name: str, chain_json: str) -> None:
+        """Note in the file that ``device_name``'s online filter chain changed now (its data stay raw)."""
+        if device_name in self.streams and self.running:
+            self.recorder.filter_changed(device_name, self.clock(), chain_json)
 
     def mark(self, label: str, source: str = "user") -> float:
         """A marker now, on the session clock; returns its time."""

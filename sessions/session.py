@@ -75,6 +75,7 @@ class Session:
         self.replayable: list[str] = []  # the lines save-history writes: those that succeeded
         self.workspace = Workspace()  # the open files, and reading or writing any file
         self.devices: dict[str, Any] = {}  # name -> devices.Device
+        self.filters: dict[str, Any] = {}  # device name -> filters.online.OnlineFilter
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
         self.simulation: Any = None  # the last neuron.SimulationResult

@@ -20,6 +20,9 @@ FORMAT = "neuroshell"
 FORMAT_VERSION = "1.0"
 LABEL_BYTES = 128  # marker labels are fixed-length UTF-8: SWMR readers cannot follow variable-length data
 LABEL_DTYPE = h5py.string_dtype("utf-8", LABEL_BYTES)
+CHAIN_BYTES = 2048  # a filter chain's JSON (fixed length, as SWMR readers need)
+CHAIN_DTYPE = h5py.string_dtype("utf-8", CHAIN_BYTES)
+NO_FILTERS = '{"stages": []}'
 TARGET_CHUNK_BYTES = 1 << 20
 OVERVIEW_BLOCK = 256  # samples summarised by one row of a stream's min/max overview
 
@@ -107,6 +110,11 @@ def create_stream(handle: h5py.File, spec: StreamSpec, compression: str | None =
     for name in ("gaps", "clock_offsets"):
         group.create_dataset(name, shape=(0, 2), maxshape=(None, 2), dtype="f8", chunks=(256, 2))
     group["gaps"].attrs["columns"] = ["start_s", "stop_s"]
+    # The online filter chain that was active (monitor and decoders saw it; the data stay raw), and when it
+    # changed: rows of (session time, chain JSON), so any reader can redo it.
+    group.create_dataset("filters/time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(64,))
+    group.create_dataset("filters/chain", shape=(0,), maxshape=(None,), dtype=CHAIN_DTYPE, chunks=(64,))
+    group["filters/time"].attrs["units"] = "s"
     group["clock_offsets"].attrs["columns"] = ["local_time_s", "offset_s"]
     units = spec.channel_units or ["unknown"] * spec.n_channels
     group.attrs["sampling_rate"] = float(spec.sampling_rate_hz)

@@ -27,8 +27,11 @@ from loguru import logger
 
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import (
+    CHAIN_BYTES,
+    CHAIN_DTYPE,
     LABEL_BYTES,
     LABEL_DTYPE,
+    NO_FILTERS,
     StreamSpec,
     append_rows,
     create_file,
@@ -81,6 +84,7 @@ class Recorder:
         compression: str | None = None,
         min_free_bytes: float = 0.0,
         on_stop: Callable[[str], None] | None = None,
+        filter_chains: dict[str, str] | None = None,
     ) -> None:
         self.path = Path(path)
         self.clock = clock
@@ -95,7 +99,11 @@ class Recorder:
             self.lock.release()
             raise
         for spec in streams:
-            create_stream(self.handle, spec, compression)
+            group = create_stream(self.handle, spec, compression)
+            chain = (filter_chains or {}).get(spec.name, NO_FILTERS)
+            group.attrs["filter_chain"] = chain  # at the start; later changes are rows of filters/
+            append_rows(group["filters/time"], np.array([clock()]))
+            append_rows(group["filters/chain"], np.array([chain.encode("utf-8")], dtype=CHAIN_DTYPE))
         # The layout reaches the disk before the first sample, so even an early crash leaves a readable file.
         self.handle.flush()
         self.handle.swmr_mode = True
@@ -162,6 +170,12 @@ class Recorder:
     def clock_offset(self, stream: str, local_time_s: float, offset_s: float) -> None:
         """Keep a raw LSL clock-offset measurement for later re-synchronisation."""
         self._put_side(("offset", stream, float(local_time_s), float(offset_s)))
+
+    def filter_changed(self, stream: str, time_s: float, chain_json: str) -> None:
+        """Note that the online filter chain of ``stream`` became ``chain_json`` at ``time_s``."""
+        if len(chain_json.encode("utf-8")) > CHAIN_BYTES:
+            raise StorageError(f"a filter chain's description holds at most {CHAIN_BYTES} bytes")
+        self._put_side(("filter", stream, float(time_s), chain_json))
 
     def _put_side(self, item: tuple) -> None:
         if self._stopped or self.error is not None:
@@ -259,6 +273,10 @@ class Recorder:
                 self._write_marker(*item[1:])
             elif item[0] == "offset":
                 append_rows(self.handle[f"streams/{item[1]}/clock_offsets"], np.array([[item[2], item[3]]]))
+            elif item[0] == "filter":
+                group = self.handle[f"streams/{item[1]}/filters"]
+                append_rows(group["time"], np.array([item[2]]))
+                append_rows(group["chain"], np.array([item[3].encode("utf-8")], dtype=CHAIN_DTYPE))
         with self._side_lock:
             gaps, self._pending_gaps = self._pending_gaps, []
         for stream, start, stop in gaps:

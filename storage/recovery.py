@@ -85,6 +85,9 @@ def _copy_stream(
     n = min(_rows_on_disk(group["data"], on_disk), _rows_on_disk(group["time"], on_disk))
     n = _increasing_prefix(group["time"], n)
     for key, dataset in group.items():
+        if isinstance(dataset, h5py.Group):  # a small table (the filter chains): copied whole
+            group.file.copy(dataset, out, name=key)
+            continue
         length = n if key in ("data", "time") else dataset.shape[0]
         copy = out.create_dataset(
             key,

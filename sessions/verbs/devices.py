@@ -191,8 +191,19 @@ def disconnect(session, args):
     if recording is not None and recording.running and any(session.devices[n] in recording.devices for n in names):
         raise NeuroshellError("that device is being recorded: 'record stop' first")
     for name in names:
+        session.filters.pop(name, None)
         session.devices.pop(name).close()
     return Message(f"disconnected {', '.join(names) or 'nothing'}")
+
+
+def _snapshot(session, device):
+    """The device's health, over the filtered signal when a filter chain runs on it."""
+    from neuroshell.devices.monitor import snapshot
+
+    online = session.filters.get(device.name)
+    return snapshot(
+        device, recent=online.recent if online else None, filtered=online.chain.describe() if online else ""
+    )
 
 
 def _monitor_view(snapshots) -> list:
@@ -218,8 +229,11 @@ def _monitor_view(snapshots) -> list:
         rows = [(c.name, f"{c.rms:.1f} {c.unit}", c.flag) for c in shown]
         if rest:  # flagged channels are always shown: the rest are not flagged
             rows.append((f"+{rest} more", "", "not flagged"))
+        filtered = f", filtered: {snap.filtered}" if snap.filtered else ""
         channels = Table(
-            ("channel", "RMS", "flag"), rows, title=f"{snap.device}: {len(snap.channels)} channels (flagged first)"
+            ("channel", "RMS", "flag"),
+            rows,
+            title=f"{snap.device}: {len(snap.channels)} channels (flagged first{filtered})",
         )
         markers = [Message(f"marker {label} {snap.now_s - when:.1f} s ago") for when, label in snap.markers]
         views += [summary, channels, *markers]
@@ -235,7 +249,6 @@ def _monitor_view(snapshots) -> list:
     endless_without="for",
 )
 def monitor(session, args):
-    from neuroshell.devices.monitor import snapshot
 
     chosen = _chosen_devices(session, [args.name] if args.name else None)
     duration = getattr(args, "for")
@@ -243,11 +256,11 @@ def monitor(session, args):
     with session.ui.live() as live:
         try:
             while deadline is None or time.monotonic() < deadline:
-                live.update(_monitor_view([snapshot(d) for d in chosen]))
+                live.update(_monitor_view([_snapshot(session, d) for d in chosen]))
                 time.sleep(0.25 if deadline is None else min(0.25, max(0.0, deadline - time.monotonic())))
         except KeyboardInterrupt:
             pass
-        final = _monitor_view([snapshot(d) for d in chosen])
+        final = _monitor_view([_snapshot(session, d) for d in chosen])
         live.update(final)
 
 
@@ -291,6 +304,7 @@ def record_start(session, args):
             duration_s=getattr(args, "for"),
             min_free_bytes=settings["record.min_free"],
             notify=session.notify,
+            filter_chains={name: online.chain.to_json() for name, online in session.filters.items()},
         )
     except FileExistsError as error:
         raise NeuroshellError(str(error)) from None
