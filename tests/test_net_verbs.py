@@ -152,12 +152,19 @@ def test_ctrl_c_during_a_simulation_says_what_was_cancelled_and_kept(session):
     import os
     import signal
     import threading
+    import time
 
     assert session.execute("net example cuba --n 2000")
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+
+    def interrupt_once_running() -> None:  # not while numba compiles the kernels (a fresh clone's first run)
+        while not any(done > 0 for what, done in session.ui.progress_updates if what == "simulating"):
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    watcher = threading.Thread(target=interrupt_once_running, daemon=True)
+    watcher.start()
     assert session.execute("simulate 600s")
-    timer.join()
+    watcher.join()
     assert session.ui.lines[-1].startswith("warning: interrupted: simulation at ")
     assert session.ui.lines[-1].endswith(" of 600 s cancelled; kept what ran")
     assert 0 < session.simulation.duration_s < 600

@@ -40,10 +40,23 @@ class TrainedModel:
 
     def predict(self, X: np.ndarray, device: str = "cpu") -> np.ndarray:
         """Class indices for standardised epochs X (n, channels, times)."""
+        return self.scores(X, device).argmax(axis=1)
+
+    def scores(self, X: np.ndarray, device: str = "cpu") -> np.ndarray:
+        """The model's outputs (n, n_classes) for standardised epochs X (n, channels, times)."""
         features = torch.from_numpy(bin_epochs(X, self.recipe["steps"]).astype(np.float32)).to(device)
         model = self.module(device)
         with torch.inference_mode():
-            return torch.cat([model(batch).argmax(1) for batch in features.split(256)]).cpu().numpy()
+            return torch.cat([model(batch) for batch in features.split(256)]).float().cpu().numpy()
+
+    def classify(self, epochs: np.ndarray, device: str = "cpu") -> np.ndarray:
+        """Class probabilities (n, n_classes) of epochs as ``cut_epochs`` cuts them (n, channels, times, in
+        the channels' units): standardised with the training split's scaler, binned, scored, softmax. The one
+        path from an epoch to a decision, offline (``evaluate``) and online (``decode``)."""
+        X = (epochs - self.scaler_mean[None, :, None]) / self.scaler_std[None, :, None]
+        scores = self.scores(X.astype(np.float32), device)
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
 
 
 def pick_device(requested: str) -> str:
@@ -182,9 +195,8 @@ def evaluate(trained: TrainedModel, dataset: Dataset, device: str = "cpu") -> di
     if dataset.classes != trained.classes:
         raise TrainingError(f"model {trained.name} knows classes {trained.classes}, the dataset has {dataset.classes}")
     which = TEST if np.any(dataset.split == TEST) else None
-    X = (dataset.X - trained.scaler_mean[None, :, None]) / trained.scaler_std[None, :, None]
     chosen = dataset.split == TEST if which is not None else np.ones(len(dataset.y), bool)
-    predicted = trained.predict(X[chosen].astype(np.float32), device)
+    predicted = trained.classify(dataset.X[chosen], device).argmax(axis=1)
     metrics = classification_metrics(dataset.y[chosen], predicted, len(dataset.classes))
     metrics["n_examples"] = int(chosen.sum())
     metrics["split"] = "test" if which is not None else "all"
