@@ -7,7 +7,18 @@ def byte_compile_neuroshell() -> None:
     import compileall
     import importlib.util
 
-    for package in ("cli", "sessions", "neuron", "devices", "storage", "training", "formats", "sweeps", "filters"):
+    for package in (
+        "cli",
+        "sessions",
+        "neuron",
+        "devices",
+        "storage",
+        "training",
+        "formats",
+        "sweeps",
+        "filters",
+        "decoding",
+    ):
         spec = importlib.util.find_spec(f"neuroshell.{package}")
         for folder in spec.submodule_search_locations:
             compileall.compile_dir(folder, quiet=1)

@@ -63,9 +63,11 @@ class ReplayDevice(Device):
         if stop > self.position:
             data = self.view.data[self.position : stop]
             recorded = self.times[self.position : stop]
-            first, last = recorded[0], recorded[-1]
+            last = recorded[-1]
             self._deliver_samples(np.asarray(data), self._session_time(recorded), self._gap_before(self.position))
-            chosen = (self.marker_times >= first) & (self.marker_times <= last)
+            # Markers up to this block's end since the last one delivered: those inside a gap come too.
+            after = -np.inf if self.position == 0 else self.times[self.position - 1]
+            chosen = (self.marker_times > after) & (self.marker_times <= last)
             for when, label in zip(self.marker_times[chosen], np.array(self.marker_labels)[chosen], strict=True):
                 self._deliver_marker(float(self._session_time(np.array([when]))[0]), str(label))
             self.position = stop

@@ -76,6 +76,7 @@ class Session:
         self.workspace = Workspace()  # the open files, and reading or writing any file
         self.devices: dict[str, Any] = {}  # name -> devices.Device
         self.filters: dict[str, Any] = {}  # device name -> filters.online.OnlineFilter
+        self.decoder: Any = None  # (device, decoding.OnlineDecoder, decoding.DecoderOutputs) while one runs
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
         self.simulation: Any = None  # the last neuron.SimulationResult
@@ -304,6 +305,11 @@ class Session:
 
         from neuroshell.sessions.output import Message
 
+        if self.decoder is not None:
+            device, decoder, outputs = self.decoder
+            device.remove_listener(decoder)
+            outputs.close()
+            self.decoder = None
         if self.recording is not None:
             was_running = self.recording.running
             self.recording.stop()

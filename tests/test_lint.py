@@ -29,7 +29,7 @@ def test_the_layers_keep_their_places():
         assert "h5py" not in imported, path
         handles = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "handle"]
         assert not handles, f"{path.name}:{handles[0].lineno} reaches for a raw file handle"
-    for engine in ("neuron", "devices", "storage", "training", "formats", "sweeps", "filters", "common"):
+    for engine in ("neuron", "devices", "storage", "training", "formats", "sweeps", "filters", "decoding", "common"):
         for path in (ROOT / engine).glob("*.py"):
             text = path.read_text()
             assert "neuroshell.sessions" not in text and "neuroshell.cli" not in text, path

@@ -1,13 +1,9 @@
 """Sweeps on real Dask clusters: a LocalCluster of worker processes, and a `dask scheduler` with two
 `dask worker` processes started here on 127.0.0.1; results checked against in-process simulations."""
 
-import os
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import h5py
@@ -131,21 +127,20 @@ def test_a_sweep_through_a_scheduler_equals_the_local_one_spike_for_spike(sessio
     assert sum(len(times) for times, _ in local.values()) > 100
 
 
-def test_an_interrupted_sweep_resumes_where_it_stopped(session, tmp_path):
-    assert session.execute("net example cuba")  # 4,000 neurons: a point takes long enough to be interrupted
-    # Eight points in four tasks of two (the batches run_points makes for two workers): Ctrl-C after the
-    # first task's points leaves at least one task not finished.
-    command = f"sweep simulate 5s --vary exc.tau_m=12ms:30ms:8 --workers 2 --to {tmp_path / 's.h5'} --name r"
+def test_an_interrupted_sweep_resumes_where_it_stopped(session, tmp_path, monkeypatch):
+    from neuroshell.sweeps.store import SweepStore
 
-    def interrupt_after_first_point() -> None:
-        while not any(done >= 1 for _, done in session.ui.progress_updates):
-            time.sleep(0.01)
-        os.kill(os.getpid(), signal.SIGINT)
+    assert session.execute(NETWORK)
+    command = f"sweep simulate 200ms --vary exc.tau_m=12ms:30ms:8 --workers 2 --to {tmp_path / 's.h5'} --name r"
+    write = SweepStore.write
 
-    watcher = threading.Thread(target=interrupt_after_first_point, daemon=True)
-    watcher.start()
+    def ctrl_c_after_the_first_point(store, index, result, error):  # as Ctrl-C lands between two results
+        write(store, index, result, error)
+        monkeypatch.setattr(SweepStore, "write", write)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SweepStore, "write", ctrl_c_after_the_first_point)
     session.execute(command)
-    watcher.join()
     assert session.ui.lines[-1].startswith("warning: interrupted: ")
     assert session.ui.lines[-1].endswith(
         "pending points cancelled; kept the finished ones (the same command again resumes)"

@@ -1,0 +1,61 @@
+"""Where a decoder's decisions go: an LSL outlet any LSL program reads (``neuroshell-decoder``, type
+Markers), a marker in the running recording, a line for the user; and the running tally for ``decode
+status`` (counts per class, skipped windows and why, latency percentiles)."""
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+
+from neuroshell.decoding.online import Prediction, Skipped
+
+OUTLET_NAME = "neuroshell-decoder"
+
+
+class DecoderOutputs:
+    """The ``report`` of an OnlineDecoder. ``mark(label, source)`` puts a marker into the recording (or does
+    nothing when none runs); ``say(text)`` shows one line to the user."""
+
+    def __init__(self, mark: Callable[[str, str], None], say: Callable[[str], None], clock) -> None:
+        from pylsl import StreamInfo, StreamOutlet, cf_string
+
+        info = StreamInfo(OUTLET_NAME, "Markers", 1, 0.0, cf_string, f"{OUTLET_NAME}-{id(self):x}")
+        self.outlet = StreamOutlet(info)
+        self.mark, self.say, self.clock = mark, say, clock
+        self.classes: Counter = Counter()
+        self.skipped: Counter = Counter()
+        self.latencies_s: list[float] = []
+        self.predictions: list[Prediction] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, item) -> None:
+        if isinstance(item, Skipped):
+            with self.lock:
+                self.skipped[item.reason] += 1
+            self.say(f"decoder skipped {item.marker_label}: its window crosses a {item.reason}")
+            return
+        self.outlet.push_sample([item.label], self.clock())
+        latency_ms = item.latency_s * 1e3
+        self.mark(f"decoder/{item.label}", f"decoder p={item.probability:.3f} latency={latency_ms:.1f}ms")
+        with self.lock:
+            self.classes[item.label] += 1
+            self.latencies_s.append(item.latency_s)
+            self.predictions.append(item)
+        self.say(f"decoder: {item.label} (p={item.probability:.2f}) for {item.marker_label}, {latency_ms:.1f} ms")
+
+    def status(self) -> dict:
+        """Counts, classes, skipped windows and latency percentiles (ms)."""
+        with self.lock:
+            latencies = np.array(self.latencies_s) * 1e3
+            figures = {
+                "predictions": len(self.predictions),
+                "classes": dict(self.classes),
+                "skipped": dict(self.skipped),
+            }
+        for q in (50, 95, 99):
+            figures[f"latency_p{q}_ms"] = float(np.percentile(latencies, q)) if len(latencies) else float("nan")
+        return figures
+
+    def close(self) -> None:
+        del self.outlet
