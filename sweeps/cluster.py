@@ -119,11 +119,26 @@ def run_points(client, func: Callable, jobs: list[tuple[int, tuple]], on_result:
 def _shipped(client, value):
     """A large shared value (a dataset) is sent to every worker once, ahead; a small one (a network's
     description) rides along with each task, which costs less than a round trip to scatter it."""
-    import pickle
-
-    if len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) < SCATTER_BYTES:
+    if _size_bytes(value) < SCATTER_BYTES:
         return value
     return client.scatter(value, broadcast=True, hash=False)
+
+
+def _size_bytes(value) -> int:
+    """About how many bytes ``value`` carries: its arrays and texts, through lists, dicts and dataclasses."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, str | bytes):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_size_bytes(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_size_bytes(v) for v in value)
+    if hasattr(value, "__dict__"):
+        return _size_bytes(vars(value))
+    return 8
 
 
 def run_batch(func: Callable, shared: tuple, batch: list[tuple[int, tuple]]) -> list[tuple[int, object, str | None]]:
