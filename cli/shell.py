@@ -6,6 +6,7 @@ import threading
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import CompleteStyle
 
 from neuroshell.cli.completer import CommandCompleter
@@ -60,6 +61,18 @@ def run_shell(session, prompt: PromptSession) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     session.interactive = True
     session.ui.show(Message(banner(session)))
+    # What background work says (a decoder's predictions, a recording's end) is printed at once, above the
+    # line being typed, which prompt-toolkit redraws as it was.
+    with patch_stdout(raw=True):
+        session.notices_at_once = True
+        try:
+            _loop(session, prompt)
+        finally:
+            session.notices_at_once = False
+    return 0
+
+
+def _loop(session, prompt: PromptSession) -> None:
     while not session.quit_requested:
         session.show_notices()
         try:
@@ -74,7 +87,6 @@ def run_shell(session, prompt: PromptSession) -> int:
             prompt.auto_suggest.remember(line)
         if session.quit_requested and not may_leave(session):
             session.quit_requested = False
-    return 0
 
 
 def may_leave(session) -> bool:

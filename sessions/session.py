@@ -76,6 +76,7 @@ class Session:
         self.workspace = Workspace()  # the open files, and reading or writing any file
         self.devices: dict[str, Any] = {}  # name -> devices.Device
         self.filters: dict[str, Any] = {}  # device name -> filters.online.OnlineFilter
+        self.notices_at_once = False  # set by the interactive shell, whose output goes above the prompt
         self.decoder: Any = None  # (device, decoding.OnlineDecoder, decoding.DecoderOutputs) while one runs
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
@@ -147,6 +148,8 @@ class Session:
 
         logger.info("notice: {}", message)
         self.notices.append((message, error))
+        if self.notices_at_once:  # the shell prints them above the line being typed
+            self.show_notices()
 
     def show_notices(self) -> None:
         """Show what background work queued (see ``notify``), oldest first."""

@@ -223,3 +223,25 @@ def test_completes_paths_inside_a_file_on_disk_that_is_not_open(session, tmp_pat
     assert "just-recorded.h5:/streams/meg/data" in completions(session, "info just-recorded.h5:/streams/meg/d")
     assert not session.files  # looked inside, left closed
     assert completions(session, "plot traces nothere.h5:/s") == []
+
+
+def test_news_from_background_work_leaves_the_line_being_typed_intact(session, pipe):
+    prompt = build_prompt(session)
+
+    def typist():
+        def shows(text):
+            return prompt.app.is_running and prompt.app.current_buffer.text == text
+
+        assert wait_until(lambda: shows(""), 10, 0.005)
+        pipe.send_text("echo hal")
+        assert wait_until(lambda: shows("echo hal"), 10, 0.005)
+        session.notify("decoder: stim/left (p=0.91) for stim/left, 4.2 ms", False)  # as a reader thread does
+        assert wait_until(lambda: "decoder: stim/left (p=0.91) for stim/left, 4.2 ms" in session.ui.lines, 5, 0.005)
+        assert shows("echo hal")  # shown at once, while the prompt waits, and the typed line is still there
+        pipe.send_text("f-way\rquit\r")
+
+    thread = threading.Thread(target=typist, daemon=True)
+    thread.start()
+    assert run_shell(session, prompt) == 0
+    thread.join()
+    assert session.ui.lines[-1] == "half-way"
