@@ -45,7 +45,7 @@ class DecoderOutputs:
         self.say(f"decoder: {item.label} (p={item.probability:.2f}) for {item.marker_label}, {latency_ms:.1f} ms")
 
     def status(self) -> dict:
-        """Counts, classes, skipped windows and latency percentiles (ms)."""
+        """Counts, classes, skipped windows, online accuracy and latency percentiles (ms)."""
         with self.lock:
             latencies = np.array(self.latencies_s) * 1e3
             figures = {
@@ -53,6 +53,9 @@ class DecoderOutputs:
                 "classes": dict(self.classes),
                 "skipped": dict(self.skipped),
             }
+            right = sum(p.label == p.marker_label for p in self.predictions)
+        # Where markers name the class (stim/left answered by stim/left), the share the decoder got right.
+        figures["accuracy"] = right / figures["predictions"] if figures["predictions"] else float("nan")
         for q in (50, 95, 99):
             figures[f"latency_p{q}_ms"] = float(np.percentile(latencies, q)) if len(latencies) else float("nan")
         return figures

@@ -25,7 +25,17 @@ evaluate decoder evoked
 plot training decoder
 plot confusion decoder
 
-# 4. Simulate: the CUBA benchmark network (4000 LIF neurons), 1 s, into the same file.
+# 4. Close the loop: a new recording of the helmet, decoded online as it arrives, by the same code as
+#    evaluate; the online accuracy is printed beside the offline one.
+connect sim --channels ${channels:-306} --rate 1kHz --isi 400ms:700ms --seed 8
+decode start decoder
+record start ${out:-demo-output}/loop.h5 --for ${seconds:-30}s --overwrite
+monitor --for ${seconds:-30}s
+record stop
+decode stop
+disconnect all
+
+# 5. Simulate: the CUBA benchmark network (4000 LIF neurons), 1 s, into the same file.
 net example cuba
 simulate 1s --to ${out:-demo-output}/simulation.h5 --run cuba --overwrite
 plot raster ${out:-demo-output}/simulation.h5:/simulations/cuba

@@ -46,7 +46,14 @@ def test_demo_script_runs_end_to_end(tmp_path):
         assert f["models/decoder/evaluation/evoked"].attrs["accuracy"] >= 0
     with h5py.File(out / "simulation.h5") as f:
         assert "cuba" in f["simulations"]
-    assert "Made in this session (12)" in result.stdout
+    assert "Made in this session (13)" in result.stdout
+    loop = next(line for line in result.stdout.splitlines() if line.startswith("stopped decoding sim0: "))
+    assert "online accuracy " in loop and "(offline, on its test split: " in loop
+    with h5py.File(out / "loop.h5") as f:
+        labels = [label.decode() for label in f["markers/label"][:]]
+        sources = [source.decode() for source in f["markers/source"][:]]
+    decisions = [i for i, label in enumerate(labels) if label.startswith("decoder/stim/")]
+    assert decisions and all(sources[i].startswith("decoder p=") for i in decisions)
     assert "logistic baseline" in result.stdout
 
 

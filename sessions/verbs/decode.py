@@ -80,6 +80,7 @@ def decode_status(session, args):
     rows = [("predictions", figures["predictions"])]
     rows += [(f"  {label}", n) for label, n in sorted(figures["classes"].items())]
     rows += [(f"skipped ({reason})", n) for reason, n in sorted(figures["skipped"].items())]
+    rows += [("online accuracy", f"{figures['accuracy']:.2f}")]
     rows += [(f"latency p{q}", f"{figures[f'latency_p{q}_ms']:.1f} ms") for q in (50, 95, 99)]
     return Table(("", ""), rows, title=f"decoder on {session.decoder[0].name}")
 
@@ -94,8 +95,10 @@ def decode_stop(session, args):
     outputs.close()
     session.decoder = None
     skipped = sum(figures["skipped"].values())
+    offline = decoder.trained.evaluation.get(decoder.trained.dataset, {}).get("accuracy")
+    beside = f" (offline, on its test split: {offline:.2f})" if offline is not None else ""
     return Message(
         f"stopped decoding {device.name}: {figures['predictions']} predictions, {skipped} windows skipped, "
-        f"latency p99 {figures['latency_p99_ms']:.1f} ms",
+        f"latency p99 {figures['latency_p99_ms']:.1f} ms; online accuracy {figures['accuracy']:.2f}{beside}",
         "success",
     )
