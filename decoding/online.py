@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from neuroshell.common.errors import UserError
+from neuroshell.devices.base import RecentSamples
+from neuroshell.storage.spec import StreamSpec
 
 KEEP_EXTRA_S = 2.0  # samples kept beyond the window, for markers that arrive late
 
@@ -52,21 +54,22 @@ class OnlineDecoder:
         self.patterns = recipe["markers"].split(",")
         self.window_s = tuple(recipe["window_s"])
         self.baseline_s = tuple(recipe["baseline_s"]) if recipe.get("baseline_s") else None
-        capacity = int((self.window_s[1] - min(0.0, self.window_s[0]) + KEEP_EXTRA_S) * rate_hz) + 1
-        self.data = np.zeros((capacity, len(channels)))
-        self.times = np.full(capacity, -np.inf)
+        # The last seconds of the model's channels, in their units: a ring buffer, written in place as blocks
+        # arrive (this runs in the device's read loop).
+        self.keep_s = self.window_s[1] - min(0.0, self.window_s[0]) + KEEP_EXTRA_S
+        kept = StreamSpec("decoder", [str(c) for c in channels], rate_hz, dtype="float64")
+        self.recent = RecentSamples(kept, seconds=self.keep_s)
+        self.last_time = -np.inf
         self.gaps: list[tuple[float, float]] = []
         self.pending: list[tuple[float, str]] = []
         self.lock = threading.Lock()
 
     def samples(self, device, data: np.ndarray, times: np.ndarray) -> None:
         arrived = self.clock()
-        values = device.spec.to_unit(data)[:, self.channels] if data.dtype != np.float64 else data[:, self.channels]
+        self.recent.add(device.spec.to_unit(data[:, self.channels], self.channels), times)
         with self.lock:
-            n = min(len(times), len(self.times))
-            self.data = np.concatenate([self.data[n:], values[-n:]])
-            self.times = np.concatenate([self.times[n:], times[-n:]])
-            ready = [p for p in self.pending if p[0] + self.window_s[1] <= self.times[-1] + 0.5 / self.rate_hz]
+            self.last_time = float(times[-1])
+            ready = [p for p in self.pending if p[0] + self.window_s[1] <= self.last_time + 0.5 / self.rate_hz]
             self.pending = [p for p in self.pending if p not in ready]
         for when, label in ready:
             self._decide(when, label, arrived)
@@ -87,14 +90,14 @@ class OnlineDecoder:
         from neuroshell.training.datasets import cut_epochs
 
         with self.lock:
-            data, times, gaps = self.data, self.times, np.array(self.gaps).reshape(-1, 2)
+            gaps = np.array(self.gaps).reshape(-1, 2)
         start, stop = when + self.window_s[0], when + self.window_s[1]
         if len(gaps) and np.any((gaps[:, 0] <= stop) & (gaps[:, 1] >= start)):
             self.report(Skipped(when, label, "gap"))  # the device was away during the window
             return
-        valid = np.isfinite(times)
+        data, times = self.recent.last(self.keep_s)
         epochs, _, _, dropped = cut_epochs(
-            data[valid], times[valid], self.rate_hz, np.array([when]), [label], [label], self.window_s, gaps,
+            data, times, self.rate_hz, np.array([when]), [label], [label], self.window_s, gaps,
             self.baseline_s,
         )  # fmt: skip
         if not len(epochs):
