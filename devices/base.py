@@ -69,14 +69,13 @@ class RecentSamples:
     def last(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
         """Samples of the last ``seconds`` (by their timestamps), oldest first, in the channels' units."""
         with self.lock:
-            order = (self.write_index + np.arange(self.capacity)) % self.capacity
-            data, times = self.data[order], self.times[order]
-        valid = ~np.isnan(times)
-        data, times = data[valid], times[valid]
-        if len(times) == 0:
-            return data, times
-        keep = times >= times[-1] - seconds
-        return self.spec.to_unit(data[keep]), times[keep]
+            newest_first = (self.write_index - 1 - np.arange(min(self.total, self.capacity))) % self.capacity
+            times = self.times[newest_first]
+            # Only the rows asked for are copied: a decoder asks for its window many times a second.
+            n = int(np.count_nonzero(times >= times[0] - seconds)) if len(times) else 0
+            chosen = newest_first[:n][::-1]
+            data = self.data[chosen]
+        return self.spec.to_unit(data), times[:n][::-1].copy()
 
 
 class Device:
@@ -175,6 +174,12 @@ class Device:
     def remove_listener(self, listener: DeviceListener) -> None:
         with self._listener_lock:
             self.listeners = [item for item in self.listeners if item is not listener]
+
+    def replace_listener(self, old: DeviceListener, new: DeviceListener | None) -> None:
+        """``new`` takes ``old``'s place from the next block on (removed when ``new`` is None): no block
+        reaches both or neither."""
+        with self._listener_lock:
+            self.listeners = [new if item is old else item for item in self.listeners if new or item is not old]
 
     def _notify(self, method: str, *args) -> None:
         for listener in self.listeners:

@@ -97,10 +97,11 @@ class Recording:
         if device.name in self.streams and self.running:
             self.recorder.clock_offset(device.name, local_time_s, offset_s)
 
-    def filter_changed(self, device_name: str, chain_json: str) -> None:
-        """Note in the file that ``device_name``'s online filter chain changed now (its data stay raw)."""
+    def filter_changed(self, device_name: str, chain_json: str, time_s: float | None = None) -> None:
+        """Note in the file that ``device_name``'s online filter chain changed at ``time_s`` (default: now);
+        its data stay raw."""
         if device_name in self.streams and self.running:
-            self.recorder.filter_changed(device_name, self.clock(), chain_json)
+            self.recorder.filter_changed(device_name, self.clock() if time_s is None else time_s, chain_json)
 
     def mark(self, label: str, source: str = "user") -> float:
         """A marker now, on the session clock; returns its time."""

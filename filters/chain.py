@@ -58,6 +58,11 @@ class ChainSpec:
     def to_json(self) -> str:
         return json.dumps({"stages": [asdict(s) for s in self.ordered()], "order": ORDER, "notch_q": NOTCH_Q})
 
+    @classmethod
+    def from_json(cls, text: str) -> "ChainSpec":
+        """The chain ``to_json`` wrote (as a file keeps it)."""
+        return cls(tuple(Stage(**stage) for stage in json.loads(text)["stages"]))
+
     def with_stage(self, stage: Stage) -> "ChainSpec":
         """This chain with ``stage`` added (replacing one of the same kind, except notches at other bases)."""
         kept = [s for s in self.stages if s.kind != stage.kind or (s.kind == "notch" and s.low_hz != stage.low_hz)]

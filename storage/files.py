@@ -157,6 +157,14 @@ class StreamView:
     def gaps(self) -> np.ndarray:
         return self.group["gaps"][:]
 
+    def filter_changes(self) -> list[tuple[float, str]]:
+        """The online filter chain in force from each time on (session time in s, the chain's JSON); empty
+        for files from before chains were recorded."""
+        if "filters" not in self.group:
+            return []
+        table = self.group["filters"]
+        return [(float(t), _text(c)) for t, c in zip(table["time"][:], table["chain"][:], strict=True)]
+
 
 def read_rows(dataset: h5py.Dataset, first: int, last: int, columns: list[int] | None = None) -> np.ndarray:
     """Rows ``first:last`` of a 2-D dataset (of ``columns``, default all), read in blocks of about

@@ -1,11 +1,15 @@
 """Online decoding on a replayed recording: every online prediction equals evaluate's offline one for the
 same epoch; a separate pylsl inlet reads them; a model that does not fit is refused; a gap is reported."""
 
+import itertools
+
 import numpy as np
 import pylsl
 import pytest
 
 from tests.helpers import helmet_recording
+
+WINDOW, BASELINE = (-0.1, 0.3), (-0.1, 0.0)  # the dataset's, in s
 
 
 @pytest.fixture
@@ -66,3 +70,97 @@ def test_a_gap_during_decoding_is_reported_and_decoding_goes_on(session, trained
     assert session.execute("decode stop")
     assert status["skipped"].get("gap", 0) >= 1 and status["predictions"] >= 3
     assert any(line.startswith("decoder skipped stim/") and line.endswith("crosses a gap") for line in session.ui.lines)
+
+
+def _replayed(session, path, name="rp"):
+    """The replayed file's samples in their unit and their session times on the device ``name``."""
+    from neuroshell.storage.files import open_file
+
+    file = open_file(path)
+    try:
+        view = file.stream("meg")
+        data, times = view.samples(0, view.n_samples), view.time[: view.n_samples]
+    finally:
+        file.close()
+    return data, session.devices[name]._session_time(times)
+
+
+def test_the_decoder_sees_the_filtered_signal_exactly_as_filtering_offline_gives_it(session, trained, tmp_path):
+    from neuroshell.filters.chain import ChainState
+    from neuroshell.training.datasets import cut_epochs
+
+    helmet_recording(tmp_path / "play.h5", 7, channels=8, seed=5)
+    assert session.execute("connect replay play.h5:/streams/meg --name rp")
+    assert session.execute("filter rp --bandpass 1Hz:40Hz --notch 50Hz")
+    assert session.execute("decode start dec")
+    assert session.ui.lines[-1].startswith("decoding rp (filtered (bandpass 1-40 Hz")
+    assert session.ui.lines[-1].endswith(
+        "; note: dec learnt from raw data, the decoder sees bandpass 1-40 Hz (order 4); "
+        "notch 50 Hz and harmonics (Q 30)"
+    )
+    assert session.execute("wait 7.3s")
+    online = list(session.decoder[2].predictions)
+    assert session.execute("decode stop")
+    online_filter = session.filters["rp"]
+    data, times = _replayed(session, tmp_path / "play.h5")
+    first = int(np.searchsorted(times, online_filter.first_time_s))
+    filtered = ChainState(online_filter.chain, 500.0, 8).process(data[first:])
+    marker_times = np.array([p.marker_s for p in online])
+    labels = [p.marker_label for p in online]
+    no_gaps = np.zeros((0, 2))
+    X, kept, _, _ = cut_epochs(filtered, times[first:], 500.0, marker_times, labels, labels, WINDOW, no_gaps, BASELINE)
+    assert len(online) >= 3 and kept == labels
+    np.testing.assert_allclose(
+        np.stack([p.probabilities for p in online]), session.models["dec"].classify(X), atol=1e-5
+    )
+
+
+def test_a_sliding_window_is_classified_every_100ms_and_the_screen_shows_changes(session, trained, tmp_path):
+    from neuroshell.training.datasets import cut_epochs
+
+    helmet_recording(tmp_path / "play.h5", 4, channels=8, seed=5)
+    assert session.execute("connect replay play.h5:/streams/meg --name rp --speed 4")
+    assert not session.execute("decode start dec --every 100ms")
+    assert session.ui.errors[-1] == "rp replays at 4x real time: a decoder needs real time (--speed 1)"
+    assert session.execute("disconnect rp") and session.execute("connect replay play.h5:/streams/meg --name rp")
+    assert not session.execute("decode start dec --every 100ms --markers stim/*")
+    assert session.ui.errors[-1] == "decode start: give --markers or --every, not both"
+    assert session.execute("decode start dec --every 100ms")
+    assert session.execute("wait 4.05s")
+    online = list(session.decoder[2].predictions)
+    assert session.execute("decode stop")
+    assert "online accuracy n/a (no marker named a class)" in session.ui.lines[-1]
+    ends = np.array([p.marker_s for p in online]) + 0.3
+    assert 34 <= len(online) <= 37  # 4 s of stream, less the first window, every 0.1 s
+    np.testing.assert_allclose(np.diff(ends), 0.1, atol=1e-9)
+    data, times = _replayed(session, tmp_path / "play.h5")
+    labels = ["every"] * len(online)
+    X, kept, _, _ = cut_epochs(data, times, 500.0, ends - 0.3, labels, labels, WINDOW, np.zeros((0, 2)), BASELINE)
+    assert len(kept) == len(online)
+    np.testing.assert_allclose(
+        np.stack([p.probabilities for p in online]), session.models["dec"].classify(X), atol=1e-5
+    )
+    changes = sum(a.label != b.label for a, b in itertools.pairwise(online)) + 1
+    assert sum(line.startswith("decoder: now ") for line in session.ui.lines) == changes
+
+
+def test_the_decoder_follows_the_signal_as_filters_come_change_and_go(session, trained):
+    assert session.execute("connect sim --channels 8 --rate 500Hz --seed 2")
+    device = session.devices["sim0"]
+    assert session.execute("decode start dec")
+    decoder = session.decoder[1]
+    steps = [
+        ("filter sim0 --bandpass 1Hz:40Hz", True),
+        ("filter sim0 --notch 50Hz", True),
+        ("filter sim0 --clear", False),
+    ]
+    for line, filtered in steps:
+        assert session.execute(line)
+        online = session.filters.get("sim0")
+        assert (online is not None and online.listeners == [decoder]) == filtered
+        assert (decoder in device.listeners) != filtered and sum(x is decoder for x in device.listeners) <= 1
+        before = decoder.last_time
+        assert session.execute("wait 300ms")
+        assert decoder.last_time > before  # blocks keep coming, through the filter or straight
+    assert session.execute("decode stop")
+    assert decoder not in device.listeners

@@ -77,3 +77,41 @@ def test_wrong_filters_are_refused_and_change_nothing(session):
     assert session.filters["sim0"].chain.describe() == "highpass 1 Hz (order 4)"
     assert session.execute("filters") and session.ui.results[-1].rows[0][1] == "highpass 1 Hz (order 4)"
     assert session.execute("filter sim0 --clear") and "sim0" not in session.filters
+
+
+def test_dataset_epochs_filtered_redoes_the_recorded_chains_exactly_as_monitor_saw_them(session, tmp_path):
+    from neuroshell.filters.offline import redo_chains
+    from neuroshell.storage.files import open_file
+
+    path = tmp_path / "rec.h5"
+    assert session.execute("connect sim --channels 8 --rate 1kHz --seed 4 --isi 300ms:400ms")
+    assert session.execute(f"record start {path}") and session.execute("wait 1s")
+    assert session.execute("filter sim0 --bandpass 1Hz:40Hz") and session.execute("wait 1.5s")
+    assert session.execute("filter sim0 --notch 50Hz") and session.execute("wait 1.5s")
+    seen, seen_times = session.filters["sim0"].recent.last(1.0)
+    assert session.execute("record stop")
+    file = open_file(path)
+    try:
+        view = file.stream("sim0")
+        data, times, changes = view.samples(0, view.n_samples), view.time[: view.n_samples], view.filter_changes()
+    finally:
+        file.close()
+    assert [len(json.loads(chain)["stages"]) for _, chain in changes] == [0, 1, 2]
+    redone = redo_chains(data, times, 1000.0, np.zeros((0, 2)), changes)
+    at = np.searchsorted(times, seen_times)
+    np.testing.assert_allclose(redone[at], seen, rtol=0, atol=1e-9 * np.abs(seen).max())
+    assert session.execute(f"dataset epochs {path}:/streams/sim0 --window 0s:200ms --filtered --name ep")
+    assert "filtered as recorded (none; then bandpass 1-40 Hz (order 4); then bandpass" in session.ui.text
+    assert session.datasets["ep"].recipe["filtered"].startswith("none; then bandpass")
+
+
+def test_filtered_epochs_of_a_raw_recording_are_refused(session, tmp_path):
+    path = tmp_path / "raw.h5"
+    assert session.execute("connect sim --channels 4 --rate 500Hz --seed 4")
+    assert session.execute(f"record start {path} --for 1s") and session.execute("wait 1.3s")
+    assert not session.execute(f"dataset epochs {path}:/streams/sim0 --filtered")
+    assert (
+        session.ui.errors[-1]
+        == f"--filtered: no online filter ran while {path}:/streams/sim0 was recorded (its data are raw)"
+    )
+    assert not session.datasets

@@ -136,9 +136,12 @@ def epochs_from_file(
     window_s: tuple[float, float],
     baseline_s: tuple[float, float] | None,
     channels: list[int] | None = None,
+    prepare=None,
 ):
     """Epochs of ``/streams/<stream>`` of an open neuroshell file around every marker whose label matches
-    one of the glob ``patterns``. Returns (X, labels, dropped counts, channel names, sampling rate in Hz)."""
+    one of the glob ``patterns``. ``prepare(data, times, gaps)``, when given, transforms the whole stream
+    (n, n_channels) in its units before the epochs are cut (a filter). Returns (X, labels, dropped counts,
+    channel names, sampling rate in Hz)."""
     import fnmatch
 
     view = handle.stream(stream)
@@ -148,7 +151,11 @@ def epochs_from_file(
         known = ", ".join(sorted(set(labels)))[:200] or "none"
         raise TrainingError(f"no markers match {','.join(patterns)} in {handle.path} (labels: {known})")
     n = view.n_samples
-    data = view.samples(0, n, channels)
+    if prepare is None:
+        data = view.samples(0, n, channels)
+    else:
+        data = prepare(view.samples(0, n), view.time[:n], view.gaps())
+        data = data[:, channels] if channels is not None else data
     X, kept, _, dropped = cut_epochs(
         data, view.time[:n], view.sampling_rate_hz, times, labels, wanted, window_s, view.gaps(), baseline_s
     )

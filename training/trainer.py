@@ -32,11 +32,16 @@ class TrainedModel:
     completed: bool = True
     samples_per_s: float = 0.0
     evaluation: dict[str, Any] = field(default_factory=dict)
+    built: dict[str, nn.Module] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def module(self, device: str = "cpu") -> nn.Module:
-        model = build_model(self.recipe)
-        model.load_state_dict(self.state)
-        return model.to(device).eval()
+        """The network with the learnt weights, in eval mode; built once per device (a live decoder asks
+        for it at every decision)."""
+        if device not in self.built:
+            model = build_model(self.recipe)
+            model.load_state_dict(self.state)
+            self.built[device] = model.to(device).eval()
+        return self.built[device]
 
     def predict(self, X: np.ndarray, device: str = "cpu") -> np.ndarray:
         """Class indices for standardised epochs X (n, channels, times)."""

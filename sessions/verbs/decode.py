@@ -1,6 +1,6 @@
 """Decode verbs: decode start, decode status, decode stop (the engine is ``decoding``)."""
 
-from neuroshell.sessions.argtypes import CsvList, SessionName
+from neuroshell.sessions.argtypes import CsvList, Quantity, SessionName
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Opt, VerbSet
@@ -14,9 +14,11 @@ verbs = VerbSet("decode")
     Arg("model", SessionName(kind="model"), "a model of this session"),
     Opt("device", SessionName(kind="device"), "the device (default: the only one)"),
     Opt("markers", CsvList(), "labels to answer, * wildcards (default: the model's dataset's)"),
+    Opt("every", Quantity(unit="s", positive=True), "classify the latest window this often, e.g. 100ms (no markers)"),
     details="The window, baseline, channels and scaler are the model's dataset's; the epoch is cut and classified "
-    "by the same code as dataset epochs and evaluate. Each prediction goes to the LSL outlet neuroshell-decoder "
-    "(type Markers), into a running recording as a marker decoder/CLASS, and to the screen.",
+    "by the same code as dataset epochs and evaluate. With a filter chain on the device, the decoder sees the "
+    "filtered signal. Each prediction goes to the LSL outlet neuroshell-decoder (type Markers), into a running "
+    "recording as a marker decoder/CLASS, and to the screen (with --every, only when the class changes).",
 )
 def decode_start(session, args):
     from neuroshell.decoding.online import OnlineDecoder, fit_check
@@ -37,18 +39,33 @@ def decode_start(session, args):
     device = _device(session, args.device)
     channels = fit_check(trained, dataset, device)
     recipe = dict(dataset.recipe)
+    if args.markers and args.every:
+        raise NeuroshellError("decode start: give --markers or --every, not both")
     if args.markers:
         recipe["markers"] = ",".join(args.markers)
-    outputs = DecoderOutputs(lambda label, source: _mark(session, label, source), _say(session), device.clock)
-    decoder = OnlineDecoder(trained, recipe, channels, device.spec.sampling_rate_hz, device.clock, outputs)
-    device.add_listener(decoder)
+    outputs = DecoderOutputs(
+        lambda label, source: _mark(session, label, source), _say(session), device.clock, trained.classes
+    )
+    rate = device.spec.sampling_rate_hz
+    decoder = OnlineDecoder(trained, recipe, channels, rate, device.clock, outputs, every_s=args.every)
+    online_filter = session.filters.get(device.name)
+    (online_filter or device).add_listener(decoder)
     session.decoder = (device, decoder, outputs)
     window = f"{recipe['window_s'][0] * 1e3:g} ms to {recipe['window_s'][1] * 1e3:g} ms"
+    when = f"every {args.every * 1e3:g} ms" if args.every else f"after markers {recipe['markers']}"
+    live = online_filter.chain.describe() if online_filter else ""
     return Message(
-        f"decoding {device.name} with {trained.name} after markers {recipe['markers']} ({window}); "
-        f"predictions on LSL outlet neuroshell-decoder",
+        f"decoding {device.name} ({f'filtered ({live})' if live else 'raw'}) with {trained.name} {when} ({window}); "
+        f"predictions on LSL outlet neuroshell-decoder{_unlike(trained.name, recipe.get('filtered') or '', live)}",
         "success",
     )
+
+
+def _unlike(model: str, learnt: str, live: str) -> str:
+    """A warning when the model learnt from a signal filtered otherwise than the one it will see."""
+    if learnt.split("; then ")[-1] == live:
+        return ""
+    return f"; note: {model} learnt from {learnt or 'raw data'}, the decoder sees {live or 'raw data'}"
 
 
 def _device(session, name):
@@ -80,8 +97,11 @@ def decode_status(session, args):
     rows = [("predictions", figures["predictions"])]
     rows += [(f"  {label}", n) for label, n in sorted(figures["classes"].items())]
     rows += [(f"skipped ({reason})", n) for reason, n in sorted(figures["skipped"].items())]
-    rows += [("online accuracy", f"{figures['accuracy']:.2f}")]
-    rows += [(f"latency p{q}", f"{figures[f'latency_p{q}_ms']:.1f} ms") for q in (50, 95, 99)]
+    rows += [("online accuracy", _accuracy(figures))]
+    rows += [(f"latency p{q} (arrival to outlet)", f"{figures[f'latency_p{q}_ms']:.1f} ms") for q in (50, 95, 99)]
+    rows += [
+        (f"end to end p{q} (timestamp to outlet)", f"{figures[f'end_to_end_p{q}_ms']:.1f} ms") for q in (50, 95, 99)
+    ]
     return Table(("", ""), rows, title=f"decoder on {session.decoder[0].name}")
 
 
@@ -91,6 +111,8 @@ def decode_stop(session, args):
         raise NeuroshellError("no decoder running")
     device, decoder, outputs = session.decoder
     device.remove_listener(decoder)
+    if device.name in session.filters:
+        session.filters[device.name].remove_listener(decoder)
     figures = outputs.status()
     outputs.close()
     session.decoder = None
@@ -99,6 +121,12 @@ def decode_stop(session, args):
     beside = f" (offline, on its test split: {offline:.2f})" if offline is not None else ""
     return Message(
         f"stopped decoding {device.name}: {figures['predictions']} predictions, {skipped} windows skipped, "
-        f"latency p99 {figures['latency_p99_ms']:.1f} ms; online accuracy {figures['accuracy']:.2f}{beside}",
+        f"latency p99 {figures['latency_p99_ms']:.1f} ms; online accuracy {_accuracy(figures)}{beside}",
         "success",
     )
+
+
+def _accuracy(figures: dict) -> str:
+    if not figures["judged"]:
+        return "n/a (no marker named a class)"
+    return f"{figures['accuracy']:.2f} over {figures['judged']}"

@@ -43,19 +43,41 @@ def filter_verb(session, args):
     chain = ChainSpec() if args.clear or current is None else current.chain
     for stage in stages:
         chain = chain.with_stage(stage)
-    online = OnlineFilter(device, chain, device.clock()) if chain.stages else None  # checked before any change
-    if current is not None:
-        device.remove_listener(current)
-        del session.filters[device.name]
+    recording = session.recording
+    recorded = recording is not None and recording.running and device in recording.devices
+
+    def note_in_file(first_time_s: float | None = None) -> None:
+        # The file says from which sample on the chain ran, so a reader redoes exactly what monitor and
+        # decoders saw.
+        if recorded:
+            recording.filter_changed(device.name, chain.to_json(), first_time_s)
+
+    online = OnlineFilter(device, chain, device.clock(), note_in_file) if chain.stages else None  # checked first
+    _swap(session, device, current, online)
+    noted = f"; noted in {recording.path.name}" if recorded else ""
+    if recorded and online is None:
+        note_in_file()
+    return Message(f"{device.name}: filters {chain.describe()}{noted}", "success")
+
+
+def _swap(session, device, current, online) -> None:
+    """Put ``online`` (or the raw stream, when None) where ``current`` was; a decoder follows the signal."""
+    decoder = session.decoder[1] if session.decoder is not None and session.decoder[0] is device else None
+    followers = list(current.listeners) if current is not None else [decoder] if decoder is not None else []
+    if online is not None:
+        online.listeners = followers
+    if current is None and online is None:
+        return
+    if current is None:
+        if decoder is not None:
+            device.replace_listener(decoder, online)
+        else:
+            device.add_listener(online)
+    else:
+        device.replace_listener(current, online or decoder)
+    session.filters.pop(device.name, None)
     if online is not None:
         session.filters[device.name] = online
-        device.add_listener(online)
-    recording = session.recording
-    noted = ""
-    if recording is not None and recording.running and device in recording.devices:
-        recording.filter_changed(device.name, chain.to_json())
-        noted = f"; noted in {recording.path.name}"
-    return Message(f"{device.name}: filters {chain.describe()}{noted}", "success")
 
 
 @verbs.verb("filters", "The filter chain of each device.", replayable=False)

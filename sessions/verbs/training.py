@@ -18,7 +18,7 @@ from neuroshell.sessions.argtypes import (
 )
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table, interrupted
-from neuroshell.sessions.registry import Arg, Opt, VerbSet
+from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 from neuroshell.training.choices import DEVICES, ENCODINGS, MODEL_KINDS
 
 verbs = VerbSet("training")
@@ -61,7 +61,8 @@ def _summary(dataset, where: str) -> list:
         f"{len(dataset.y)} examples of {dataset.X.shape[1]} channels x {dataset.X.shape[2]} samples",
     )
     dropped = ", ".join(f"{n} ({why})" for why, n in dataset.dropped.items() if n) or "none"
-    return [table, Message(f"dropped: {dropped}; stored in {where}", "success")]
+    filtered = f"filtered as recorded ({dataset.recipe['filtered']}); " if dataset.recipe.get("filtered") else ""
+    return [table, Message(f"{filtered}dropped: {dropped}; stored in {where}", "success")]
 
 
 def _next_name(session, prefix: str) -> str:
@@ -84,6 +85,7 @@ SPLIT = CsvList(
     Opt("window", Span(), "epoch span around each marker", "-100ms:500ms"),
     Opt("channels", Channels(), "channel names or indices (0:64, MEG001,MEG002; default: all)"),
     Opt("baseline", Span(), "span whose mean is subtracted, e.g. -100ms:0s"),
+    Flag("filtered", "redo the online filters recorded with the stream first (what a live decoder sees)"),
     Opt("split", SPLIT, "train,validation,test fractions", "0.7,0.15,0.15"),
     Opt("name", help="dataset name (default: epochs1, ...)"),
     DATASET_TO,
@@ -105,8 +107,9 @@ def dataset_epochs(session, args):
     try:
         names = handle.stream(location.path).spec.channel_names
         channels = args.channels.indices(names) if args.channels else None
+        prepare, filtered = _recorded_filters(handle.stream(location.path), location) if args.filtered else (None, "")
         X, kept, dropped, names, rate = epochs_from_file(
-            handle, location.path, args.markers, window, baseline, channels
+            handle, location.path, args.markers, window, baseline, channels, prepare
         )
     finally:
         handle.close()
@@ -119,6 +122,7 @@ def dataset_epochs(session, args):
         "baseline_s": list(baseline) if baseline else None,
         "channels": args.channels.text if args.channels else None,
         "split": list(fractions),
+        "filtered": filtered,
     }
     dataset = make_dataset(
         args.name or _next_name(session, "epochs"),
@@ -134,6 +138,19 @@ def dataset_epochs(session, args):
     table, stored = _summary(dataset, _store(session, dataset, _derived(path, args.to)))
     stored.text += which
     return [table, stored]
+
+
+def _recorded_filters(view, location):
+    """A ``prepare`` for epochs_from_file that redoes the stream's recorded chains, and their description."""
+    from neuroshell.filters.chain import ChainSpec
+    from neuroshell.filters.offline import redo_chains
+
+    changes = view.filter_changes()
+    described = "; then ".join(ChainSpec.from_json(chain).describe() for _, chain in changes)
+    if not any(ChainSpec.from_json(chain).stages for _, chain in changes):
+        raise NeuroshellError(f"--filtered: no online filter ran while {location} was recorded (its data are raw)")
+    rate = view.sampling_rate_hz
+    return (lambda data, times, gaps: redo_chains(data, times, rate, gaps, changes)), described
 
 
 def _fractions(parts: list[float]) -> tuple[float, float, float]:
