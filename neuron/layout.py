@@ -3,7 +3,8 @@ per-population parameter table holds what. No numba here, so the model specs and
 loading the kernels."""
 
 LIF, ADEX, IZH = 0, 1, 2  # the membrane update a population runs (see kernels)
-EXP, COND = 0, 1  # synapse kinds
+EXP, COND, DELTA = 0, 1, 2  # synapse kinds
+SYNAPSES = ("exp", "cond", "delta")  # their names in a network description, in that order
 # Columns of the per-population parameter table.
 P_TAU_M, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_REF_STEPS, P_G_L = 0, 1, 2, 3, 4, 5, 6
 P_V_T, P_DELTA_T, P_TAU_W, P_A, P_B, P_V_PEAK = 7, 8, 9, 10, 11, 12

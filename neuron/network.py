@@ -4,7 +4,8 @@ Everything is plain data in SI units, so a network saves to JSON (and GraphML) a
 Node attributes: ``model``, ``n``, ``params`` (SI), ``inputs`` (list of dicts). Edge attributes:
 ``rule`` (``p=0.02``, ``indegree=80``, ``one2one``, ``all``), ``weight`` with ``weight_unit`` (V for
 voltage-like current-based synapses, A for currents, S for conductances), ``delay_s``, ``synapse``
-(``exp`` or ``cond``), ``tau_s`` and, for ``cond``, ``e_rev`` (V).
+(``exp``: current-based exponential; ``cond``: conductance-based exponential; ``delta``: the membrane jumps
+by the weight, as NEST's iaf_psc_delta), ``tau_s`` (not used by ``delta``) and, for ``cond``, ``e_rev`` (V).
 """
 
 import json
@@ -14,10 +15,10 @@ from typing import Any
 import networkx as nx
 
 from neuroshell.common.errors import UserError, did_you_mean
+from neuroshell.neuron.layout import SYNAPSES
 from neuroshell.neuron.models import MODELS, model_params
 
-SYNAPSES = ("exp", "cond")
-WEIGHT_UNITS = {"exp": ("V", "A"), "cond": ("S",)}
+WEIGHT_UNITS = {"exp": ("V", "A"), "cond": ("S",), "delta": ("V",)}
 
 
 class NetworkError(UserError):
@@ -87,7 +88,7 @@ class Network:
                 f"rule {rule}: {source} has only {self.graph.nodes[source]['n']} neurons to draw {value:g} inputs from"
             )
         if synapse not in SYNAPSES:
-            raise NetworkError(f"unknown synapse '{synapse}' (exp or cond)")
+            raise NetworkError(f"unknown synapse '{synapse}' ({', '.join(SYNAPSES)})")
         if weight_unit not in WEIGHT_UNITS[synapse]:
             wanted = " or ".join(WEIGHT_UNITS[synapse])
             raise NetworkError(f"a {synapse} synapse takes a weight in {wanted}, not {weight_unit}")
@@ -277,41 +278,25 @@ def coba(n: int = 4000, name: str = "coba") -> Network:
     return network
 
 
-def brunel(n: int = 5000, name: str = "brunel", g: float = 5.0, eta: float = 2.0) -> Network:
-    """Brunel (2000) sparse excitatory-inhibitory network (epsilon 0.1, J 0.2 mV, delay 1.5 ms, theta 20 mV
-    above rest), with fast exponential synapses standing in for delta synapses (same PSP area)."""
+def brunel(n: int = 12500, name: str = "brunel", g: float = 5.0, eta: float = 2.0) -> Network:
+    """Brunel (2000) sparse excitatory-inhibitory network, model A, as NEST's brunel_delta_nest: delta
+    synapses (J 0.1 mV, inhibition -g J), in-degree 10% of each population, delay 1.5 ms, threshold 20 mV
+    above rest, reset 10 mV, refractory 2 ms, and C_E external Poisson inputs at eta times the threshold
+    rate."""
     network = Network(name)
-    tau_m, tau_s, j_psp = 20e-3, 0.5e-3, 0.2e-3
-    lif = {
-        "tau_m": tau_m,
-        "e_l": 0.0,
-        "v_th": 20e-3,
-        "v_reset": 10e-3,
-        "t_ref": 2e-3,
-        "v_init": 0.0,
-        "v_init_spread": 20e-3,
-    }
+    tau_m, j_psp = 20e-3, 0.1e-3
+    lif = {"tau_m": tau_m, "e_l": 0.0, "v_th": 20e-3, "v_reset": 10e-3, "t_ref": 2e-3, "v_init": 0.0}
+    lif["v_init_spread"] = 20e-3
     n_exc = round(0.8 * n)
     network.add_population("exc", "lif", n_exc, lif)
     network.add_population("inh", "lif", n - n_exc, lif)
-    weight = j_psp * tau_m / tau_s  # an exp synapse with this jump moves v by J in total
-    c_e = int(0.1 * n_exc)
+    c_e, c_i = int(0.1 * n_exc), int(0.1 * (n - n_exc))
     nu_threshold = 20e-3 / (j_psp * c_e * tau_m)
     for target in ("exc", "inh"):
-        network.connect("exc", target, f"indegree={c_e}", weight, "V", 1.5e-3, "exp", tau_s)
-        network.connect("inh", target, f"indegree={int(0.1 * (n - n_exc))}", -g * weight, "V", 1.5e-3, "exp", tau_s)
-        network.add_input(
-            target,
-            {
-                "kind": "poisson",
-                "rate_hz": eta * nu_threshold,
-                "n_sources": c_e,
-                "weight": weight,
-                "weight_unit": "V",
-                "synapse": "exp",
-                "tau_s": tau_s,
-            },
-        )
+        network.connect("exc", target, f"indegree={c_e}", j_psp, "V", 1.5e-3, "delta")
+        network.connect("inh", target, f"indegree={c_i}", -g * j_psp, "V", 1.5e-3, "delta")
+        poisson = {"kind": "poisson", "rate_hz": eta * nu_threshold, "n_sources": c_e, "weight": j_psp}
+        network.add_input(target, {**poisson, "weight_unit": "V", "synapse": "delta"})
     return network
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from neuroshell.neuron import kernels as k
 from neuroshell.neuron.connectivity import build_csr
+from neuroshell.neuron.layout import SYNAPSES
 from neuroshell.neuron.models import MODELS
 from neuroshell.neuron.network import Network, NetworkError, parse_rule
 
@@ -35,6 +36,8 @@ class SimulationResult:
     build_s: float
     n_synapses: int
     completed: bool = True
+    synapse_bytes: int = 0
+    peak_resident_bytes: int = 0  # of the process, since it started (the run's own peak is at most this)
     _by_population: tuple | None = field(default=None, repr=False, compare=False)
 
     def spikes_of(self, population: str) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +78,12 @@ class Compiled:
     # Per projection, grouped by source population: (source, target, indptr, indices), CSR with indices
     # local to the target population.
     connectivity: list[tuple[str, str, np.ndarray, np.ndarray]]
+
+    @property
+    def synapse_bytes(self) -> int:
+        """Bytes the synapses take: target indices (int32) and row starts; a static projection keeps one
+        weight, not one per synapse."""
+        return int(self.arrays["indices"].nbytes + self.arrays["indptr"].nbytes)
 
 
 def _membrane_resistance(population: dict) -> float:
@@ -125,7 +134,11 @@ def compile_network(
     channel_rows: list[tuple] = []
 
     def channel(p: int, synapse: str, tau: float, e_rev: float | None) -> int:
-        key = (p, synapse, tau, e_rev if synapse == "cond" else None)
+        if synapse == "delta" and (models[p] != k.LIF or any(row[:2] == (p, "cond") for row in channel_rows)):
+            raise NetworkError(f"{names[p]}: delta synapses need a LIF population without cond synapses")
+        if synapse == "cond" and any(row[:2] == (p, "delta") for row in channel_rows):
+            raise NetworkError(f"{names[p]}: delta synapses need a LIF population without cond synapses")
+        key = (p, synapse, 0.0 if synapse == "delta" else tau, e_rev if synapse == "cond" else None)
         if key not in channels:
             channels[key] = len(channel_rows)
             channel_rows.append(key)
@@ -155,6 +168,8 @@ def compile_network(
             if spec["kind"] == "poisson":
                 c = channel(p, spec.get("synapse", "exp"), spec.get("tau_s", 5e-3), spec.get("e_rev"))
                 weight = spec["weight"]
+                if spec.get("synapse") == "delta" and spec.get("weight_unit", "V") != "V":
+                    raise NetworkError(f"{name}: a delta input takes its weight in V (a jump of the membrane)")
                 if spec.get("weight_unit") == "A":
                     weight *= _membrane_resistance(attrs)
                 poisson.append((p, c, spec["rate_hz"] * spec.get("n_sources", 1) * dt, weight))
@@ -193,11 +208,15 @@ def compile_network(
     offset = 0
     for old in order:
         p, synapse, tau, e_rev = channel_rows[old]
-        ch_kind.append(k.COND if synapse == "cond" else k.EXP)
+        ch_kind.append(SYNAPSES.index(synapse))
         ch_offset.append(offset)
-        ch_decay.append(np.exp(-dt / tau))
+        # A delta synapse is an exponential one that hands all it received to v within the step it arrives.
+        ch_decay.append(0.0 if synapse == "delta" else np.exp(-dt / tau))
         ch_erev.append(e_rev or 0.0)
-        ch_pmx.append(_exact_pmx(params[p, k.P_TAU_M], tau, dt) if models[p] == k.LIF else 0.0)
+        if synapse == "delta":
+            ch_pmx.append(1.0)
+        else:
+            ch_pmx.append(_exact_pmx(params[p, k.P_TAU_M], tau, dt) if models[p] == k.LIF else 0.0)
         pop_ch_ptr[p + 1] += 1
         offset += sizes[p]
     pop_ch_ptr = np.cumsum(pop_ch_ptr)
@@ -430,4 +449,12 @@ def simulate(
         build_s=build_s,
         n_synapses=compiled.n_synapses,
         completed=completed,
+        synapse_bytes=compiled.synapse_bytes,
+        peak_resident_bytes=_peak_resident_bytes(),
     )
+
+
+def _peak_resident_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux counts kilobytes

@@ -1,5 +1,6 @@
 """Network verbs through the dispatcher."""
 
+import re
 import time
 
 import h5py
@@ -23,6 +24,8 @@ def test_build_simulate_and_store(session, tmp_path):
     assert session.network.graph.nodes["exc"]["params"]["tau_m"] == 0.01
     path = tmp_path / "sim.h5"
     assert session.execute(f"simulate 200ms --to {path} --record spikes,v --trace exc:0 --seed 5")
+    per_synapse = re.search(r" synapses, ([0-9.]+) bytes each; peak resident memory \d+ MB\)", session.ui.text)
+    assert per_synapse and float(per_synapse.group(1)) <= 8
     rows = {row[0]: row for row in session.ui.results[-3].rows}
     assert rows["exc"][1] == 80 and int(rows["exc"][2]) > 0
     assert session.ui.lines[-1] == f"wrote {path}:/simulations/run1"
@@ -168,3 +171,20 @@ def test_ctrl_c_during_a_simulation_says_what_was_cancelled_and_kept(session):
     assert session.ui.lines[-1].startswith("warning: interrupted: simulation at ")
     assert session.ui.lines[-1].endswith(" of 600 s cancelled; kept what ran")
     assert 0 < session.simulation.duration_s < 600
+
+
+def test_delta_synapses_from_the_prompt_jump_the_membrane(session):
+    assert session.execute("net new jumps")
+    assert session.execute("net add cells --n 50 e_l=0mV v_init=0mV v_th=20mV v_reset=10mV")
+    assert session.execute("net input cells --poisson 1kHz --sources 10 --w 0.1mV --delta")
+    assert session.network.graph.nodes["cells"]["inputs"][0]["synapse"] == "delta"
+    assert session.execute("net connect cells cells --rule indegree=5 --w 0.2mV --delay 1.5ms --syn delta")
+    assert session.execute("simulate 300ms --trace cells:0 --record spikes,v --seed 2")
+    v = session.simulation.state_v[:, 0]
+    # Every change of v between steps is a decay towards 0 plus whole jumps of 0.1 mV or 0.2 mV (or a reset).
+    jumps = v[1:] - v[:-1] * np.exp(-1e-4 / 20e-3)
+    within = (v[1:] > 10e-3 + 1e-12) & (v[:-1] > 10e-3 + 1e-12)
+    steps = np.round(jumps[within] / 0.1e-3)
+    assert np.all(np.abs(jumps[within] - steps * 0.1e-3) < 1e-9) and steps.max() >= 1
+    assert not session.execute("net connect cells cells --w 1nS --syn delta")
+    assert session.ui.errors[-1] == "a delta synapse takes a weight in V, not S"

@@ -77,6 +77,30 @@ def test_exponential_synapse_psp_is_exact_and_delayed(delay_s):
     np.testing.assert_allclose(trace[onset:], expected[onset:], rtol=2e-6, atol=1e-12)
 
 
+def test_a_delta_synapse_makes_the_membrane_jump_by_its_weight_after_the_delay():
+    network = Network("jump")
+    network.add_population("src", "lif", 1, {"v_init": -49e-3, "v_th": -50e-3, "t_ref": 1.0})
+    network.add_population("dst", "lif", 1, {"e_l": -70e-3, "v_init": -70e-3, "v_th": 0.0})
+    network.connect("src", "dst", "one2one", 0.1e-3, "V", delay_s=1.5e-3, synapse="delta")
+    result = simulate(network, 0.02, dt_s=DT, record=[("dst", 0)])
+    trace = result.state_v[:, 0] + 70e-3
+    onset = 1 + round(1.5e-3 / DT)  # the step the spike arrives in, as for exponential synapses
+    assert np.all(trace[:onset] == 0)
+    expected = 0.1e-3 * np.exp(-np.arange(len(trace) - onset) * DT / 20e-3)  # then it relaxes with tau_m
+    np.testing.assert_allclose(trace[onset:], expected, rtol=1e-7)
+
+
+def test_delta_synapses_are_refused_where_they_have_no_meaning():
+    network = Network("bad")
+    network.add_population("a", "adex", 2, {})
+    network.add_population("b", "lif", 2, {})
+    network.connect("b", "a", "all", 0.1e-3, "V", synapse="delta")
+    with pytest.raises(NetworkError, match="a: delta synapses need a LIF population without cond synapses"):
+        compile_network(network, dt_s=DT, seed=0)
+    with pytest.raises(NetworkError, match=r"a delta synapse takes a weight in V, not S"):
+        network.connect("b", "b", "all", 1e-9, "S", synapse="delta")
+
+
 def test_every_spike_is_kept_when_a_chunk_overflows_the_spike_buffer():
     network = Network("storm")
     # A current far above threshold and no refractory period: every neuron fires at every step.
@@ -293,3 +317,10 @@ def test_results_are_written_in_sonata_layout(tmp_path):
             np.testing.assert_array_equal(group["node_ids"][:], result.spike_index[own] - start)
             np.testing.assert_allclose(group["timestamps"][:], result.spike_times_s[own] * 1e3)
             assert result.spike_count(population) == own.sum() > 0
+
+
+def test_a_static_synapse_costs_its_int32_index_and_a_share_of_its_row_start():
+    compiled = compile_network(cuba(4000), dt_s=DT, seed=1)
+    rows = sum(len(indptr) for _, _, indptr, _ in compiled.connectivity)  # n_source + 1 per projection
+    assert compiled.synapse_bytes == 4 * compiled.n_synapses + 8 * rows
+    assert compiled.synapse_bytes / compiled.n_synapses < 4.25  # target: at most 8 (index and float32 weight)

@@ -1,5 +1,6 @@
 """Network and simulation verbs: net new/add/connect/input/show/save/load/example, simulate."""
 
+from neuroshell.neuron.layout import SYNAPSES
 from neuroshell.sessions.argtypes import (
     Channels,
     Choice,
@@ -99,9 +100,9 @@ def net_add(session, args):
     Arg("source", SessionName(kind="population")),
     Arg("target", SessionName(kind="population")),
     Opt("rule", help="p=0.02, indegree=80, one2one or all", default="p=0.02"),
-    Opt("w", Weight(), "weight: V or A (exp synapses), S (cond)"),
+    Opt("w", Weight(), "weight: V or A (exp synapses), S (cond), V (delta)"),
     Opt("delay", Quantity(unit="s", minimum=0.0), "transmission delay (whole time steps)", 0.0),
-    Opt("syn", Choice(choices=("exp", "cond")), "current-based or conductance-based exponential", "exp"),
+    Opt("syn", Choice(choices=SYNAPSES), "exp, cond (exponential, current or conductance) or delta (a jump)", "exp"),
     Opt("tau", Quantity(unit="s", positive=True), "synaptic time constant", 5e-3),
     Opt("erev", Quantity(unit="V"), "reversal potential of cond synapses (default 0mV)"),
 )
@@ -130,6 +131,7 @@ def net_connect(session, args):
     Opt("channels", Channels(), "stream channels, e.g. 0:16, 3,5,8 or MEG001,MEG002 (default: all)"),
     Opt("scale", Quantity(unit="A"), "current of one standard deviation of the stream", 1e-9),
     Opt("tau", Quantity(unit="s", positive=True), "Poisson synapse time constant", 5e-3),
+    Flag("delta", "Poisson spikes make the membrane jump by --w (delta synapses) instead"),
 )
 def net_input(session, args):
     network = _network(session)
@@ -145,7 +147,7 @@ def net_input(session, args):
             "n_sources": args.sources,
             "weight": weight,
             "weight_unit": unit,
-            "synapse": "cond" if unit == "S" else "exp",
+            "synapse": "delta" if args.delta else "cond" if unit == "S" else "exp",
             "tau_s": args.tau,
             "e_rev": 0.0,
         }
@@ -296,7 +298,9 @@ def simulate_verb(session, args):
     rtf = result.wall_s / result.duration_s if result.duration_s else 0.0
     summary = Message(
         f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall "
-        f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {result.n_synapses} synapses)"
+        f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {result.n_synapses} synapses, "
+        f"{result.synapse_bytes / max(result.n_synapses, 1):.1f} bytes each; "
+        f"peak resident memory {result.peak_resident_bytes / 2**20:.0f} MB)"
     )
     out = [table, summary]
     if not result.completed:
