@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from neuroshell.neuron import kernels as k
-from neuroshell.neuron.connectivity import build_csr
-from neuroshell.neuron.layout import SYNAPSES
-from neuroshell.neuron.models import MODELS
-from neuroshell.neuron.network import Network, NetworkError, parse_rule
+from neuroshell.neuron.compiler import Compiled, compile_network, kernel_records
+from neuroshell.neuron.network import Network, NetworkError
+from neuroshell.neuron.records import Output, Work
+
+__all__ = ["Compiled", "SimulationResult", "compile_network", "simulate"]
 
 CHUNK_S = 0.05
 
@@ -66,275 +67,6 @@ class SimulationResult:
         n_bins = len(counts) // per_bin
         binned = counts[: n_bins * per_bin].reshape(n_bins, per_bin).sum(axis=1)
         return np.arange(n_bins) * per_bin * self.dt_s, binned / (self.populations[population][1] * per_bin * self.dt_s)
-
-
-@dataclass
-class Compiled:
-    """The network as the kernel sees it (see ``kernels.run_chunk``)."""
-
-    arrays: dict[str, np.ndarray]
-    populations: dict[str, tuple[int, int]]
-    n_synapses: int
-    # Per projection, grouped by source population: (source, target, indptr, indices), CSR with indices
-    # local to the target population.
-    connectivity: list[tuple[str, str, np.ndarray, np.ndarray]]
-
-    @property
-    def synapse_bytes(self) -> int:
-        """Bytes the synapses take: target indices (int32) and row starts; a static projection keeps one
-        weight, not one per synapse."""
-        return int(self.arrays["indices"].nbytes + self.arrays["indptr"].nbytes)
-
-
-def _membrane_resistance(population: dict) -> float:
-    """Ohms that turn a synaptic weight in A into volts for ``population`` (its graph attributes)."""
-    return MODELS[population["model"]].resistance(population["params"])
-
-
-def _exact_pmx(tau_m: float, tau_s: float, dt: float) -> float:
-    """How much of a decaying synaptic x (V) reaches v over one step, solving the linear ODE exactly."""
-    if abs(tau_s - tau_m) < 1e-12:
-        return dt / tau_m * np.exp(-dt / tau_m)
-    return tau_s / (tau_s - tau_m) * (np.exp(-dt / tau_s) - np.exp(-dt / tau_m))
-
-
-def compile_network(
-    network: Network,
-    *,
-    dt_s: float,
-    seed: int,
-    record: list[tuple[str, int]] | None = None,
-    duration_s: float = 0.0,
-    stream_loader: Callable | None = None,
-) -> Compiled:
-    """Flatten populations, channels (one per distinct synapse kind/tau/reversal per target), projections
-    (CSR) and inputs into arrays. ``record`` names (population, neuron) pairs whose v is traced."""
-    dt = dt_s
-    if not network.populations():
-        raise NetworkError("the network has no populations: net add POP --model lif --n 100")
-    names = [name for name, _ in network.populations()]
-    sizes = [attrs["n"] for _, attrs in network.populations()]
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    pops = {name: (int(starts[i]), sizes[i]) for i, name in enumerate(names)}
-    n_total = int(sum(sizes))
-    rng = np.random.default_rng(seed)
-    v, w = np.zeros(n_total), np.zeros(n_total)
-    params = np.zeros((len(names), k.N_PARAMS))
-    models = np.zeros(len(names), dtype=np.int64)
-    for p, (name, attrs) in enumerate(network.populations()):
-        model, prm = MODELS[attrs["model"]], attrs["params"]
-        for column, value in model.pack(prm, dt).items():
-            params[p, column] = value
-        models[p] = model.update
-        start, size = pops[name]
-        v[start : start + size] = prm["v_init"] + rng.random(size) * prm["v_init_spread"]
-        w[start : start + size] = model.initial_w(prm, v[start : start + size])
-
-    channels: dict[tuple, int] = {}  # (population index, kind, tau, e_rev) -> channel number
-    channel_rows: list[tuple] = []
-
-    def channel(p: int, synapse: str, tau: float, e_rev: float | None) -> int:
-        if synapse == "delta" and (models[p] != k.LIF or any(row[:2] == (p, "cond") for row in channel_rows)):
-            raise NetworkError(f"{names[p]}: delta synapses need a LIF population without cond synapses")
-        if synapse == "cond" and any(row[:2] == (p, "delta") for row in channel_rows):
-            raise NetworkError(f"{names[p]}: delta synapses need a LIF population without cond synapses")
-        key = (p, synapse, 0.0 if synapse == "delta" else tau, e_rev if synapse == "cond" else None)
-        if key not in channels:
-            channels[key] = len(channel_rows)
-            channel_rows.append(key)
-        return channels[key]
-
-    projections = []
-    for index, (source, target, attrs) in enumerate(network.projections()):
-        p_src, p_tgt = names.index(source), names.index(target)
-        c = channel(p_tgt, attrs["synapse"], attrs["tau_s"], attrs["e_rev"])
-        weight = attrs["weight"]
-        if attrs["weight_unit"] == "A":
-            weight *= _membrane_resistance(network.graph.nodes[target])
-        rule, value = parse_rule(attrs["rule"])
-        try:
-            indptr, indices = build_csr(rule, value, sizes[p_src], sizes[p_tgt], seed * 7919 + index + 1)
-        except ValueError as error:
-            raise NetworkError(f"{source} -> {target}: {error}") from None
-        delay = 1 + round(attrs["delay_s"] / dt)
-        projections.append((p_src, c, weight, delay, indptr, indices, source, target))
-
-    poisson, inputs_const = [], np.zeros(n_total)
-    i_column, i_gain, tables = np.full(n_total, -1, dtype=np.int64), np.zeros(n_total), []
-    n_steps = round(duration_s / dt)
-    for p, (name, attrs) in enumerate(network.populations()):
-        start, size = pops[name]
-        for spec in attrs["inputs"]:
-            if spec["kind"] == "poisson":
-                c = channel(p, spec.get("synapse", "exp"), spec.get("tau_s", 5e-3), spec.get("e_rev"))
-                weight = spec["weight"]
-                if spec.get("synapse") == "delta" and spec.get("weight_unit", "V") != "V":
-                    raise NetworkError(f"{name}: a delta input takes its weight in V (a jump of the membrane)")
-                if spec.get("weight_unit") == "A":
-                    weight *= _membrane_resistance(attrs)
-                poisson.append((p, c, spec["rate_hz"] * spec.get("n_sources", 1) * dt, weight))
-            elif spec["kind"] == "current":
-                begin = round(spec.get("start_s", 0.0) / dt)
-                stop = spec.get("stop_s")
-                if begin == 0 and stop is None:
-                    inputs_const[start : start + size] += spec["amplitude_a"]
-                else:
-                    column = np.zeros(max(n_steps, 1))
-                    column[begin : None if stop is None else round(stop / dt)] = spec["amplitude_a"]
-                    tables.append((start, size, column[:, None], np.zeros(size, dtype=np.int64)))
-            elif spec["kind"] == "stream":
-                if stream_loader is None:
-                    raise NetworkError("stream inputs need the storage layer to load them")
-                table = stream_loader(spec, dt, n_steps)  # (n_steps, n_channels) in A
-                tables.append((start, size, table, np.arange(size) % table.shape[1]))
-    i_table = np.zeros((0, 1))
-    if tables:
-        width = sum(t[2].shape[1] for t in tables)
-        i_table = np.zeros((max(n_steps, 1), width))
-        column = 0
-        for start, size, table, columns in tables:
-            rows = min(len(table), len(i_table))
-            i_table[:rows, column : column + table.shape[1]] = table[:rows]
-            if (i_column[start : start + size] >= 0).any():
-                raise NetworkError("one population can take one time-varying input (current step or stream)")
-            i_column[start : start + size] = column + columns
-            i_gain[start : start + size] = 1.0
-            column += table.shape[1]
-
-    order = sorted(channels.values(), key=lambda c: channel_rows[c][0])
-    renumber = {old: new for new, old in enumerate(order)}
-    ch_kind, ch_offset, ch_decay, ch_erev, ch_pmx = [], [], [], [], []
-    pop_ch_ptr = np.zeros(len(names) + 1, dtype=np.int64)
-    offset = 0
-    for old in order:
-        p, synapse, tau, e_rev = channel_rows[old]
-        ch_kind.append(SYNAPSES.index(synapse))
-        ch_offset.append(offset)
-        # A delta synapse is an exponential one that hands all it received to v within the step it arrives.
-        ch_decay.append(0.0 if synapse == "delta" else np.exp(-dt / tau))
-        ch_erev.append(e_rev or 0.0)
-        if synapse == "delta":
-            ch_pmx.append(1.0)
-        else:
-            ch_pmx.append(_exact_pmx(params[p, k.P_TAU_M], tau, dt) if models[p] == k.LIF else 0.0)
-        pop_ch_ptr[p + 1] += 1
-        offset += sizes[p]
-    pop_ch_ptr = np.cumsum(pop_ch_ptr)
-    for p in range(len(names)):
-        start, size = starts[p], sizes[p]
-        if np.any(inputs_const[start : start + size]) or np.any(i_column[start : start + size] >= 0):
-            params[p, k.P_HAS_CURRENT] = 1.0
-    pop_cond = np.zeros(len(names), dtype=np.bool_)
-    for old in order:
-        if channel_rows[old][1] == "cond":
-            pop_cond[channel_rows[old][0]] = True
-
-    projections.sort(key=lambda item: item[0])
-    pop_proj_ptr = np.zeros(len(names) + 1, dtype=np.int64)
-    for item in projections:
-        pop_proj_ptr[item[0] + 1] += 1
-    pop_proj_ptr = np.cumsum(pop_proj_ptr)
-    indptr_parts, indices_parts, indptr_offsets, indices_offsets = [], [], [], []
-    at_indptr = at_indices = 0
-    for _, _, _, _, indptr, indices, _, _ in projections:
-        indptr_offsets.append(at_indptr)
-        indices_offsets.append(at_indices)
-        indptr_parts.append(indptr)
-        indices_parts.append(indices)
-        at_indptr += len(indptr)
-        at_indices += len(indices)
-    depth = max([2] + [item[3] + 1 for item in projections])
-    records = record or []
-    record_index = np.array([pops[name][0] + i for name, i in records], dtype=np.int64)
-    arrays = {
-        "pop_start": starts,
-        "pop_stop": starts + np.array(sizes, dtype=np.int64),
-        "pop_model": models,
-        "pop_params": params,
-        "pop_ch_ptr": pop_ch_ptr,
-        "pop_cond": pop_cond,
-        "pop_proj_ptr": pop_proj_ptr,
-        "v": v,
-        "w": w,
-        # The step from which a neuron integrates again; float32 (exact to 16.7 million steps) vectorises.
-        "ref_until": np.zeros(n_total, dtype=np.float32),
-        "ch_kind": np.array(ch_kind, dtype=np.int64),
-        "ch_offset": np.array(ch_offset, dtype=np.int64),
-        "ch_decay": np.array(ch_decay, dtype=np.float64),
-        "ch_erev": np.array(ch_erev, dtype=np.float64),
-        "ch_pmx": np.array(ch_pmx, dtype=np.float64),
-        # Synaptic state in float32 (half the memory traffic; the membrane stays float64 for exactness),
-        # followed by zeros that stand in for the channels a population does not have.
-        "x": np.zeros(offset + 2 * max(sizes), dtype=np.float32),
-        "ring": np.zeros((depth if depth > 2 else 1, offset + 2 * max(sizes)), dtype=np.float32),
-        "proj_order": np.arange(len(projections), dtype=np.int64),
-        "proj_src_start": np.array([starts[item[0]] for item in projections], dtype=np.int64),
-        "proj_tgt_offset": np.array([ch_offset[renumber[item[1]]] for item in projections], dtype=np.int64),
-        "proj_weight": np.array([item[2] for item in projections], dtype=np.float64),
-        "proj_delay": np.array([item[3] for item in projections], dtype=np.int64),
-        "proj_indptr_offset": np.array(indptr_offsets, dtype=np.int64),
-        "proj_indices_offset": np.array(indices_offsets, dtype=np.int64),
-        "indptr": np.concatenate(indptr_parts) if indptr_parts else np.zeros(1, dtype=np.int64),
-        "indices": np.concatenate(indices_parts) if indices_parts else np.zeros(1, dtype=np.int32),
-        "poisson_pop": np.array([item[0] for item in poisson], dtype=np.int64),
-        "poisson_channel": np.array([renumber[item[1]] for item in poisson], dtype=np.int64),
-        "poisson_lambda": np.array([item[2] for item in poisson], dtype=np.float64),
-        "poisson_weight": np.array([item[3] for item in poisson], dtype=np.float64),
-        "i_const": inputs_const,
-        "i_column": i_column,
-        "i_gain": i_gain,
-        "i_table": i_table,
-        "record_index": record_index,
-    }
-    # Views into the kernel's arrays, so that no synapse is held twice.
-    connectivity = [
-        (
-            item[6],
-            item[7],
-            arrays["indptr"][indptr_offsets[q] : indptr_offsets[q] + len(item[4])],
-            arrays["indices"][indices_offsets[q] : indices_offsets[q] + len(item[5])],
-        )
-        for q, item in enumerate(projections)
-    ]
-    return Compiled(arrays, pops, int(at_indices), connectivity)
-
-
-KERNEL_ARGS_BEFORE_BUFFERS = (
-    "pop_start",
-    "pop_stop",
-    "pop_model",
-    "pop_params",
-    "pop_ch_ptr",
-    "pop_cond",
-    "pop_proj_ptr",
-    "v",
-    "w",
-    "ref_until",
-    "ch_kind",
-    "ch_offset",
-    "ch_decay",
-    "ch_erev",
-    "ch_pmx",
-    "x",
-    "ring",
-    "proj_order",
-    "proj_src_start",
-    "proj_tgt_offset",
-    "proj_weight",
-    "proj_delay",
-    "proj_indptr_offset",
-    "proj_indices_offset",
-    "indptr",
-    "indices",
-    "poisson_pop",
-    "poisson_channel",
-    "poisson_lambda",
-    "poisson_weight",
-    "i_const",
-    "i_column",
-    "i_gain",
-    "i_table",
-)
 
 
 def _spike_times(steps: list[np.ndarray], dt: float) -> np.ndarray:
@@ -398,25 +130,14 @@ def simulate(
     # the start of every run makes a run's spikes a function of its seed alone. Two runs must therefore not
     # share a thread at once (neuroshell runs one simulation at a time per session).
     k.seed(seed)
-    fixed = tuple(a[name] for name in KERNEL_ARGS_BEFORE_BUFFERS)
+    pops, channels, projections, drive, state = kernel_records(a)
+    work = Work(scratch, flags)
     t, completed = 0, True
     kept_steps, kept_index = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
 
     def advance(todo: int) -> tuple[int, int]:
-        return k.run_chunk(
-            t,
-            todo,
-            dt,
-            *fixed,
-            spike_step,
-            spike_index,
-            0,
-            a["record_index"],
-            record_v[t : t + todo],
-            pop_counts[t : t + todo],
-            scratch,
-            flags,
-        )
+        out = Output(spike_step, spike_index, a["record_index"], record_v[t : t + todo], pop_counts[t : t + todo])
+        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, 0)
 
     with _gc_paused():
         advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone

@@ -131,7 +131,8 @@ def test_non_editable_wheel_holds_every_subpackage(tmp_path):
         capture_output=True,
         timeout=300,
     )
-    for package in ("cli", "sessions", "neuron", "devices", "storage", "training"):
+    engines = ("neuron", "neuron/kernels", "devices", "storage", "training", "formats", "sweeps", "filters", "decoding")
+    for package in ("cli", "sessions", *engines):
         assert (target / "neuroshell" / package / "__init__.py").is_file()
     assert not (target / "neuron").exists()
     shipped = (target / "neuroshell" / "sessions" / "demo.nsh").read_text()

@@ -1,0 +1,69 @@
+"""Spike collection: the neurons a membrane pass flagged, gathered into the chunk's spike buffer; and the
+regrouping of a run's spikes by population."""
+
+import numba
+import numpy as np
+
+WORDS_PER_BLOCK = 32  # spike flags are tested 256 neurons at a time: most blocks are empty
+
+
+@numba.njit(inline="always")
+def population_of(i, pop_stop):
+    """The population holding neuron ``i``: how many populations end at or before it (no branches, as
+    consecutive spikes come from populations in no predictable order)."""
+    p = 0
+    for q in range(pop_stop.shape[0] - 1):
+        p += pop_stop[q] <= i
+    return p
+
+
+@numba.njit(cache=True, fastmath=True)
+def collect_spikes(t, start, n, ref_steps, state, out, work, n_spikes):
+    """Gather the neurons flagged by the membrane loop, skipping empty blocks of flags (spikes are sparse)."""
+    flags = work.flags
+    if flags[-1] == 0:  # the membrane loop counted no spike: skip the scan
+        return n_spikes
+    ref_until, spike_step, spike_index = state.ref_until, out.spike_step, out.spike_index
+    words = flags[: (n + 7) // 8 * 8].view(np.uint64)
+    n_words = words.shape[0]
+    full_blocks = n_words // WORDS_PER_BLOCK
+    for block in range(full_blocks + 1):
+        first = block * WORDS_PER_BLOCK
+        if block < full_blocks:
+            any_flag = np.uint64(0)
+            for word in range(first, first + WORDS_PER_BLOCK):  # a fixed count: LLVM vectorises the OR
+                any_flag |= words[word]
+            if any_flag == 0:
+                continue
+        for word in range(first, min(first + WORDS_PER_BLOCK, n_words)):
+            if words[word] == 0:
+                continue
+            for j in range(word * 8, min(word * 8 + 8, n)):
+                if flags[j]:
+                    ref_until[start + j] = t + ref_steps
+                    spike_step[n_spikes] = t
+                    spike_index[n_spikes] = start + j
+                    n_spikes += 1
+    return n_spikes
+
+
+@numba.njit(cache=True)
+def group_by_population(spike_times, spike_index, pop_stop):
+    """Spikes regrouped by population in one counting-sort pass, time order kept within each: their times,
+    their indices within the population, and where each population's share begins (length n_pops + 1)."""
+    n_pops = pop_stop.shape[0]
+    bounds = np.zeros(n_pops + 1, dtype=np.int64)
+    for s in range(spike_index.shape[0]):
+        bounds[population_of(spike_index[s], pop_stop) + 1] += 1
+    for p in range(n_pops):
+        bounds[p + 1] += bounds[p]
+    fill = bounds[:-1].copy()
+    times = np.empty(spike_index.shape[0], dtype=np.float64)
+    local = np.empty(spike_index.shape[0], dtype=np.int64)
+    for s in range(spike_index.shape[0]):
+        i = spike_index[s]
+        p = population_of(i, pop_stop)
+        times[fill[p]] = spike_times[s]
+        local[fill[p]] = i - (pop_stop[p - 1] if p > 0 else 0)
+        fill[p] += 1
+    return times, local, bounds

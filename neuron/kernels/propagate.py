@@ -1,0 +1,86 @@
+"""Spike propagation: each spike of the step through the CSR projections leaving its population, straight
+into the target's synaptic state (a one-step delay) or into the ring buffer of later steps."""
+
+import numba
+from llvmlite import ir
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from neuroshell.neuron.kernels.collect import population_of
+
+# Spikes whose target rows are fetched from memory ahead of their propagation. A row of ~80 targets spans a
+# few cache lines at a random place in a large array: too short for the hardware prefetcher to pick up.
+PREFETCH_AHEAD = 8
+INDICES_PER_LINE = 16  # int32 indices in a 64-byte cache line
+
+
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Hint the CPU to bring ``array[index]`` into cache (LLVM's prefetch: read, high locality)."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function_type = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
+        prefetch = cgutils.get_or_insert_function(builder.module, function_type, "llvm.prefetch.p0i8")
+        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        builder.call(prefetch, [builder.bitcast(pointer, byte_pointer), *flags])
+        return context.get_dummy_value()
+
+    return numba.types.void(array, index), codegen
+
+
+@numba.njit(inline="always")
+def _prefetch_rows(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices):
+    """Prefetch the target indices of neuron ``i`` in every projection leaving its population."""
+    p = population_of(i, pop_stop)
+    for e in range(proj_ptr[p], proj_ptr[p + 1]):
+        q = order[e]
+        row = indptr_offset[q] + i - src_start[q]
+        offset = indices_offset[q]
+        first, last = indptr[row], indptr[row + 1]
+        for k in range(first, last, INDICES_PER_LINE):
+            _prefetch(indices, offset + k)
+        if last > first:  # a row that starts mid-line ends on one more line
+            _prefetch(indices, offset + last - 1)
+
+
+@numba.njit(inline="always")
+def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out):
+    """Deliver spikes ``first_spike:n_spikes`` (all of step ``t``) and count them per population."""
+    # The records' arrays are taken out once: a field taken inside the loops costs a reference count each time.
+    x, ring, spike_index, pop_counts = state.x, state.ring, out.spike_index, out.pop_counts
+    pop_stop, proj_ptr = pops.stop, pops.proj_ptr
+    order, src_start, tgt_offset, weights, delays = proj.order, proj.src_start, proj.tgt_offset, proj.weight, proj.delay
+    indptr_offset, indices_offset, indptr, indices = proj.indptr_offset, proj.indices_offset, proj.indptr, proj.indices
+    depth = ring.shape[0]
+    for s in range(first_spike, min(first_spike + PREFETCH_AHEAD, n_spikes)):
+        _prefetch_rows(
+            spike_index[s], pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices
+        )
+    for s in range(first_spike, n_spikes):
+        if s + PREFETCH_AHEAD < n_spikes:
+            ahead = spike_index[s + PREFETCH_AHEAD]
+            _prefetch_rows(ahead, pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices)
+        i = spike_index[s]
+        p = population_of(i, pop_stop)
+        pop_counts[step, p] += 1
+        for e in range(proj_ptr[p], proj_ptr[p + 1]):
+            q = order[e]
+            row = i - src_start[q]
+            base = indptr_offset[q]
+            first, last = indptr[base + row], indptr[base + row + 1]
+            offset = indices_offset[q]
+            target = tgt_offset[q]
+            weight = weights[q]
+            delay = delays[q]
+            if delay == 1:
+                for k in range(first, last):
+                    x[target + indices[offset + k]] += weight
+            else:
+                arrival = (t + delay) % depth
+                for k in range(first, last):
+                    ring[arrival, target + indices[offset + k]] += weight

@@ -1,0 +1,69 @@
+"""The simulation step: one call advances the whole network by a chunk of time steps.
+
+Per step: delayed arrivals and Poisson inputs into the synaptic state, then each population's update
+(``membrane``) and the collection of its spikes (``collect``), the traced potentials, then the step's
+spikes through the projections (``propagate``). All quantities are SI floats; the records are described
+in ``neuron.records``.
+"""
+
+import numba
+import numpy as np
+
+from neuroshell.neuron.kernels.collect import collect_spikes
+from neuroshell.neuron.kernels.membrane import euler_population, lif_conductance, lif_exact
+from neuroshell.neuron.kernels.propagate import propagate_spikes
+from neuroshell.neuron.layout import LIF, P_REF_STEPS
+
+
+@numba.njit(cache=True, fastmath=True)
+def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, n_spikes):
+    """Advance ``n_steps`` from step ``t0``. Returns (steps done, spikes stored); stops early when one
+    more step's spikes might not fit in the spike buffer, so the caller can empty it and continue."""
+    n_pops = pops.start.shape[0]
+    capacity = out.spike_step.shape[0]
+    for step in range(n_steps):
+        t = t0 + step
+        if n_spikes + pops.stop[n_pops - 1] > capacity:
+            return step, n_spikes
+        _arrivals(t, pops, drive, state, ch)
+        first_spike = n_spikes
+        for p in range(n_pops):
+            if pops.model[p] == LIF:
+                if pops.cond[p]:
+                    lif_conductance(p, t, dt, pops, ch, drive, state, work)
+                else:
+                    lif_exact(p, t, pops, ch, drive, state, work)
+                n = pops.stop[p] - pops.start[p]
+                ref_steps = pops.params[p, P_REF_STEPS]
+                n_spikes = collect_spikes(t, pops.start[p], n, ref_steps, state, out, work, n_spikes)
+            else:
+                n_spikes = euler_population(p, t, dt, pops, ch, drive, state, out, n_spikes)
+        for r in range(out.record_index.shape[0]):
+            out.record_v[step, r] = state.v[out.record_index[r]]
+        propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out)
+    return n_steps, n_spikes
+
+
+@numba.njit(inline="always")
+def _arrivals(t, pops, drive, state, ch):
+    """What arrives in step ``t``: delayed spikes from the ring buffer, then Poisson input spikes."""
+    x, ring = state.x, state.ring
+    depth = ring.shape[0]
+    if depth > 2:
+        slot = t % depth
+        for k in range(x.shape[0]):
+            x[k] += ring[slot, k]
+            ring[slot, k] = 0.0
+    for q in range(drive.poisson_pop.shape[0]):
+        p = drive.poisson_pop[q]
+        base = ch.offset[drive.poisson_channel[q]]
+        expected, weight = drive.poisson_lambda[q], drive.poisson_weight[q]
+        for i in range(pops.stop[p] - pops.start[p]):
+            arrivals = np.random.poisson(expected)
+            if arrivals:
+                x[base + i] += arrivals * weight
+
+
+@numba.njit(cache=True)
+def seed(value):
+    np.random.seed(value)

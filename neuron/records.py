@@ -1,0 +1,73 @@
+"""The simulator's state as a few named records of arrays, in the layout the kernels read (numba takes
+named tuples of arrays). Built by ``simulator.compile_network``; no numba here.
+
+Neurons are numbered globally, population after population. A population's synaptic channels (one per
+distinct synapse kind, time constant and reversal potential onto it) each hold one value per neuron in
+``State.x``; projections are CSR matrices from source rows to target indices local to the target.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Populations(NamedTuple):
+    start: np.ndarray  # (n_pops,) int64: first global index
+    stop: np.ndarray  # (n_pops,) int64: one past the last
+    model: np.ndarray  # (n_pops,) int64: layout.LIF, ADEX or IZH
+    params: np.ndarray  # (n_pops, layout.N_PARAMS) float64, SI
+    ch_ptr: np.ndarray  # (n_pops + 1,) int64: the population's channels are ch_ptr[p]:ch_ptr[p + 1]
+    cond: np.ndarray  # (n_pops,) bool: has conductance-based channels
+    proj_ptr: np.ndarray  # (n_pops + 1,) int64: projections leaving the population, in Projections.order
+
+
+class Channels(NamedTuple):
+    kind: np.ndarray  # (n_channels,) int64: layout.EXP, COND or DELTA
+    offset: np.ndarray  # (n_channels,) int64: where the channel's values start in State.x
+    decay: np.ndarray  # (n_channels,) float64: exp(-dt / tau) per step (0 for delta)
+    erev: np.ndarray  # (n_channels,) float64: reversal potential (V) of cond channels
+    pmx: np.ndarray  # (n_channels,) float64: the share of x that reaches v in one step (exact LIF)
+
+
+class Projections(NamedTuple):
+    order: np.ndarray  # (n_proj,) int64
+    src_start: np.ndarray  # (n_proj,) int64: global index of the source population's first neuron
+    tgt_offset: np.ndarray  # (n_proj,) int64: the target channel's offset in State.x
+    weight: np.ndarray  # (n_proj,) float64: one weight per static projection (V, or S for cond)
+    delay: np.ndarray  # (n_proj,) int64: steps, at least 1
+    indptr_offset: np.ndarray  # (n_proj,) int64: the projection's rows in indptr
+    indices_offset: np.ndarray  # (n_proj,) int64: the projection's targets in indices
+    indptr: np.ndarray  # int64, all projections' row starts
+    indices: np.ndarray  # int32, all projections' targets
+
+
+class Drive(NamedTuple):
+    poisson_pop: np.ndarray  # (n_poisson,) int64: population driven
+    poisson_channel: np.ndarray  # (n_poisson,) int64: channel it arrives in
+    poisson_lambda: np.ndarray  # (n_poisson,) float64: expected arrivals per neuron and step
+    poisson_weight: np.ndarray  # (n_poisson,) float64
+    i_const: np.ndarray  # (n_neurons,) float64: constant current (A)
+    i_column: np.ndarray  # (n_neurons,) int64: column of i_table, -1 for none
+    i_gain: np.ndarray  # (n_neurons,) float64
+    i_table: np.ndarray  # (n_steps, n_columns) float64: time-varying currents (A)
+
+
+class State(NamedTuple):
+    v: np.ndarray  # (n_neurons,) float64, V
+    w: np.ndarray  # (n_neurons,) float64: adaptation (AdEx: A; Izhikevich: u)
+    ref_until: np.ndarray  # (n_neurons,) float32: step from which a neuron integrates again
+    x: np.ndarray  # (sum of channel sizes + 2 * largest population,) float32: synaptic state
+    ring: np.ndarray  # (delay depth, len(x)) float32: arrivals of delayed spikes by step
+
+
+class Output(NamedTuple):
+    spike_step: np.ndarray  # (capacity,) int64
+    spike_index: np.ndarray  # (capacity,) int64: global neuron index
+    record_index: np.ndarray  # (n_record,) int64: neurons whose v is traced
+    record_v: np.ndarray  # (n_steps of the chunk, n_record) float64
+    pop_counts: np.ndarray  # (n_steps of the chunk, n_pops) int64
+
+
+class Work(NamedTuple):
+    scratch: np.ndarray  # (3 * largest population,) float64
+    flags: np.ndarray  # int8: spike flags of a population, the last byte says "any spike"
