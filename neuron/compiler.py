@@ -12,6 +12,8 @@ from neuroshell.neuron import layout
 from neuroshell.neuron.connectivity import build_csr
 from neuroshell.neuron.models import MODELS
 from neuroshell.neuron.network import Network, NetworkError, parse_rule
+from neuroshell.neuron.plasticity import initial_weights
+from neuroshell.neuron.records import Plastic
 
 DELTA_ONTO = "delta synapses need a LIF population without cond synapses"
 
@@ -30,8 +32,10 @@ class Compiled:
     @property
     def synapse_bytes(self) -> int:
         """Bytes the synapses take: target indices (int32) and row starts; a static projection keeps one
-        weight, not one per synapse."""
-        return int(self.arrays["indices"].nbytes + self.arrays["indptr"].nbytes)
+        weight, not one per synapse; a plastic one adds its weights (float32) and the incoming view of its
+        synapses (synapse and source, int32, and column starts)."""
+        names = ("indices", "indptr", "pl_weights", "pl_col_ptr", "pl_col_syn", "pl_col_src")
+        return int(sum(self.arrays[name].nbytes for name in names))
 
 
 @dataclass
@@ -75,7 +79,7 @@ def _populations(network: Network, dt: float, rng: np.random.Generator) -> _Popu
             pops.params[p, column] = value
         pops.models[p] = model.update
         start, size = starts[p], sizes[p]
-        pops.v[start : start + size] = prm["v_init"] + rng.random(size) * prm["v_init_spread"]
+        pops.v[start : start + size] = prm.get("v_init", 0.0) + rng.random(size) * prm.get("v_init_spread", 0.0)
         pops.w[start : start + size] = model.initial_w(prm, pops.v[start : start + size])
     return pops
 
@@ -89,6 +93,10 @@ class _Channels:
         self.rows: list[tuple] = []
 
     def channel(self, p: int, synapse: str, tau: float, e_rev: float | None) -> int:
+        if self.pops.models[p] == layout.POISSON:
+            raise NetworkError(
+                f"{self.pops.names[p]} is a population of Poisson sources: it takes no synapses or inputs"
+            )
         kinds_onto = {row[1] for row in self.rows if row[0] == p} | {synapse}
         if "delta" in kinds_onto and (self.pops.models[p] != layout.LIF or "cond" in kinds_onto):
             raise NetworkError(f"{self.pops.names[p]}: {DELTA_ONTO}")
@@ -131,7 +139,8 @@ class _Channels:
 
 
 def _projections(network: Network, pops: _Populations, channels: _Channels, dt: float, seed: int) -> list:
-    """(source index, channel, weight, delay in steps, indptr, indices, source, target) per projection."""
+    """(source index, channel, weight, delay in steps, indptr, indices, source, target, plasticity or None,
+    target index) per projection, by source population."""
     projections = []
     for index, (source, target, attrs) in enumerate(network.projections()):
         p_src, p_tgt = pops.index(source), pops.index(target)
@@ -145,7 +154,7 @@ def _projections(network: Network, pops: _Populations, channels: _Channels, dt: 
         except ValueError as error:
             raise NetworkError(f"{source} -> {target}: {error}") from None
         delay = 1 + round(attrs["delay_s"] / dt)
-        projections.append((p_src, c, weight, delay, indptr, indices, source, target))
+        projections.append((p_src, c, weight, delay, indptr, indices, source, target, attrs.get("plasticity"), p_tgt))
     projections.sort(key=lambda item: item[0])
     return projections
 
@@ -262,10 +271,69 @@ def compile_network(
         **ch,
         **currents,
         **_projection_arrays(projections, pops, ch, renumber),
+        **plastic_arrays(projections, pops, dt, seed),
     }
     return Compiled(
         arrays, placed, int(len(arrays["indices"]) if projections else 0), _connectivity(arrays, projections)
     )
+
+
+def plastic_arrays(projections: list, pops: _Populations, dt: float, seed: int) -> dict[str, np.ndarray]:
+    """The Plastic record's arrays (``pl_`` names) and each projection's number in it (-1: static)."""
+    from neuroshell.neuron.kernels.plasticity import ADDITIVE, MULTIPLICATIVE
+
+    chosen = [q for q, item in enumerate(projections) if item[8] is not None]
+    columns: dict[str, list] = {name: [] for name in Plastic._fields}
+    for q in chosen:
+        p_src, _, weight, delay, indptr, indices, source, target, spec, p_tgt = projections[q]
+        n_src, n_tgt = pops.sizes[p_src], pops.sizes[p_tgt]
+        sources = np.repeat(np.arange(n_src, dtype=np.int32), np.diff(indptr))
+        by_target = np.argsort(indices, kind="stable").astype(np.int32)  # the CSC view: incoming synapses
+        counts = np.bincount(indices, minlength=n_tgt)
+        row = [
+            q,
+            p_tgt,
+            pops.starts[p_tgt],
+            n_src,
+            n_tgt,
+            delay,
+            MULTIPLICATIVE if spec["rule"] == "multiplicative" else ADDITIVE,
+        ]
+        row += [
+            spec["apre"],
+            spec["apost"],
+            spec["wmax"],
+            np.exp(-dt / spec["taupre_s"]),
+            np.exp(-dt / spec["taupost_s"]),
+        ]
+        for name, value in zip(Plastic._fields[:12], row, strict=True):
+            columns[name].append(value)
+        columns["weights"].append(initial_weights(spec, weight, len(indices), seed, f"{source} -> {target}"))
+        at = sum(len(part) for part in columns["col_syn"])
+        columns["col_ptr"].append(at + np.concatenate([[0], np.cumsum(counts)]))
+        columns["col_syn"].append(by_target)
+        columns["col_src"].append(sources[by_target])
+    n_plastic = len(chosen)
+    arrays = {f"pl_{name}": np.array(columns[name], dtype=dtype) for name, dtype in PLASTIC_SCALARS}
+    for name, dtype in (("weights", np.float32), ("col_ptr", np.int64), ("col_syn", np.int32), ("col_src", np.int32)):
+        arrays[f"pl_{name}"] = np.concatenate(columns[name]).astype(dtype) if n_plastic else np.zeros(0, dtype)
+    sizes = {"w_offset": [len(w) for w in columns["weights"]], "col_offset": [n + 1 for n in columns["n_tgt"]]}
+    sizes |= {"pre_offset": columns["n_src"], "post_offset": columns["n_tgt"], "queue_offset": columns["n_src"]}
+    for name, lengths in sizes.items():
+        arrays[f"pl_{name}"] = np.cumsum([0, *lengths])[:-1].astype(np.int64)
+    arrays["pl_pre_trace"] = np.zeros(int(sum(columns["n_src"])))
+    arrays["pl_post_trace"] = np.zeros(int(sum(columns["n_tgt"])))
+    depth = max([2] + [d + 1 for d in columns["delay"]])
+    arrays["pl_queue"] = np.zeros((depth, int(sum(columns["n_src"]))), dtype=np.int32)
+    arrays["pl_queue_count"] = np.zeros((depth, n_plastic), dtype=np.int64)
+    plastic = np.full(len(projections), -1, dtype=np.int64)
+    plastic[chosen] = np.arange(n_plastic)
+    arrays["proj_plastic"] = plastic
+    return arrays
+
+
+PLASTIC_SCALARS = [(name, np.int64) for name in ("proj", "tgt_pop", "tgt_start", "n_src", "n_tgt", "delay", "rule")]
+PLASTIC_SCALARS += [(name, np.float64) for name in ("apre", "apost", "wmax", "decay_pre", "decay_post")]
 
 
 def _connectivity(arrays: dict[str, np.ndarray], projections: list) -> list:
@@ -280,7 +348,7 @@ def _connectivity(arrays: dict[str, np.ndarray], projections: list) -> list:
 
 def kernel_records(a: dict[str, np.ndarray]) -> tuple:
     """The compiled arrays as the kernels' records (views, no copies): Populations, Channels, Projections,
-    Drive, State."""
+    Drive, State, Plastic."""
     from neuroshell.neuron import records as r
 
     def record(kind, prefix: str = ""):
@@ -292,4 +360,5 @@ def kernel_records(a: dict[str, np.ndarray]) -> tuple:
         record(r.Projections, "proj_"),
         record(r.Drive),
         record(r.State),
+        record(r.Plastic, "pl_"),
     )

@@ -8,6 +8,8 @@ call, plus a membrane update in the kernels if none of the existing ones fits.
 - ``adex``: adaptive exponential integrate-and-fire (Brette & Gerstner 2005), forward Euler.
 - ``izh``: Izhikevich (2003) simple model; its input is in Izhikevich's units (currents counted in pA,
   voltage-like synaptic input in mV).
+- ``poisson``: Poisson spike sources at ``rate_hz`` (Brian2's PoissonGroup, NEST's poisson_generator
+  with one train per neuron), for inputs whose synapses learn.
 
 No numpy or numba import here: the prompt reads these specs at start-up.
 """
@@ -181,5 +183,16 @@ register(
         _pack_izh,
         resistance=lambda p: 1e9,  # a weight in A enters as pA through a nominal 1 GOhm
         initial_w=lambda p, v: p["b"] * v * 1e3,  # u = b v, v in mV
+    )
+)
+register(
+    NeuronModel(
+        "poisson",
+        "Poisson spike sources (no membrane): each fires at rate_hz",
+        layout.POISSON,
+        {"rate_hz": ParamSpec(10.0, "Hz", "firing rate")},
+        lambda p, dt: {layout.P_RATE: p["rate_hz"]},
+        resistance=lambda p: 1.0,
+        initial_w=lambda p, v: v * 0.0 - 1.0,  # the step of each source's next spike: not drawn yet
     )
 )

@@ -79,8 +79,10 @@ class Network:
         synapse: str = "exp",
         tau_s: float = 5e-3,
         e_rev: float | None = None,
+        plasticity: dict | None = None,
     ) -> bool:
-        """Add (or replace) the projection source -> target; returns whether one was replaced."""
+        """Add (or replace) the projection source -> target; returns whether one was replaced.
+        ``plasticity``: a description from ``neuron.plasticity.stdp``, or None for static synapses."""
         self.population(source), self.population(target)
         kind, value = parse_rule(rule)
         if kind == "indegree" and value > self.graph.nodes[source]["n"]:
@@ -98,6 +100,8 @@ class Network:
             raise NetworkError(f"one2one needs populations of equal size ({source} and {target} differ)")
         if synapse == "cond" and e_rev is None:
             e_rev = 0.0
+        if plasticity is not None and synapse == "delta":
+            raise NetworkError("STDP runs on exp and cond synapses, not delta")
         replaced = self.graph.has_edge(source, target)
         self.graph.add_edge(
             source,
@@ -109,6 +113,7 @@ class Network:
             synapse=synapse,
             tau_s=float(tau_s),
             e_rev=None if e_rev is None else float(e_rev),
+            plasticity=plasticity,
         )
         return replaced
 
@@ -300,4 +305,22 @@ def brunel(n: int = 12500, name: str = "brunel", g: float = 5.0, eta: float = 2.
     return network
 
 
-EXAMPLES = {"cuba": cuba, "coba": coba, "brunel": brunel}
+def song_abbott(n: int = 1000, name: str = "stdp") -> Network:
+    """Song, Miller and Abbott (2000) as Brian2's STDP example: ``n`` Poisson inputs at 15 Hz onto one LIF
+    neuron (tau_m 10 ms, rest -74 mV, threshold -54 mV, reset -60 mV) through plastic synapses whose
+    conductance drives it at the fixed driving force Ee - v_reset = 60 mV (the example's ``ge * (Ee - vr)``):
+    exp synapses of 5 ms, wmax 0.01 x 60 mV, weights uniform in [0, wmax) at first, additive STDP with
+    apre 0.01 and apost -0.0105. The weights become bimodal, most near 0 or near wmax."""
+    from neuroshell.neuron.plasticity import stdp
+
+    network = Network(name)
+    network.add_population("input", "poisson", n, {"rate_hz": 15.0})
+    cell = {"tau_m": 10e-3, "e_l": -74e-3, "v_th": -54e-3, "v_reset": -60e-3, "t_ref": 0.0, "v_init": -60e-3}
+    network.add_population("neuron", "lif", 1, cell)
+    wmax = 0.01 * 60e-3
+    plasticity = stdp(wmax, wmax, 20e-3, 20e-3, 0.01, -0.0105, "additive", "uniform")
+    network.connect("input", "neuron", "all", wmax, "V", 0.0, "exp", 5e-3, None, plasticity)
+    return network
+
+
+EXAMPLES = {"cuba": cuba, "coba": coba, "brunel": brunel, "stdp": song_abbott}

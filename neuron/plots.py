@@ -1,4 +1,4 @@
-"""Plots of simulation runs (spike rasters, population rates) and of the network graph."""
+"""Plots of simulation runs (spike rasters, population rates, plastic weights) and of the network graph."""
 
 import numpy as np
 
@@ -77,4 +77,31 @@ def plot_graph(network, title: str):
     )
     axes.set_title(title)
     axes.set_axis_off()
+    return figure
+
+
+def plot_weights(weights: dict[str, tuple[np.ndarray, np.ndarray, float, str]], title: str, bins: int = 40):
+    """``weights``: projection -> (snapshot times in s, weights (n_snapshots, n_synapses), wmax, unit). Per
+    projection: the distribution of weight / wmax over time (a heat map, share of synapses per bin) above
+    the final histogram."""
+    figure = new_figure(11, 4 * len(weights) + 1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    for k, (name, (times, values, wmax, unit)) in enumerate(weights.items()):
+        share = np.stack([np.histogram(row / wmax, edges)[0] / max(1, len(row)) for row in values])
+        over_time = figure.add_subplot(len(weights), 2, 2 * k + 1)
+        image = over_time.imshow(
+            share.T, origin="lower", aspect="auto", cmap="viridis",
+            extent=(times[0], times[-1] if len(times) > 1 else times[0] + 1, 0.0, 1.0),
+        )  # fmt: skip
+        figure.colorbar(image, ax=over_time, label="share of synapses")
+        over_time.set_xlabel("time (s)")
+        over_time.set_ylabel("weight / wmax")
+        over_time.set_title(f"{name}: {values.shape[1]} synapses, wmax {wmax:.3g} {unit}")
+        final = figure.add_subplot(len(weights), 2, 2 * k + 2)
+        final.hist(values[-1] / wmax, edges, color=f"C{k}")
+        low, high = np.mean(values[-1] / wmax < 0.1), np.mean(values[-1] / wmax > 0.9)
+        final.set_xlabel("weight / wmax")
+        final.set_ylabel("synapses")
+        final.set_title(f"at {times[-1]:g} s: {low:.0%} below 0.1 wmax, {high:.0%} above 0.9")
+    figure.suptitle(title)
     return figure

@@ -39,6 +39,37 @@ class Projections(NamedTuple):
     indices_offset: np.ndarray  # (n_proj,) int64: the projection's targets in indices
     indptr: np.ndarray  # int64, all projections' row starts
     indices: np.ndarray  # int32, all projections' targets
+    plastic: np.ndarray  # (n_proj,) int64: the projection's number in Plastic, -1 for a static one
+
+
+class Plastic(NamedTuple):
+    """The projections with STDP (see ``kernels.plasticity``), b = 0 .. n_plastic - 1."""
+
+    proj: np.ndarray  # (n_plastic,) int64: the projection's index in Projections
+    tgt_pop: np.ndarray  # (n_plastic,) int64
+    tgt_start: np.ndarray  # (n_plastic,) int64: global index of the target population's first neuron
+    n_src: np.ndarray  # (n_plastic,) int64
+    n_tgt: np.ndarray  # (n_plastic,) int64
+    delay: np.ndarray  # (n_plastic,) int64: steps from a spike to its arrival
+    rule: np.ndarray  # (n_plastic,) int64: kernels.plasticity.ADDITIVE or MULTIPLICATIVE
+    apre: np.ndarray  # (n_plastic,) float64: trace jumps, fractions of wmax (apost < 0 depresses)
+    apost: np.ndarray  # (n_plastic,) float64
+    wmax: np.ndarray  # (n_plastic,) float64: in the weight's unit
+    decay_pre: np.ndarray  # (n_plastic,) float64: exp(-dt / taupre)
+    decay_post: np.ndarray  # (n_plastic,) float64
+    w_offset: np.ndarray  # (n_plastic,) int64: the projection's synapses in weights (CSR order)
+    weights: np.ndarray  # float32: every plastic synapse's weight
+    col_offset: np.ndarray  # (n_plastic,) int64: the projection's column starts in col_ptr (n_tgt + 1 each)
+    col_ptr: np.ndarray  # int64: per target, its incoming synapses' span in col_syn and col_src
+    col_syn: np.ndarray  # int32: synapse number within the projection
+    col_src: np.ndarray  # int32: its source within the source population
+    pre_offset: np.ndarray  # (n_plastic,) int64
+    pre_trace: np.ndarray  # float64: per source neuron and plastic projection
+    post_offset: np.ndarray  # (n_plastic,) int64
+    post_trace: np.ndarray  # float64: per target neuron and plastic projection
+    queue_offset: np.ndarray  # (n_plastic,) int64: the projection's columns in queue (n_src each)
+    queue: np.ndarray  # (delay depth, sum of n_src) int32: sources whose spikes arrive at that step
+    queue_count: np.ndarray  # (delay depth, n_plastic) int64
 
 
 class Drive(NamedTuple):

@@ -38,6 +38,9 @@ class SimulationResult:
     n_synapses: int
     completed: bool = True
     synapse_bytes: int = 0
+    # Plastic projections ("SRC->DST"): weight snapshots (times in s, (n, n_synapses)) and final weights.
+    weights: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    learned: dict[str, np.ndarray] = field(default_factory=dict)
     peak_resident_bytes: int = 0  # of the process, since it started (the run's own peak is at most this)
     _by_population: tuple | None = field(default=None, repr=False, compare=False)
 
@@ -99,9 +102,11 @@ def simulate(
     record: list[tuple[str, int]] | None = None,
     progress: Callable[[float], None] | None = None,
     stream_loader: Callable | None = None,
+    weights_every_s: float | None = None,
 ) -> SimulationResult:
     """Run ``network`` for ``duration_s``. ``progress(simulated seconds)`` is called between chunks; a
-    KeyboardInterrupt there (or during a chunk) ends the run cleanly, keeping what was simulated."""
+    KeyboardInterrupt there (or during a chunk) ends the run cleanly, keeping what was simulated. With
+    ``weights_every_s``, the plastic projections' weights are kept at the start, that often, and at the end."""
     dt = dt_s
     if duration_s <= 0 or dt <= 0:
         raise NetworkError("the duration and the time step must be positive")
@@ -130,31 +135,35 @@ def simulate(
     # the start of every run makes a run's spikes a function of its seed alone. Two runs must therefore not
     # share a thread at once (neuroshell runs one simulation at a time per session).
     k.seed(seed)
-    pops, channels, projections, drive, state = kernel_records(a)
+    pops, channels, projections, drive, state, plastic = kernel_records(a)
     work = Work(scratch, flags)
+    every = max(1, round(weights_every_s / dt)) if weights_every_s else None
+    snapshots = WeightSnapshots(compiled, every)
     t, completed = 0, True
     kept_steps, kept_index = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
 
     def advance(todo: int) -> tuple[int, int]:
         out = Output(spike_step, spike_index, a["record_index"], record_v[t : t + todo], pop_counts[t : t + todo])
-        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, 0)
+        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0)
 
     with _gc_paused():
         advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone
     loop_started = time.perf_counter()
     try:
         while t < n_steps:
-            todo = min(chunk, n_steps - t)
+            todo = min(chunk, n_steps - t, snapshots.steps_to_next(t))
             done, n_spikes = advance(todo)
             kept_steps.append(spike_step[:n_spikes].copy())
             kept_index.append(spike_index[:n_spikes].copy())
             t += done
+            snapshots.maybe_take(t, dt)
             if progress is not None:
                 progress(t * dt)
     except KeyboardInterrupt:
         completed = False
     wall_s = time.perf_counter() - loop_started
     simulated = t * dt
+    snapshots.take_last(t, dt)
     return SimulationResult(
         network_json=network.to_json(),
         dt_s=dt,
@@ -172,7 +181,47 @@ def simulate(
         completed=completed,
         synapse_bytes=compiled.synapse_bytes,
         peak_resident_bytes=_peak_resident_bytes(),
+        weights=snapshots.by_projection(),
+        learned=snapshots.final(),
     )
+
+
+class WeightSnapshots:
+    """The plastic projections' weights over a run: every ``every`` steps (None: only the final ones)."""
+
+    def __init__(self, compiled: Compiled, every: int | None) -> None:
+        a = compiled.arrays
+        self.weights, self.every = a["pl_weights"], every
+        self.names = [f"{compiled.connectivity[q][0]}->{compiled.connectivity[q][1]}" for q in a["pl_proj"]]
+        starts = a["pl_w_offset"]
+        self.spans = list(zip(starts, [*starts[1:], len(self.weights)][: len(starts)], strict=True))
+        self.times: list[float] = []
+        self.kept: list[np.ndarray] = []
+        if every is not None and self.names:
+            self.maybe_take(0, 0.0)
+
+    def steps_to_next(self, t: int) -> int:
+        return self.every - t % self.every if self.every and self.names else 1 << 62
+
+    def maybe_take(self, t: int, dt: float) -> None:
+        if self.every and self.names and t % self.every == 0:
+            self.times.append(t * dt)
+            self.kept.append(self.weights.copy())
+
+    def take_last(self, t: int, dt: float) -> None:
+        if self.every and self.names and (not self.times or self.times[-1] != t * dt):
+            self.times.append(t * dt)
+            self.kept.append(self.weights.copy())
+
+    def by_projection(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per projection: snapshot times (s) and weights (n_snapshots, n_synapses), float32."""
+        if not self.kept:
+            return {}
+        stacked, times = np.stack(self.kept), np.array(self.times)
+        return {name: (times, stacked[:, a:b]) for name, (a, b) in zip(self.names, self.spans, strict=True)}
+
+    def final(self) -> dict[str, np.ndarray]:
+        return {name: self.weights[a:b].copy() for name, (a, b) in zip(self.names, self.spans, strict=True)}
 
 
 def _peak_resident_bytes() -> int:

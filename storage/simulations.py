@@ -42,6 +42,8 @@ def write_simulation(handle: h5py.File, run: str, result, overwrite_run: bool = 
         trace.attrs["units"] = "V"
         trace.attrs["dt_s"] = result.dt_s
         trace.attrs["neuron_index"] = result.recorded_index
+    for projection, (times, weights) in result.weights.items():
+        _write_weights(group, projection, times, weights, result.network_json)
     return group.name
 
 
@@ -99,3 +101,31 @@ def read_rates(file, run_path: str) -> dict[str, tuple[np.ndarray, float]]:
     """Per population: the rate (Hz) per bin and the bin width (s); an empty dict if none were kept."""
     group = run_group(file, run_path)
     return {name: (data[:], float(data.attrs["bin_s"])) for name, data in group.get("rates", {}).items()}
+
+
+def _write_weights(group: h5py.Group, projection: str, times: np.ndarray, weights: np.ndarray, network: str) -> None:
+    """A plastic projection's weight snapshots: ``weights/SRC->DST/weights`` (n_snapshots, n_synapses),
+    float32 in the projection's weight unit, synapses in the order of its CSR rows; ``time`` in s."""
+    import json
+
+    source, target = projection.split("->")
+    edge = next(e for e in json.loads(network)["edges"] if e["source"] == source and e["target"] == target)
+    kept = group.create_group(f"weights/{projection}")
+    data = kept.create_dataset("weights", data=weights, chunks=(1, max(1, weights.shape[1])))
+    data.attrs["units"] = edge["weight_unit"]
+    data.attrs["wmax"] = edge["plasticity"]["wmax"]
+    kept.create_dataset("time", data=times).attrs["units"] = "s"
+
+
+def read_weights(file, run_path: str) -> dict[str, tuple[np.ndarray, np.ndarray, float, str]]:
+    """Per plastic projection: snapshot times (s), weights (n_snapshots, n_synapses), wmax and unit."""
+    group = run_group(file, run_path)
+    return {
+        name: (
+            kept["time"][:],
+            kept["weights"][:],
+            float(kept["weights"].attrs["wmax"]),
+            str(kept["weights"].attrs["units"]),
+        )
+        for name, kept in group.get("weights", {}).items()
+    }

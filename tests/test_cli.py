@@ -193,7 +193,7 @@ def test_typos_get_a_close_match(tmp_path):
         "simulte 1s": "error: unknown command 'simulte' (did you mean simulate?): type 'help' for the list of commands",
         "plot traces x.h5:/streams/a --chanels 0:4": "error: plot traces: unknown option --chanels (did you mean "
         "--channels?) (options: --channels, --from, --to)",
-        "net add x --n 3 --model lfi": "error: net add --model: 'lfi' is not one of: lif, adex, izh "
+        "net add x --n 3 --model lfi": "error: net add --model: 'lfi' is not one of: lif, adex, izh, poisson "
         "(did you mean lif?)",
         "net example cuba --n 100; net connect exc inhh --rule p=0.1 --w 1mV": "error: no population 'inhh' (did you "
         "mean inh?) (populations: exc, inh)",

@@ -20,6 +20,7 @@ from neuroshell.neuron.layout import (
     P_IZH_B,
     P_IZH_C,
     P_IZH_D,
+    P_RATE,
     P_REF_STEPS,
     P_TAU_M,
     P_TAU_W,
@@ -144,6 +145,26 @@ def _exponential_euler(t, dt, prm, v, ref_until, g_total, drive_v, flags):
         flags[j] = spike
         count += spike
     flags[-1] = 1 if count else 0
+
+
+@numba.njit(cache=True, fastmath=True)
+def poisson_population(p, t, dt, pops, state, out, n_spikes):
+    """A population of Poisson spike sources, each firing with probability rate * dt per step. Each keeps
+    the step of its next spike in ``state.w`` (-1: not drawn yet), drawn from the geometric distribution
+    of the gap, which is the same process as a coin per step at a fraction of the draws."""
+    chance = pops.params[p, P_RATE] * dt
+    if chance <= 0.0:
+        return n_spikes
+    next_step, spike_step, spike_index = state.w, out.spike_step, out.spike_index
+    for i in range(pops.start[p], pops.stop[p]):
+        if next_step[i] < 0.0:
+            next_step[i] = t - 1 + np.random.geometric(min(chance, 1.0))
+        if next_step[i] == t:
+            spike_step[n_spikes] = t
+            spike_index[n_spikes] = i
+            n_spikes += 1
+            next_step[i] = t + np.random.geometric(min(chance, 1.0))
+    return n_spikes
 
 
 @numba.njit(cache=True, fastmath=True)

@@ -7,6 +7,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from neuroshell.neuron.kernels.collect import population_of
+from neuroshell.neuron.kernels.plasticity import enqueue
 
 # Spikes whose target rows are fetched from memory ahead of their propagation. A row of ~80 targets spans a
 # few cache lines at a random place in a large array: too short for the hardware prefetcher to pick up.
@@ -49,13 +50,15 @@ def _prefetch_rows(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indic
 
 
 @numba.njit(inline="always")
-def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out):
-    """Deliver spikes ``first_spike:n_spikes`` (all of step ``t``) and count them per population."""
+def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl):
+    """Deliver spikes ``first_spike:n_spikes`` (all of step ``t``) and count them per population; a plastic
+    projection's spikes are queued for their arrival step instead (``plasticity.arrive`` delivers them)."""
     # The records' arrays are taken out once: a field taken inside the loops costs a reference count each time.
     x, ring, spike_index, pop_counts = state.x, state.ring, out.spike_index, out.pop_counts
     pop_stop, proj_ptr = pops.stop, pops.proj_ptr
     order, src_start, tgt_offset, weights, delays = proj.order, proj.src_start, proj.tgt_offset, proj.weight, proj.delay
     indptr_offset, indices_offset, indptr, indices = proj.indptr_offset, proj.indices_offset, proj.indptr, proj.indices
+    plastic = proj.plastic
     depth = ring.shape[0]
     for s in range(first_spike, min(first_spike + PREFETCH_AHEAD, n_spikes)):
         _prefetch_rows(
@@ -71,6 +74,9 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out):
         for e in range(proj_ptr[p], proj_ptr[p + 1]):
             q = order[e]
             row = i - src_start[q]
+            if plastic[q] >= 0:
+                enqueue(t, plastic[q], row, pl)
+                continue
             base = indptr_offset[q]
             first, last = indptr[base + row], indptr[base + row + 1]
             offset = indices_offset[q]

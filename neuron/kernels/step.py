@@ -1,8 +1,9 @@
 """The simulation step: one call advances the whole network by a chunk of time steps.
 
-Per step: delayed arrivals and Poisson inputs into the synaptic state, then each population's update
-(``membrane``) and the collection of its spikes (``collect``), the traced potentials, then the step's
-spikes through the projections (``propagate``). All quantities are SI floats; the records are described
+Per step: delayed arrivals and Poisson inputs into the synaptic state (and the plastic synapses' arrivals,
+``plasticity``), then each population's update (``membrane``) and the collection of its spikes
+(``collect``), potentiation by those spikes, the traced potentials, then the step's spikes through the
+projections (``propagate``). All quantities are SI floats; the records are described
 in ``neuron.records``.
 """
 
@@ -10,22 +11,27 @@ import numba
 import numpy as np
 
 from neuroshell.neuron.kernels.collect import collect_spikes
-from neuroshell.neuron.kernels.membrane import euler_population, lif_conductance, lif_exact
+from neuroshell.neuron.kernels.membrane import euler_population, lif_conductance, lif_exact, poisson_population
+from neuroshell.neuron.kernels.plasticity import arrive, decay_traces, on_post
 from neuroshell.neuron.kernels.propagate import propagate_spikes
-from neuroshell.neuron.layout import LIF, P_REF_STEPS
+from neuroshell.neuron.layout import LIF, P_REF_STEPS, POISSON
 
 
 @numba.njit(cache=True, fastmath=True)
-def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, n_spikes):
+def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_spikes):
     """Advance ``n_steps`` from step ``t0``. Returns (steps done, spikes stored); stops early when one
     more step's spikes might not fit in the spike buffer, so the caller can empty it and continue."""
     n_pops = pops.start.shape[0]
     capacity = out.spike_step.shape[0]
+    plastic = pl.proj.shape[0] > 0
     for step in range(n_steps):
         t = t0 + step
         if n_spikes + pops.stop[n_pops - 1] > capacity:
             return step, n_spikes
         _arrivals(t, pops, drive, state, ch)
+        if plastic:
+            decay_traces(pl)
+            arrive(t, pl, proj, state.x)
         first_spike = n_spikes
         for p in range(n_pops):
             if pops.model[p] == LIF:
@@ -36,11 +42,15 @@ def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, n_spikes
                 n = pops.stop[p] - pops.start[p]
                 ref_steps = pops.params[p, P_REF_STEPS]
                 n_spikes = collect_spikes(t, pops.start[p], n, ref_steps, state, out, work, n_spikes)
+            elif pops.model[p] == POISSON:
+                n_spikes = poisson_population(p, t, dt, pops, state, out, n_spikes)
             else:
                 n_spikes = euler_population(p, t, dt, pops, ch, drive, state, out, n_spikes)
+        if plastic:
+            on_post(first_spike, n_spikes, pops.stop, pl, out.spike_index)
         for r in range(out.record_index.shape[0]):
             out.record_v[step, r] = state.v[out.record_index[r]]
-        propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out)
+        propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl)
     return n_steps, n_spikes
 
 

@@ -6,6 +6,7 @@ from neuroshell.sessions.argtypes import (
     Choice,
     CsvList,
     FilePath,
+    Float,
     FromSetting,
     H5Path,
     Int,
@@ -105,16 +106,36 @@ def net_add(session, args):
     Opt("syn", Choice(choices=SYNAPSES), "exp, cond (exponential, current or conductance) or delta (a jump)", "exp"),
     Opt("tau", Quantity(unit="s", positive=True), "synaptic time constant", 5e-3),
     Opt("erev", Quantity(unit="V"), "reversal potential of cond synapses (default 0mV)"),
+    Opt("plasticity", Choice(choices=("stdp",)), "stdp: spike-timing-dependent plasticity on every synapse"),
+    Opt("wmax", Weight(), "STDP: largest weight, in --w's unit (weights stay in [0, wmax])"),
+    Opt("taupre", Quantity(unit="s", positive=True), "STDP: presynaptic trace time constant", 20e-3),
+    Opt("taupost", Quantity(unit="s", positive=True), "STDP: postsynaptic trace time constant", 20e-3),
+    Opt("apre", Float(), "STDP: presynaptic trace jump, a fraction of wmax (potentiation)", 0.01),
+    Opt("apost", Float(), "STDP: postsynaptic trace jump, a fraction of wmax (negative: depression)", -0.0105),
+    Opt("stdp-rule", Choice(choices=("additive", "multiplicative")), "STDP: how a change scales", "additive"),
+    Opt("winit", Choice(choices=("fixed", "uniform")), "STDP: initial weights --w, or uniform in [0, --w)", "fixed"),
 )
 def net_connect(session, args):
     if args.w is None:
         raise NeuroshellError("net connect: give the weight with --w, e.g. --w 0.27mV")
     weight, unit = args.w
+    plasticity = _stdp(args, weight, unit) if args.plasticity else None
     replaced = _network(session).connect(
-        args.source, args.target, args.rule, weight, unit, args.delay, args.syn, args.tau, args.erev
+        args.source, args.target, args.rule, weight, unit, args.delay, args.syn, args.tau, args.erev, plasticity
     )
     verb = "replaced" if replaced else "connected"
-    return Message(f"{verb} {args.source} -> {args.target} ({args.rule}, w {format_quantity(weight, unit)})")
+    learning = f", STDP {plasticity['rule']} up to {format_quantity(plasticity['wmax'], unit)}" if plasticity else ""
+    return Message(f"{verb} {args.source} -> {args.target} ({args.rule}, w {format_quantity(weight, unit)}{learning})")
+
+
+def _stdp(args, weight: float, unit: str) -> dict:
+    from neuroshell.neuron.plasticity import stdp
+
+    if args.wmax is None:
+        raise NeuroshellError("--plasticity stdp needs --wmax, the largest weight (e.g. --wmax 0.6mV)")
+    if args.wmax[1] != unit:
+        raise NeuroshellError(f"--wmax is in {args.wmax[1]} but --w in {unit}: give both in one unit")
+    return stdp(weight, args.wmax[0], args.taupre, args.taupost, args.apre, args.apost, args.stdp_rule, args.winit)
 
 
 @verbs.verb(
@@ -241,7 +262,7 @@ def net_load(session, args):
 @verbs.verb(
     "net example",
     "Build a classic benchmark network with its literature parameters.",
-    Arg("name", Choice(choices=("cuba", "coba", "brunel"))),
+    Arg("name", Choice(choices=("cuba", "coba", "brunel", "stdp"))),
     Opt("n", Int(minimum=10), "number of neurons (connection probability scales to keep in-degree 80)"),
 )
 def net_example(session, args):
@@ -257,7 +278,8 @@ def net_example(session, args):
     "Simulate the network; prints spikes, rates, wall time and real-time factor (Ctrl-C keeps what ran).",
     Arg("duration", Quantity(unit="s", positive=True), "biological time, e.g. 1s"),
     Opt("dt", Quantity(unit="s", positive=True), "time step", FromSetting("sim.dt")),
-    Opt("record", CsvList(item=Choice(choices=("spikes", "v", "rate"))), "what to keep", "spikes,rate"),
+    Opt("record", CsvList(item=Choice(choices=("spikes", "v", "rate", "weights"))), "what to keep", "spikes,rate"),
+    Opt("every", Quantity(unit="s", positive=True), "with --record weights: how often (default 1s)", 1.0),
     Opt("to", FilePath(), "HDF5 file for /simulations/RUN"),
     Opt("run", help="run name in the file (default: run1, run2, ...)"),
     Flag("overwrite", "with --run: replace a run of that name"),
@@ -272,6 +294,8 @@ def simulate_verb(session, args):
 
     network = _network(session)
     record = _traces(network, args.trace) if "v" in args.record else []
+    if "weights" in args.record and not any(attrs.get("plasticity") for _, _, attrs in network.projections()):
+        raise NeuroshellError("--record weights: no projection learns (net connect ... --plasticity stdp)")
     if args.to and args.run and not args.overwrite:
         from neuroshell.storage.simulations import run_names
 
@@ -288,8 +312,10 @@ def simulate_verb(session, args):
             record=record,
             progress=bar.update,
             stream_loader=stream_currents,
+            weights_every_s=args.every if "weights" in args.record else None,
         )
     session.simulation = result
+    _keep_learned(network, result)
     rows = [
         (name, size, result.spike_count(name), f"{result.mean_rate_hz(name):.2f}")
         for name, (_, size) in result.populations.items()
@@ -303,11 +329,22 @@ def simulate_verb(session, args):
         f"peak resident memory {result.peak_resident_bytes / 2**20:.0f} MB)"
     )
     out = [table, summary]
+    if result.learned:
+        kept = ", ".join(result.learned)
+        out.append(Message(f"learned weights of {kept} stay with the network (the next simulate goes on from them)"))
     if not result.completed:
         out.append(interrupted(f"simulation at {result.duration_s:.3f} of {args.duration:g} s", "kept what ran"))
     if args.to:
         out.append(Message(f"wrote {_write(session, args, result)}", "success"))
     return out
+
+
+def _keep_learned(network, result) -> None:
+    """Plastic projections keep the weights they ended with (and the seed whose connectivity they fit)."""
+    for name, weights in result.learned.items():
+        source, target = name.split("->")
+        plasticity = network.graph.edges[source, target]["plasticity"]
+        plasticity["learned"] = {"seed": result.seed, "weights": weights.astype(float).tolist()}
 
 
 def _traces(network, neurons: list[tuple[str, int]] | None) -> list[tuple[str, int]]:

@@ -168,6 +168,25 @@ def plot_rates(session, args):
     return _said(_finish(session, figure, name), which)
 
 
+@verbs.verb(
+    "plot weights",
+    "How a run's plastic weights spread over time (simulate --record weights).",
+    RUN,
+)
+def plot_weights(session, args):
+    from neuroshell.neuron.plots import plot_weights as draw
+    from neuroshell.storage.simulations import read_weights
+
+    which = _target(session, args, "run", *LATEST_RUN)
+    with session.workspace.readable(args.run.file) as handle:
+        weights = read_weights(handle, args.run.path)
+        if not weights:
+            raise NeuroshellError(f"{args.run} has no weights: simulate a plastic network with --record weights")
+        figure = draw(weights, f"weights of {args.run}")
+        name = f"weights-{handle.path.stem}-{args.run.path.split('/')[2]}"
+    return _said(_finish(session, figure, name), which)
+
+
 @verbs.verb("plot graph", "The current network: populations sized by N, projections as arrows.")
 def plot_graph(session, args):
     from neuroshell.neuron.plots import plot_graph as draw
