@@ -64,9 +64,11 @@ class Plastic(NamedTuple):
     col_syn: np.ndarray  # int32: synapse number within the projection
     col_src: np.ndarray  # int32: its source within the source population
     pre_offset: np.ndarray  # (n_plastic,) int64
-    pre_trace: np.ndarray  # float64: per source neuron and plastic projection
+    pre_trace: np.ndarray  # float64: per source neuron and plastic projection, as of its last change
+    pre_last: np.ndarray  # float64: the step it last changed
     post_offset: np.ndarray  # (n_plastic,) int64
-    post_trace: np.ndarray  # float64: per target neuron and plastic projection
+    post_trace: np.ndarray  # float64: per target neuron and plastic projection, as of its last change
+    post_last: np.ndarray  # float64
     queue_offset: np.ndarray  # (n_plastic,) int64: the projection's columns in queue (n_src each)
     queue: np.ndarray  # (delay depth, sum of n_src) int32: sources whose spikes arrive at that step
     queue_count: np.ndarray  # (delay depth, n_plastic) int64

@@ -12,7 +12,7 @@ import numpy as np
 from neuroshell.common.errors import did_you_mean
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import FORMAT, create_file, stream_spec
-from neuroshell.storage.locks import ensure_not_recorded
+from neuroshell.storage.locks import ensure_not_recorded, recorded_by_this_process
 
 COPY_BLOCK_BYTES = 16 << 20
 READ_BLOCK_BYTES = 4 << 20  # rows read at a time by readers
@@ -29,6 +29,10 @@ def open_raw(path: Path, mode: str, pad_truncated: bool = False) -> tuple[h5py.F
         raise StorageError(f"no such file: {path}")
     if not h5py.is_hdf5(path):
         raise StorageError(f"{path} is not an HDF5 file")
+    if recorded_by_this_process(path):
+        raise StorageError(
+            f"{path} is being recorded by this session: read it after 'record stop', or from another shell"
+        )
     try:
         return h5py.File(path, mode), False
     except OSError as error:

@@ -49,6 +49,24 @@ def ensure_not_recorded(path: Path) -> None:
     os.close(fd)
 
 
+def recorded_by_this_process(path: Path) -> bool:
+    """Whether this process holds the recording lock of ``path``: HDF5 shares one file state between the
+    handles of a process, so a second handle here (even read-only) would disturb the recording's writes."""
+    held = lock_path(path)
+    try:
+        fd = os.open(held, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        owner = os.read(fd, 200).decode(errors="replace").split()
+        return bool(owner) and owner[0] == str(os.getpid())
+    finally:
+        os.close(fd)
+
+
 def _take(held: Path, data_path: Path) -> int:
     while True:
         fd = os.open(held, os.O_RDWR | os.O_CREAT, 0o644)

@@ -92,6 +92,24 @@ def test_recover_verb_writes_a_clean_copy(session, tmp_path):
         assert f["streams/ramp/data"].shape == (recovered, 4)
 
 
+def test_the_file_being_recorded_is_not_reopened_by_the_same_session(session, tmp_path):
+    path = tmp_path / "live.h5"
+    assert session.execute("connect sim --channels 8 --rate 500Hz --seed 1")
+    assert session.execute(f"record start {path}")
+    assert session.execute("wait 300ms")
+    for line in (f"recover {path}", f"open {path}", f"ls {path}"):
+        assert not session.execute(line)
+        assert session.ui.errors[-1] == (
+            f"{path} is being recorded by this session: read it after 'record stop', or from another shell"
+        )
+    assert session.execute("wait 300ms")
+    assert session.execute("record stop")
+    assert "0 lost" in session.ui.text and "failed" not in session.ui.text
+    with h5py.File(path) as f:
+        times = f["streams/sim0/time"][:]
+    assert len(times) >= 250 and np.all(np.diff(times) > 0)
+
+
 def test_info_rounds_to_meaningful_digits(session, tmp_path):
     path = make_recording(tmp_path / "odd.h5", seconds=1.0, rate=999.99)
     assert session.execute(f"info {path}:/streams/meg")

@@ -30,6 +30,8 @@ from neuroshell.neuron.layout import (
     P_V_TH,
 )
 
+SOURCES_PER_BLOCK = 64
+
 
 @numba.njit(inline="always")
 def input_current(i, t, i_const, i_column, i_gain, i_table):
@@ -152,18 +154,27 @@ def poisson_population(p, t, dt, pops, state, out, n_spikes):
     """A population of Poisson spike sources, each firing with probability rate * dt per step. Each keeps
     the step of its next spike in ``state.w`` (-1: not drawn yet), drawn from the geometric distribution
     of the gap, which is the same process as a coin per step at a fraction of the draws."""
-    chance = pops.params[p, P_RATE] * dt
+    chance = min(pops.params[p, P_RATE] * dt, 1.0)
     if chance <= 0.0:
         return n_spikes
-    next_step, spike_step, spike_index = state.w, out.spike_step, out.spike_index
-    for i in range(pops.start[p], pops.stop[p]):
-        if next_step[i] < 0.0:
-            next_step[i] = t - 1 + np.random.geometric(min(chance, 1.0))
-        if next_step[i] == t:
-            spike_step[n_spikes] = t
-            spike_index[n_spikes] = i
-            n_spikes += 1
-            next_step[i] = t + np.random.geometric(min(chance, 1.0))
+    start, n = pops.start[p], pops.stop[p] - pops.start[p]
+    next_step, spike_step, spike_index = state.w[start : start + n], out.spike_step, out.spike_index
+    now = float(t)
+    for first in range(0, n, SOURCES_PER_BLOCK):
+        last = min(first + SOURCES_PER_BLOCK, n)
+        due = 0
+        for i in range(first, last):  # a branch-free scan LLVM vectorises: most blocks have nothing due
+            due += next_step[i] <= now
+        if due == 0:
+            continue
+        for i in range(first, last):
+            if next_step[i] < 0.0:
+                next_step[i] = now - 1.0 + np.random.geometric(chance)
+            if next_step[i] == now:
+                spike_step[n_spikes] = t
+                spike_index[n_spikes] = start + i
+                n_spikes += 1
+                next_step[i] = now + np.random.geometric(chance)
     return n_spikes
 
 

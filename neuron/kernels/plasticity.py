@@ -7,7 +7,8 @@ Brian2's STDP example and NEST's stdp_synapse:
 - a postsynaptic spike: its trace grows by ``apost``, then each incoming weight changes by its source's
   presynaptic trace (potentiation).
 
-Traces are fractions of ``wmax`` and decay every step by exp(-dt / tau). Additive: dw = wmax * trace;
+Traces are fractions of ``wmax`` and decay by exp(-dt / tau) per step, applied when a trace is read or
+bumped (from the step it last changed), so that steps without spikes cost nothing. Additive: dw = wmax * trace;
 multiplicative: potentiation (wmax - w) * trace, depression w * trace. Weights are clipped to [0, wmax].
 """
 
@@ -23,22 +24,17 @@ def _clip(value, wmax):
     return min(max(value, 0.0), wmax)
 
 
-@numba.njit(cache=True, fastmath=True)
-def decay_traces(pl):
-    pre, post = pl.pre_trace, pl.post_trace
-    for b in range(pl.proj.shape[0]):
-        decay = pl.decay_pre[b]
-        for i in range(pl.pre_offset[b], pl.pre_offset[b] + pl.n_src[b]):
-            pre[i] *= decay
-        decay = pl.decay_post[b]
-        for j in range(pl.post_offset[b], pl.post_offset[b] + pl.n_tgt[b]):
-            post[j] *= decay
+@numba.njit(inline="always")
+def _now(trace, last, k, t, decay):
+    """Trace ``k`` at step ``t``: its value when it last changed, decayed since."""
+    return trace[k] * decay ** (t - last[k])
 
 
 @numba.njit(cache=True, fastmath=True)
 def arrive(t, pl, proj, x):
     """The presynaptic spikes that arrive in step ``t``: deliver their weights, then depress them."""
     weights, pre, post, queue, counts = pl.weights, pl.pre_trace, pl.post_trace, pl.queue, pl.queue_count
+    pre_last, post_last = pl.pre_last, pl.post_last
     indptr, indices = proj.indptr, proj.indices
     slot = t % queue.shape[0]
     for b in range(pl.proj.shape[0]):
@@ -46,15 +42,18 @@ def arrive(t, pl, proj, x):
         row0, index0, w0 = proj.indptr_offset[q], proj.indices_offset[q], pl.w_offset[b]
         target, post0, wmax, apre = proj.tgt_offset[q], pl.post_offset[b], pl.wmax[b], pl.apre[b]
         queue0, pre0 = pl.queue_offset[b], pl.pre_offset[b]
+        decay_pre, decay_post = pl.decay_pre[b], pl.decay_post[b]
         multiplicative = pl.rule[b] == MULTIPLICATIVE
         for n in range(counts[slot, b]):
             i = queue[slot, queue0 + n]
-            pre[pre0 + i] += apre
+            pre[pre0 + i] = _now(pre, pre_last, pre0 + i, t, decay_pre) + apre
+            pre_last[pre0 + i] = t
             for k in range(indptr[row0 + i], indptr[row0 + i + 1]):
                 j = indices[index0 + k]
                 w = weights[w0 + k]
                 x[target + j] += w
-                change = w * post[post0 + j] if multiplicative else wmax * post[post0 + j]
+                trace = _now(post, post_last, post0 + j, t, decay_post)
+                change = w * trace if multiplicative else wmax * trace
                 weights[w0 + k] = _clip(w + change, wmax)
         counts[slot, b] = 0
 
@@ -68,9 +67,9 @@ def enqueue(t, b, i_local, pl):
 
 
 @numba.njit(cache=True, fastmath=True)
-def on_post(first_spike, n_spikes, pop_stop, pl, spike_index):
-    """Postsynaptic spikes ``first_spike:n_spikes`` of this step: potentiate their incoming weights."""
-    weights, pre, post = pl.weights, pl.pre_trace, pl.post_trace
+def on_post(t, first_spike, n_spikes, pop_stop, pl, spike_index):
+    """Postsynaptic spikes ``first_spike:n_spikes`` of step ``t``: potentiate their incoming weights."""
+    weights, pre, post, pre_last, post_last = pl.weights, pl.pre_trace, pl.post_trace, pl.pre_last, pl.post_last
     col_ptr, col_syn, col_src = pl.col_ptr, pl.col_syn, pl.col_src
     for s in range(first_spike, n_spikes):
         i = spike_index[s]
@@ -78,12 +77,20 @@ def on_post(first_spike, n_spikes, pop_stop, pl, spike_index):
         for b in range(pl.proj.shape[0]):
             if pl.tgt_pop[b] != p:
                 continue
-            j = i - pl.tgt_start[b]
-            post[pl.post_offset[b] + j] += pl.apost[b]
-            wmax, w0, pre0, col0 = pl.wmax[b], pl.w_offset[b], pl.pre_offset[b], pl.col_offset[b]
+            j = pl.post_offset[b] + i - pl.tgt_start[b]
+            post[j] = _now(post, post_last, j, t, pl.decay_post[b]) + pl.apost[b]
+            post_last[j] = t
+            j -= pl.post_offset[b]
+            wmax, w0, pre0, col0, decay_pre = (
+                pl.wmax[b],
+                pl.w_offset[b],
+                pl.pre_offset[b],
+                pl.col_offset[b],
+                pl.decay_pre[b],
+            )
             multiplicative = pl.rule[b] == MULTIPLICATIVE
             for c in range(col_ptr[col0 + j], col_ptr[col0 + j + 1]):
                 k = w0 + col_syn[c]
-                trace = pre[pre0 + col_src[c]]
+                trace = _now(pre, pre_last, pre0 + col_src[c], t, decay_pre)
                 change = (wmax - weights[k]) * trace if multiplicative else wmax * trace
                 weights[k] = _clip(weights[k] + change, wmax)

@@ -12,7 +12,7 @@ import numpy as np
 
 from neuroshell.neuron.kernels.collect import collect_spikes
 from neuroshell.neuron.kernels.membrane import euler_population, lif_conductance, lif_exact, poisson_population
-from neuroshell.neuron.kernels.plasticity import arrive, decay_traces, on_post
+from neuroshell.neuron.kernels.plasticity import arrive, on_post
 from neuroshell.neuron.kernels.propagate import propagate_spikes
 from neuroshell.neuron.layout import LIF, P_REF_STEPS, POISSON
 
@@ -30,7 +30,6 @@ def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_sp
             return step, n_spikes
         _arrivals(t, pops, drive, state, ch)
         if plastic:
-            decay_traces(pl)
             arrive(t, pl, proj, state.x)
         first_spike = n_spikes
         for p in range(n_pops):
@@ -46,11 +45,12 @@ def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_sp
                 n_spikes = poisson_population(p, t, dt, pops, state, out, n_spikes)
             else:
                 n_spikes = euler_population(p, t, dt, pops, ch, drive, state, out, n_spikes)
-        if plastic:
-            on_post(first_spike, n_spikes, pops.stop, pl, out.spike_index)
+        if plastic and n_spikes > first_spike:
+            on_post(t, first_spike, n_spikes, pops.stop, pl, out.spike_index)
         for r in range(out.record_index.shape[0]):
             out.record_v[step, r] = state.v[out.record_index[r]]
-        propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl)
+        if n_spikes > first_spike:  # taking the projections' arrays out costs more than an empty step
+            propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl)
     return n_steps, n_spikes
 
 
