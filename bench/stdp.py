@@ -29,7 +29,7 @@ def worker_neuroshell(seconds: float) -> dict:
     from neuroshell.neuron.network import song_abbott
     from neuroshell.neuron.simulator import simulate
 
-    result = simulate(song_abbott(), seconds, dt_s=DT, seed=1)
+    result = simulate(song_abbott(), seconds, dt_s=DT, seed=1, threads=1)
     weights = result.learned["input->neuron"] / 0.6e-3
     return {"loop_s": result.wall_s, "spikes": result.spike_count("neuron"), **shares(weights)}
 

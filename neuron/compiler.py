@@ -221,6 +221,7 @@ def _projection_arrays(projections: list, pops: _Populations, ch: dict, renumber
         "proj_tgt_offset": np.array([ch["ch_offset"][renumber[item[1]]] for item in projections], dtype=np.int64),
         "proj_weight": np.array([item[2] for item in projections], dtype=np.float64),
         "proj_delay": np.array([item[3] for item in projections], dtype=np.int64),
+        "proj_n_tgt": np.array([pops.sizes[item[9]] for item in projections], dtype=np.int64),
         "proj_indptr_offset": indptr_offsets.astype(np.int64),
         "proj_indices_offset": indices_offsets.astype(np.int64),
         "indptr": np.concatenate([item[4] for item in projections]) if projections else np.zeros(1, dtype=np.int64),

@@ -40,6 +40,7 @@ class Projections(NamedTuple):
     indptr: np.ndarray  # int64, all projections' row starts
     indices: np.ndarray  # int32, all projections' targets
     plastic: np.ndarray  # (n_proj,) int64: the projection's number in Plastic, -1 for a static one
+    n_tgt: np.ndarray  # (n_proj,) int64: the target population's size
 
 
 class Plastic(NamedTuple):
@@ -103,4 +104,5 @@ class Output(NamedTuple):
 
 class Work(NamedTuple):
     scratch: np.ndarray  # (3 * largest population,) float64
-    flags: np.ndarray  # int8: spike flags of a population, the last byte says "any spike"
+    flags: np.ndarray  # (largest population rounded up to 8, + 8) int8: spike flags of a population
+    found: np.ndarray  # (largest population,) int32: the flagged neurons, each part's from its first neuron on

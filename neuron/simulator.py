@@ -2,11 +2,13 @@
 kernel (progress and Ctrl-C between chunks), collecting spikes, state traces and population rates."""
 
 import gc
+import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from neuroshell.neuron import kernels as k
@@ -42,6 +44,7 @@ class SimulationResult:
     weights: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     learned: dict[str, np.ndarray] = field(default_factory=dict)
     peak_resident_bytes: int = 0  # of the process, since it started (the run's own peak is at most this)
+    threads: int = 1
     _by_population: tuple | None = field(default=None, repr=False, compare=False)
 
     def spikes_of(self, population: str) -> tuple[np.ndarray, np.ndarray]:
@@ -103,13 +106,19 @@ def simulate(
     progress: Callable[[float], None] | None = None,
     stream_loader: Callable | None = None,
     weights_every_s: float | None = None,
+    threads: int | None = None,
 ) -> SimulationResult:
     """Run ``network`` for ``duration_s``. ``progress(simulated seconds)`` is called between chunks; a
     KeyboardInterrupt there (or during a chunk) ends the run cleanly, keeping what was simulated. With
-    ``weights_every_s``, the plastic projections' weights are kept at the start, that often, and at the end."""
+    ``weights_every_s``, the plastic projections' weights are kept at the start, that often, and at the end.
+    ``threads`` (default: every core this process may use) share the large passes of each step; the spikes
+    do not depend on it."""
     dt = dt_s
     if duration_s <= 0 or dt <= 0:
         raise NetworkError("the duration and the time step must be positive")
+    threads = available_cores() if threads is None else threads
+    if threads < 1:
+        raise NetworkError(f"threads must be at least 1, not {threads}")
     started = time.perf_counter()
     with _gc_paused():
         compiled = compile_network(
@@ -129,14 +138,14 @@ def simulate(
     pop_counts = np.zeros((n_steps, len(compiled.populations)), dtype=np.int64)
     largest = max(size for _, size in compiled.populations.values())
     scratch = np.zeros(3 * largest)
-    # Membrane loops flag spikes here; the scan reads them as 64-bit words. The last byte says "any spike".
+    # Membrane loops flag spikes here; the scan reads them as 64-bit words.
     flags = np.zeros((largest + 7) // 8 * 8 + 8, dtype=np.int8)
     # numba's generator (Poisson inputs) is one per process and thread, not per network: seeding it here at
     # the start of every run makes a run's spikes a function of its seed alone. Two runs must therefore not
     # share a thread at once (neuroshell runs one simulation at a time per session).
     k.seed(seed)
     pops, channels, projections, drive, state, plastic = kernel_records(a)
-    work = Work(scratch, flags)
+    work = Work(scratch, flags, np.zeros(largest, dtype=np.int32))
     every = max(1, round(weights_every_s / dt)) if weights_every_s else None
     snapshots = WeightSnapshots(compiled, every)
     t, completed = 0, True
@@ -144,10 +153,13 @@ def simulate(
 
     def advance(todo: int) -> tuple[int, int]:
         out = Output(spike_step, spike_index, a["record_index"], record_v[t : t + todo], pop_counts[t : t + todo])
-        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0)
+        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0, threads)
 
     with _gc_paused():
         advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone
+    # numba's thread count belongs to the calling thread; more parts than its pool holds share its threads
+    numba_threads = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     loop_started = time.perf_counter()
     try:
         while t < n_steps:
@@ -161,6 +173,8 @@ def simulate(
                 progress(t * dt)
     except KeyboardInterrupt:
         completed = False
+    finally:
+        numba.set_num_threads(numba_threads)
     wall_s = time.perf_counter() - loop_started
     simulated = t * dt
     snapshots.take_last(t, dt)
@@ -183,6 +197,7 @@ def simulate(
         peak_resident_bytes=_peak_resident_bytes(),
         weights=snapshots.by_projection(),
         learned=snapshots.final(),
+        threads=threads,
     )
 
 
@@ -222,6 +237,11 @@ class WeightSnapshots:
 
     def final(self) -> dict[str, np.ndarray]:
         return {name: self.weights[a:b].copy() for name, (a, b) in zip(self.names, self.spans, strict=True)}
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a cluster's job may narrow)."""
+    return len(os.sched_getaffinity(0))
 
 
 def _peak_resident_bytes() -> int:

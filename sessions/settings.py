@@ -1,5 +1,6 @@
 """Typed session settings: every key is declared once with its type, default and help."""
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,12 @@ DECLARED = (
     ),
     Setting("lsl.timeout", Quantity(unit="s", positive=True), 5.0, "how long connect lsl looks for a stream"),
     Setting("sim.dt", Quantity(unit="s", positive=True), 1e-4, "simulation time step"),
+    Setting(
+        "sim.threads",
+        Int(minimum=1),
+        len(os.sched_getaffinity(0)),
+        "threads a simulation uses (default: this machine's cores; the spikes do not depend on it)",
+    ),
     Setting("seed", Int(minimum=0), 0, "default random seed for simulations, splits and training"),
     Setting("sweep.scheduler", TEXT, "", "Dask scheduler sweeps run on (tcp://HOST:8786); empty: a local cluster"),
     Setting("torch.threads", Int(minimum=1), 1, "threads torch may use for training"),

@@ -19,7 +19,7 @@ def warm_simulator() -> None:
     network.connect("a", "a", "all", 1e-3, "V")
     network.add_input("a", {"kind": "poisson", "rate_hz": 10.0, "n_sources": 1, "weight": 1e-3, "weight_unit": "V",
                             "synapse": "exp", "tau_s": 5e-3})  # fmt: skip
-    simulate(network, 1e-3, dt_s=1e-4, seed=0)
+    simulate(network, 1e-3, dt_s=1e-4, seed=0, threads=1)
 
 
 def warm_trainer() -> None:
@@ -47,7 +47,7 @@ def simulate_point(
     network = Network.from_json(network_json)
     for address, value in zip(addresses, values, strict=True):
         apply(network, address, value)
-    result = simulate(network, duration_s, dt_s=dt_s, seed=seed)
+    result = simulate(network, duration_s, dt_s=dt_s, seed=seed, threads=1)  # a worker process per core
     summary, spikes = {}, {}
     for population, (_, size) in result.populations.items():
         times, ids = result.spikes_of(population)

@@ -188,3 +188,19 @@ def test_delta_synapses_from_the_prompt_jump_the_membrane(session):
     assert np.all(np.abs(jumps[within] - steps * 0.1e-3) < 1e-9) and steps.max() >= 1
     assert not session.execute("net connect cells cells --w 1nS --syn delta")
     assert session.ui.errors[-1] == "a delta synapse takes a weight in V, not S"
+
+
+def test_threads_from_the_option_or_the_setting_give_the_same_spikes(session):
+    from neuroshell.neuron.simulator import available_cores
+
+    assert session.execute("net example cuba --n 40000")
+    assert session.execute("simulate 30ms --threads 1 --seed 2")
+    assert " wall on 1 thread (" in session.ui.text
+    one = session.simulation.spike_index
+    assert session.execute("set sim.threads 2")
+    assert session.execute("simulate 30ms --seed 2")
+    said = "2 threads" if available_cores() >= 2 else f"{available_cores()} threads (2 asked"
+    assert f" wall on {said}" in session.ui.text
+    assert np.array_equal(session.simulation.spike_index, one) and len(one) > 100
+    assert not session.execute("simulate 30ms --threads 0")
+    assert "--threads" in session.ui.errors[-1]

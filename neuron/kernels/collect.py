@@ -1,5 +1,5 @@
-"""Spike collection: the neurons a membrane pass flagged, gathered into the chunk's spike buffer; and the
-regrouping of a run's spikes by population."""
+"""Spike collection: the neurons a membrane pass flagged, listed (by each thread for its part) and then
+stored in the chunk's spike buffer in index order; and the regrouping of a run's spikes by population."""
 
 import numba
 import numpy as np
@@ -17,16 +17,14 @@ def population_of(i, pop_stop):
     return p
 
 
-@numba.njit(cache=True, fastmath=True)
-def collect_spikes(t, start, n, ref_steps, state, out, work, n_spikes):
-    """Gather the neurons flagged by the membrane loop, skipping empty blocks of flags (spikes are sparse)."""
-    flags = work.flags
-    if flags[-1] == 0:  # the membrane loop counted no spike: skip the scan
-        return n_spikes
-    ref_until, spike_step, spike_index = state.ref_until, out.spike_step, out.spike_index
-    words = flags[: (n + 7) // 8 * 8].view(np.uint64)
+@numba.njit(inline="always")
+def flagged(flags, lo, hi, found):
+    """The neurons ``lo:hi`` (lo a multiple of 8) a membrane pass flagged, in ascending order, written to
+    ``found[lo:]``; returns how many. Empty blocks of flags are skipped (spikes are sparse)."""
+    words = flags[lo : lo + (hi - lo + 7) // 8 * 8].view(np.uint64)
     n_words = words.shape[0]
     full_blocks = n_words // WORDS_PER_BLOCK
+    count = 0
     for block in range(full_blocks + 1):
         first = block * WORDS_PER_BLOCK
         if block < full_blocks:
@@ -38,12 +36,24 @@ def collect_spikes(t, start, n, ref_steps, state, out, work, n_spikes):
         for word in range(first, min(first + WORDS_PER_BLOCK, n_words)):
             if words[word] == 0:
                 continue
-            for j in range(word * 8, min(word * 8 + 8, n)):
-                if flags[j]:
-                    ref_until[start + j] = t + ref_steps
-                    spike_step[n_spikes] = t
-                    spike_index[n_spikes] = start + j
-                    n_spikes += 1
+            for j in range(word * 8, min(word * 8 + 8, hi - lo)):
+                if flags[lo + j]:
+                    found[lo + count] = lo + j
+                    count += 1
+    return count
+
+
+@numba.njit(inline="always")
+def store_spikes(t, start, found, lo, count, ref_steps, state, out, n_spikes):
+    """Append the ``count`` spikes listed at ``found[lo:]`` (indices within the population starting at global
+    index ``start``) to the chunk's spike buffer, and make those neurons refractory."""
+    ref_until, spike_step, spike_index = state.ref_until, out.spike_step, out.spike_index
+    for k in range(count):
+        i = start + found[lo + k]
+        ref_until[i] = t + ref_steps
+        spike_step[n_spikes] = t
+        spike_index[n_spikes] = i
+        n_spikes += 1
     return n_spikes
 
 

@@ -1,6 +1,6 @@
 """Neuron updates, one population per call: LIF exact (current-based synapses) or exponential Euler
 (conductances), AdEx and Izhikevich by forward Euler. A LIF pass flags its spikes in ``work.flags`` for
-``collect.collect_spikes``; the others store theirs directly."""
+``collect.flagged``; the others store theirs directly."""
 
 import numba
 import numpy as np
@@ -31,6 +31,7 @@ from neuroshell.neuron.layout import (
 )
 
 SOURCES_PER_BLOCK = 64
+ALIGN = 64  # neurons: a thread's share of a population starts on a multiple of this
 
 
 @numba.njit(inline="always")
@@ -42,24 +43,38 @@ def input_current(i, t, i_const, i_column, i_gain, i_table):
     return current
 
 
+@numba.njit(inline="always")
+def part_range(n, part, n_parts):
+    """Neurons ``lo:hi`` of a population of ``n`` that part ``part`` of ``n_parts`` updates. Bounds fall on
+    multiples of ALIGN, so a neuron meets the same vectorised code whatever the number of parts, and its
+    values (hence the spikes) do not depend on the thread count."""
+    lo = n * part // n_parts // ALIGN * ALIGN
+    hi = n if part == n_parts - 1 else n * (part + 1) // n_parts // ALIGN * ALIGN
+    return lo, hi
+
+
 @numba.njit(cache=True, fastmath=True)
-def lif_exact(p, t, pops, ch, drive, state, work):
+def lif_exact(p, t, pops, ch, drive, state, work, part, n_parts):
     """Linear dynamics, exact propagators: v relaxes to v_inf and each exponential synapse adds x * P_mx
     (a delta synapse: all of x). The first two synaptic channels are fused into the membrane loop (one
-    pass, vectorised); further channels and input currents are gathered into ``work.scratch`` first."""
+    pass, vectorised); further channels and input currents are gathered into ``work.scratch`` first.
+    Updates the part's neurons (``part_range``), flags their spikes and returns how many."""
     start, n, prm, x = pops.start[p], pops.stop[p] - pops.start[p], pops.params[p], state.x
+    lo, hi = part_range(n, part, n_parts)
     first, last = pops.ch_ptr[p], pops.ch_ptr[p + 1]
     decay_m, e_l, resistance = prm[P_DECAY_M], prm[P_E_L], prm[P_TAU_M] / prm[P_C_M]
-    extra = work.scratch[:n]
+    # The loops run over slices from 0: an index of unknown sign would need a wraparound test per access,
+    # which stops LLVM from vectorising them.
+    extra = work.scratch[lo:hi]
     i_const, i_column, i_gain, i_table = drive.i_const, drive.i_column, drive.i_gain, drive.i_table
     has_extra = last - first > 2 or (i_const.shape[0] > 0 and prm[P_HAS_CURRENT] > 0.0)
     if has_extra:
-        for j in range(n):
-            current = input_current(start + j, t, i_const, i_column, i_gain, i_table)
+        for j in range(hi - lo):
+            current = input_current(start + lo + j, t, i_const, i_column, i_gain, i_table)
             extra[j] = resistance * current * (1.0 - decay_m)
         for c in range(first + 2, last):
-            base, decay, pmx = ch.offset[c], ch.decay[c], ch.pmx[c]
-            for j in range(n):
+            base, decay, pmx = ch.offset[c] + lo, ch.decay[c], ch.pmx[c]
+            for j in range(hi - lo):
                 value = x[base + j]
                 extra[j] += value * pmx
                 x[base + j] = value * decay
@@ -70,15 +85,15 @@ def lif_exact(p, t, pops, ch, drive, state, work):
     p1 = ch.pmx[first + 1] if base1 >= 0 else 0.0
     d1 = np.float32(ch.decay[first + 1] if base1 >= 0 else 0.0)
     spare = x.shape[0] - 2 * n  # x ends with zeros standing in for missing channels (P_mx and decay 0)
-    x0 = x[base0 : base0 + n] if base0 >= 0 else x[spare : spare + n]
-    x1 = x[base1 : base1 + n] if base1 >= 0 else x[spare + n : spare + 2 * n]
-    vs = state.v[start : start + n]
-    refs = state.ref_until[start : start + n]
-    flags = work.flags
+    x0 = x[base0 + lo : base0 + hi] if base0 >= 0 else x[spare + lo : spare + hi]
+    x1 = x[base1 + lo : base1 + hi] if base1 >= 0 else x[spare + n + lo : spare + n + hi]
+    vs = state.v[start + lo : start + hi]
+    refs = state.ref_until[start + lo : start + hi]
+    flags = work.flags[lo:hi]
     threshold, reset = prm[P_V_TH], prm[P_V_RESET]
     now = np.float32(t)
     count = 0
-    for j in range(n):
+    for j in range(hi - lo):
         a = x0[j]
         b = x1[j]
         x0[j] = a * d0
@@ -93,27 +108,27 @@ def lif_exact(p, t, pops, ch, drive, state, work):
         vs[j] = reset if spike else nv
         flags[j] = spike
         count += spike
-    flags[-1] = 1 if count else 0
+    return count
 
 
 @numba.njit(cache=True, fastmath=True)
-def lif_conductance(p, t, dt, pops, ch, drive, state, work):
-    """Conductances make the system non-linear in v: exponential Euler over the step."""
+def lif_conductance(p, t, dt, pops, ch, drive, state, work, part, n_parts):
+    """Conductances make the system non-linear in v: exponential Euler over the step. Updates the part's
+    neurons (``part_range``), flags their spikes and returns how many."""
     start, n = pops.start[p], pops.stop[p] - pops.start[p]
-    g_total, drive_v = work.scratch[:n], work.scratch[n : 2 * n]
+    lo, hi = part_range(n, part, n_parts)
+    g_total, drive_v = work.scratch[lo:hi], work.scratch[n + lo : n + hi]
     prm = pops.params[p]
     g_l = prm[P_C_M] / prm[P_TAU_M]
     i_const, i_column, i_gain, i_table = drive.i_const, drive.i_column, drive.i_gain, drive.i_table
-    for j in range(n):
+    for j in range(hi - lo):
         g_total[j] = g_l
-        drive_v[j] = g_l * prm[P_E_L] + input_current(start + j, t, i_const, i_column, i_gain, i_table)
+        drive_v[j] = g_l * prm[P_E_L] + input_current(start + lo + j, t, i_const, i_column, i_gain, i_table)
     for c in range(pops.ch_ptr[p], pops.ch_ptr[p + 1]):
-        _add_channel(
-            state.x[ch.offset[c] : ch.offset[c] + n], ch.kind[c] == COND, ch.decay[c], ch.erev[c], g_l, g_total, drive_v
-        )
-    _exponential_euler(
-        t, dt, prm, state.v[start : start + n], state.ref_until[start : start + n], g_total, drive_v, work.flags
-    )
+        x = state.x[ch.offset[c] + lo : ch.offset[c] + hi]
+        _add_channel(x, ch.kind[c] == COND, ch.decay[c], ch.erev[c], g_l, g_total, drive_v)
+    v, ref_until = state.v[start + lo : start + hi], state.ref_until[start + lo : start + hi]
+    return _exponential_euler(t, dt, prm, v, ref_until, g_total, drive_v, work.flags[lo:hi])
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -146,7 +161,7 @@ def _exponential_euler(t, dt, prm, v, ref_until, g_total, drive_v, flags):
         v[j] = reset if spike else nv
         flags[j] = spike
         count += spike
-    flags[-1] = 1 if count else 0
+    return count
 
 
 @numba.njit(cache=True, fastmath=True)

@@ -50,15 +50,31 @@ def _prefetch_rows(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indic
 
 
 @numba.njit(inline="always")
-def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl):
+def _first_at_least(indices, offset, first, last, target):
+    """The first k in first:last with indices[offset + k] >= target (last if none)."""
+    while first < last:
+        middle = (first + last) // 2
+        if indices[offset + middle] < target:
+            first = middle + 1
+        else:
+            last = middle
+    return first
+
+
+@numba.njit(inline="always")
+def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, part, n_parts):
     """Deliver spikes ``first_spike:n_spikes`` (all of step ``t``) and count them per population; a plastic
-    projection's spikes are queued for their arrival step instead (``plasticity.arrive`` delivers them)."""
+    projection's spikes are queued for their arrival step instead (``plasticity.arrive`` delivers them).
+
+    Part ``part`` of ``n_parts`` delivers to its share of each projection's targets only (part 0 also counts
+    and queues), so parts run in parallel without sharing a target; each target still receives its inputs
+    in spike order, so its sum, and the run's spikes, do not depend on the number of parts."""
     # The records' arrays are taken out once: a field taken inside the loops costs a reference count each time.
     x, ring, spike_index, pop_counts = state.x, state.ring, out.spike_index, out.pop_counts
     pop_stop, proj_ptr = pops.stop, pops.proj_ptr
     order, src_start, tgt_offset, weights, delays = proj.order, proj.src_start, proj.tgt_offset, proj.weight, proj.delay
     indptr_offset, indices_offset, indptr, indices = proj.indptr_offset, proj.indices_offset, proj.indptr, proj.indices
-    plastic = proj.plastic
+    plastic, n_tgt = proj.plastic, proj.n_tgt
     depth = ring.shape[0]
     for s in range(first_spike, min(first_spike + PREFETCH_AHEAD, n_spikes)):
         _prefetch_rows(
@@ -70,16 +86,21 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl)
             _prefetch_rows(ahead, pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices)
         i = spike_index[s]
         p = population_of(i, pop_stop)
-        pop_counts[step, p] += 1
+        if part == 0:
+            pop_counts[step, p] += 1
         for e in range(proj_ptr[p], proj_ptr[p + 1]):
             q = order[e]
             row = i - src_start[q]
             if plastic[q] >= 0:
-                enqueue(t, plastic[q], row, pl)
+                if part == 0:
+                    enqueue(t, plastic[q], row, pl)
                 continue
             base = indptr_offset[q]
             first, last = indptr[base + row], indptr[base + row + 1]
             offset = indices_offset[q]
+            if n_parts > 1:  # a row's targets ascend: the part's share is found by bisection
+                first = _first_at_least(indices, offset, first, last, n_tgt[q] * part // n_parts)
+                last = _first_at_least(indices, offset, first, last, n_tgt[q] * (part + 1) // n_parts)
             target = tgt_offset[q]
             weight = weights[q]
             delay = delays[q]

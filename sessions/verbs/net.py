@@ -284,6 +284,7 @@ def net_example(session, args):
     Opt("run", help="run name in the file (default: run1, run2, ...)"),
     Flag("overwrite", "with --run: replace a run of that name"),
     Opt("seed", Int(minimum=0), "random seed", FromSetting("seed")),
+    Opt("threads", Int(minimum=1), "threads sharing each step (same spikes for any count)", FromSetting("sim.threads")),
     Opt(
         "trace", CsvList(item=NeuronRef()), "neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"
     ),
@@ -313,6 +314,7 @@ def simulate_verb(session, args):
             progress=bar.update,
             stream_loader=stream_currents,
             weights_every_s=args.every if "weights" in args.record else None,
+            threads=args.threads,
         )
     session.simulation = result
     _keep_learned(network, result)
@@ -323,7 +325,7 @@ def simulate_verb(session, args):
     table = Table(("population", "neurons", "spikes", "mean rate (Hz)"), rows)
     rtf = result.wall_s / result.duration_s if result.duration_s else 0.0
     summary = Message(
-        f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall "
+        f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall on {_threads(result.threads)} "
         f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {result.n_synapses} synapses, "
         f"{result.synapse_bytes / max(result.n_synapses, 1):.1f} bytes each; "
         f"peak resident memory {result.peak_resident_bytes / 2**20:.0f} MB)"
@@ -337,6 +339,15 @@ def simulate_verb(session, args):
     if args.to:
         out.append(Message(f"wrote {_write(session, args, result)}", "success"))
     return out
+
+
+def _threads(threads: int) -> str:
+    from neuroshell.neuron.simulator import available_cores
+
+    cores = available_cores()
+    if threads > cores:
+        return f"{cores} threads ({threads} asked; this machine has {cores} cores)"
+    return f"{threads} thread{'s' if threads > 1 else ''}"
 
 
 def _keep_learned(network, result) -> None:

@@ -1,0 +1,41 @@
+"""The step's two heavy passes spread over threads: a population's membrane update and the step's spike
+propagation, each cut into parts that touch disjoint neurons (``membrane.part_range``; a share of each
+projection's targets in ``propagate``). Which part a neuron falls in does not change its arithmetic, so a
+run's spikes are the same for any number of parts. The rest of the step (inputs, Poisson sources, storing
+the spikes in order, plasticity) stays on one thread: its random draws and its spike order must not depend on threads.
+"""
+
+import numba
+import numpy as np
+
+from neuroshell.neuron.kernels.collect import flagged
+from neuroshell.neuron.kernels.membrane import lif_conductance, lif_exact, part_range
+from neuroshell.neuron.kernels.propagate import propagate_spikes
+
+# Below these a pass is shorter than waking the other threads (a few microseconds).
+THREADED_NEURONS = 32768
+THREADED_SPIKES = 32
+
+
+@numba.njit(cache=True, fastmath=True, parallel=True)
+def membrane_threaded(p, t, dt, pops, ch, drive, state, work, n_parts):
+    """``lif_exact`` or ``lif_conductance`` of population ``p`` in ``n_parts`` parallel parts, each of which
+    then lists its spikes (``collect.flagged``). Returns the spike count of each part."""
+    counts = np.zeros(n_parts, dtype=np.int64)  # a += reduction across parts compiles to far slower code
+    n = pops.stop[p] - pops.start[p]
+    for part in numba.prange(n_parts):
+        if pops.cond[p]:
+            count = lif_conductance(p, t, dt, pops, ch, drive, state, work, part, n_parts)
+        else:
+            count = lif_exact(p, t, pops, ch, drive, state, work, part, n_parts)
+        if count:
+            lo, hi = part_range(n, part, n_parts)
+            counts[part] = flagged(work.flags, lo, hi, work.found)
+    return counts
+
+
+@numba.njit(cache=True, fastmath=True, parallel=True)
+def propagate_threaded(t, step, first_spike, n_spikes, pops, proj, state, out, pl, n_parts):
+    """``propagate_spikes`` in ``n_parts`` parallel parts, each over its share of the targets."""
+    for part in numba.prange(n_parts):
+        propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, part, n_parts)
