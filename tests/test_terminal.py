@@ -112,7 +112,8 @@ def test_help_longer_than_the_screen_goes_through_the_pager_and_short_help_does_
     terminal.read_until("neuroshell>")
     terminal.type("help storage\r")  # twelve lines of table: longer than this 12-line screen
     terminal.read_until("Write a clean copy of an interrupted recording")
-    assert wait_until(paged.exists, 5, 0.05) and "recover" in paged.read_text()
+    # tee creates the file before it writes it: wait for the text itself
+    assert wait_until(lambda: paged.exists() and "recover" in paged.read_text(), 5, 0.05)
     paged.unlink()
     terminal.type("help formats\r")  # five lines: shown as it is
     terminal.read_until("export")
