@@ -132,21 +132,29 @@ RUN = Arg("run", H5Path(under="/simulations/"), "FILE:/simulations/RUN (default:
 LATEST_RUN = ("simulation", "simulation run", "simulate DURATION --to FILE")
 
 
+def _run_plot(session, args, read, draw, prefix: str, title: str, missing: str = "") -> Message:
+    """Read what ``read(handle, path)`` gives for the run, draw it and write the figure ``PREFIX-FILE-RUN``;
+    ``missing`` says how to get it when the run has none."""
+    which = _target(session, args, "run", *LATEST_RUN)
+    with session.workspace.readable(args.run.file) as handle:
+        data = read(handle, args.run.path)
+        if missing and not data:
+            raise NeuroshellError(f"{args.run} has no {prefix}: {missing}")
+        figure = draw(data, f"{title} of {args.run}")
+        name = f"{prefix}-{handle.path.stem}-{args.run.path.split('/')[2]}"
+    return _said(_finish(session, figure, name), which)
+
+
 @verbs.verb(
     "plot raster",
     "Spike raster of a simulation run, per population.",
     RUN,
 )
 def plot_raster(session, args):
-    from neuroshell.neuron.plots import plot_raster as draw
+    from neuroshell.neuron.plots import plot_raster
     from neuroshell.storage.simulations import read_spikes
 
-    which = _target(session, args, "run", *LATEST_RUN)
-    with session.workspace.readable(args.run.file) as handle:
-        spikes = read_spikes(handle, args.run.path)
-        figure = draw(spikes, f"spikes of {args.run}")
-        name = f"raster-{handle.path.stem}-{args.run.path.split('/')[2]}"
-    return _said(_finish(session, figure, name), which)
+    return _run_plot(session, args, read_spikes, plot_raster, "raster", "spikes")
 
 
 @verbs.verb(
@@ -155,17 +163,11 @@ def plot_raster(session, args):
     RUN,
 )
 def plot_rates(session, args):
-    from neuroshell.neuron.plots import plot_rates as draw
+    from neuroshell.neuron.plots import plot_rates
     from neuroshell.storage.simulations import read_rates
 
-    which = _target(session, args, "run", *LATEST_RUN)
-    with session.workspace.readable(args.run.file) as handle:
-        rates = read_rates(handle, args.run.path)
-        if not rates:
-            raise NeuroshellError(f"{args.run} has no rates: simulate with --record rate")
-        figure = draw(rates, f"population rates of {args.run}")
-        name = f"rates-{handle.path.stem}-{args.run.path.split('/')[2]}"
-    return _said(_finish(session, figure, name), which)
+    missing = "simulate with --record rate"
+    return _run_plot(session, args, read_rates, plot_rates, "rates", "population rates", missing)
 
 
 @verbs.verb(
@@ -174,17 +176,11 @@ def plot_rates(session, args):
     RUN,
 )
 def plot_weights(session, args):
-    from neuroshell.neuron.plots import plot_weights as draw
+    from neuroshell.neuron.plots import plot_weights
     from neuroshell.storage.simulations import read_weights
 
-    which = _target(session, args, "run", *LATEST_RUN)
-    with session.workspace.readable(args.run.file) as handle:
-        weights = read_weights(handle, args.run.path)
-        if not weights:
-            raise NeuroshellError(f"{args.run} has no weights: simulate a plastic network with --record weights")
-        figure = draw(weights, f"weights of {args.run}")
-        name = f"weights-{handle.path.stem}-{args.run.path.split('/')[2]}"
-    return _said(_finish(session, figure, name), which)
+    missing = "simulate a plastic network with --record weights"
+    return _run_plot(session, args, read_weights, plot_weights, "weights", "weights", missing)
 
 
 @verbs.verb("plot graph", "The current network: populations sized by N, projections as arrows.")
