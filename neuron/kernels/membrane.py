@@ -5,6 +5,7 @@
 import numba
 import numpy as np
 
+from neuroshell.neuron.kernels.vexp import exp_in_place
 from neuroshell.neuron.layout import (
     ADEX,
     COND,
@@ -35,6 +36,25 @@ ALIGN = 64  # neurons: a thread's share of a population starts on a multiple of 
 
 
 @numba.njit(inline="always")
+def add_currents(out, first, t, drive, scale):
+    """``out[j] += scale *`` the input current (A) of neuron ``first + j``: the constant part in one
+    vectorised pass, then the streamed columns' gather where any neuron has one (a gather in the same loop
+    cost ~15 ns per neuron even when no neuron had a column)."""
+    n = out.shape[0]
+    i_const = drive.i_const[first : first + n]
+    for j in range(n):
+        out[j] += scale * i_const[j]
+    table = drive.i_table
+    if table.shape[1] == 0:
+        return
+    row = table[min(t, table.shape[0] - 1)]
+    columns, gains = drive.i_column[first : first + n], drive.i_gain[first : first + n]
+    for j in range(n):
+        if columns[j] >= 0:
+            out[j] += scale * gains[j] * row[columns[j]]
+
+
+@numba.njit(inline="always")
 def input_current(i, t, i_const, i_column, i_gain, i_table):
     # Arrays, not the Drive record: taking a field inside a loop costs a reference count each time.
     current = i_const[i]
@@ -53,6 +73,19 @@ def part_range(n, part, n_parts):
     return lo, hi
 
 
+@numba.njit(inline="always")
+def first_two_channels(x, ch, first, last, n, lo, hi):
+    """The population's first two channels (-1 where it has fewer) and their values for neurons ``lo:hi``.
+    A missing channel reads a stretch of the zeros that end ``x``; the caller gives it zero coefficients
+    and decay, so it stays zero and the fused loop needs no branch."""
+    c0 = first if last > first else -1
+    c1 = first + 1 if last > first + 1 else -1
+    spare = x.shape[0] - 2 * n
+    x0 = x[ch.offset[c0] + lo : ch.offset[c0] + hi] if c0 >= 0 else x[spare + lo : spare + hi]
+    x1 = x[ch.offset[c1] + lo : ch.offset[c1] + hi] if c1 >= 0 else x[spare + n + lo : spare + n + hi]
+    return c0, c1, x0, x1
+
+
 @numba.njit(cache=True, fastmath=True)
 def lif_exact(p, t, pops, ch, drive, state, work, part, n_parts):
     """Linear dynamics, exact propagators: v relaxes to v_inf and each exponential synapse adds x * P_mx
@@ -66,27 +99,21 @@ def lif_exact(p, t, pops, ch, drive, state, work, part, n_parts):
     # The loops run over slices from 0: an index of unknown sign would need a wraparound test per access,
     # which stops LLVM from vectorising them.
     extra = work.scratch[lo:hi]
-    i_const, i_column, i_gain, i_table = drive.i_const, drive.i_column, drive.i_gain, drive.i_table
-    has_extra = last - first > 2 or (i_const.shape[0] > 0 and prm[P_HAS_CURRENT] > 0.0)
+    has_current = drive.i_const.shape[0] > 0 and prm[P_HAS_CURRENT] > 0.0
+    has_extra = last - first > 2 or has_current
     if has_extra:
-        for j in range(hi - lo):
-            current = input_current(start + lo + j, t, i_const, i_column, i_gain, i_table)
-            extra[j] = resistance * current * (1.0 - decay_m)
+        extra[:] = 0.0
+        if has_current:
+            add_currents(extra, start + lo, t, drive, resistance * (1.0 - decay_m))
         for c in range(first + 2, last):
             base, decay, pmx = ch.offset[c] + lo, ch.decay[c], ch.pmx[c]
             for j in range(hi - lo):
                 value = x[base + j]
                 extra[j] += value * pmx
                 x[base + j] = value * decay
-    base0 = ch.offset[first] if last > first else -1
-    base1 = ch.offset[first + 1] if last > first + 1 else -1
-    p0 = ch.pmx[first] if base0 >= 0 else 0.0
-    d0 = np.float32(ch.decay[first] if base0 >= 0 else 0.0)
-    p1 = ch.pmx[first + 1] if base1 >= 0 else 0.0
-    d1 = np.float32(ch.decay[first + 1] if base1 >= 0 else 0.0)
-    spare = x.shape[0] - 2 * n  # x ends with zeros standing in for missing channels (P_mx and decay 0)
-    x0 = x[base0 + lo : base0 + hi] if base0 >= 0 else x[spare + lo : spare + hi]
-    x1 = x[base1 + lo : base1 + hi] if base1 >= 0 else x[spare + n + lo : spare + n + hi]
+    c0, c1, x0, x1 = first_two_channels(x, ch, first, last, n, lo, hi)
+    p0, d0 = (ch.pmx[c0], np.float32(ch.decay[c0])) if c0 >= 0 else (0.0, np.float32(0.0))
+    p1, d1 = (ch.pmx[c1], np.float32(ch.decay[c1])) if c1 >= 0 else (0.0, np.float32(0.0))
     vs = state.v[start + lo : start + hi]
     refs = state.ref_until[start + lo : start + hi]
     flags = work.flags[lo:hi]
@@ -111,50 +138,69 @@ def lif_exact(p, t, pops, ch, drive, state, work, part, n_parts):
     return count
 
 
-@numba.njit(cache=True, fastmath=True)
+# error_model="numpy": a division by zero gives inf instead of raising, so the divide needs no test per
+# neuron and the loop vectorises (g_total >= g_L > 0 here anyway).
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
 def lif_conductance(p, t, dt, pops, ch, drive, state, work, part, n_parts):
-    """Conductances make the system non-linear in v: exponential Euler over the step. Updates the part's
+    """Conductances make the system non-linear in v: exponential Euler over the step, v relaxing towards
+    v_inf = (g_L E_L + sum g E_rev + I) / (g_L + sum g) by exp(-(g_L + sum g) dt / C). A channel adds
+    ``value * cg`` to the conductance and ``value * cd`` to the numerator: cg 1 and cd E_rev for a
+    conductance, cg 0 and cd g_L for a current-based channel onto the same cells. The first two channels
+    are fused into one pass; further channels and input currents are summed first. Updates the part's
     neurons (``part_range``), flags their spikes and returns how many."""
-    start, n = pops.start[p], pops.stop[p] - pops.start[p]
+    start, n, prm, x = pops.start[p], pops.stop[p] - pops.start[p], pops.params[p], state.x
     lo, hi = part_range(n, part, n_parts)
-    g_total, drive_v = work.scratch[lo:hi], work.scratch[n + lo : n + hi]
-    prm = pops.params[p]
+    first, last = pops.ch_ptr[p], pops.ch_ptr[p + 1]
     g_l = prm[P_C_M] / prm[P_TAU_M]
-    i_const, i_column, i_gain, i_table = drive.i_const, drive.i_column, drive.i_gain, drive.i_table
+    factor, v_inf = work.scratch[lo:hi], work.scratch[n + lo : n + hi]
+    factor[:] = g_l
+    v_inf[:] = g_l * prm[P_E_L]
+    if drive.i_const.shape[0] > 0 and prm[P_HAS_CURRENT] > 0.0:
+        add_currents(v_inf, start + lo, t, drive, 1.0)
+    for c in range(first + 2, last):
+        cg, cd = _coefficients(ch, c, g_l)
+        extra, decay = x[ch.offset[c] + lo : ch.offset[c] + hi], np.float32(ch.decay[c])
+        for j in range(hi - lo):
+            value = extra[j]
+            factor[j] += value * cg
+            v_inf[j] += value * cd
+            extra[j] = value * decay
+    c0, c1, x0, x1 = first_two_channels(x, ch, first, last, n, lo, hi)
+    cg0, cd0 = _coefficients(ch, c0, g_l)
+    cg1, cd1 = _coefficients(ch, c1, g_l)
+    d0 = np.float32(ch.decay[c0] if c0 >= 0 else 0.0)
+    d1 = np.float32(ch.decay[c1] if c1 >= 0 else 0.0)
+    scale = -dt / prm[P_C_M]
     for j in range(hi - lo):
-        g_total[j] = g_l
-        drive_v[j] = g_l * prm[P_E_L] + input_current(start + lo + j, t, i_const, i_column, i_gain, i_table)
-    for c in range(pops.ch_ptr[p], pops.ch_ptr[p + 1]):
-        x = state.x[ch.offset[c] + lo : ch.offset[c] + hi]
-        _add_channel(x, ch.kind[c] == COND, ch.decay[c], ch.erev[c], g_l, g_total, drive_v)
+        a = x0[j]
+        b = x1[j]
+        x0[j] = a * d0
+        x1[j] = b * d1
+        g = factor[j] + a * cg0 + b * cg1
+        v_inf[j] = (v_inf[j] + a * cd0 + b * cd1) / g
+        factor[j] = g * scale
+    exp_in_place(factor, work.scratch[2 * n + lo : 2 * n + hi])
     v, ref_until = state.v[start + lo : start + hi], state.ref_until[start + lo : start + hi]
-    return _exponential_euler(t, dt, prm, v, ref_until, g_total, drive_v, work.flags[lo:hi])
+    return _relax(t, prm, v, ref_until, v_inf, factor, work.flags[lo:hi])
+
+
+@numba.njit(inline="always")
+def _coefficients(ch, c, g_l):
+    if c < 0:
+        return 0.0, 0.0
+    if ch.kind[c] == COND:
+        return 1.0, ch.erev[c]
+    return 0.0, g_l
 
 
 @numba.njit(cache=True, fastmath=True)
-def _add_channel(x, is_cond, decay, e_rev, g_l, g_total, drive_v):
-    """A channel's share of the total conductance and of the drive (g_l * E_l + sum of g * E_rev + currents)."""
-    if is_cond:
-        for j in range(x.shape[0]):
-            value = x[j]
-            g_total[j] += value
-            drive_v[j] += value * e_rev
-            x[j] = value * decay
-    else:
-        for j in range(x.shape[0]):
-            value = x[j]
-            drive_v[j] += g_l * value
-            x[j] = value * decay
-
-
-@numba.njit(cache=True, fastmath=True)
-def _exponential_euler(t, dt, prm, v, ref_until, g_total, drive_v, flags):
-    c_m, threshold, reset = prm[P_C_M], prm[P_V_TH], prm[P_V_RESET]
+def _relax(t, prm, v, ref_until, v_inf, factor, flags):
+    """v moves to v_inf + (v - v_inf) * factor unless refractory; flags the spikes and returns how many."""
+    threshold, reset = prm[P_V_TH], prm[P_V_RESET]
     now = np.float32(t)
     count = 0
     for j in range(v.shape[0]):
-        v_inf = drive_v[j] / g_total[j]
-        nv = v_inf + (v[j] - v_inf) * np.exp(-g_total[j] * dt / c_m)
+        nv = v_inf[j] + (v[j] - v_inf[j]) * factor[j]
         active = ref_until[j] <= now
         nv = nv if active else v[j]
         spike = 1 if (active and nv > threshold) else 0

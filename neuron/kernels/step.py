@@ -11,6 +11,7 @@ import numba
 import numpy as np
 
 from neuroshell.neuron.kernels.collect import flagged, store_spikes
+from neuroshell.neuron.kernels.drive import poisson_into
 from neuroshell.neuron.kernels.membrane import (
     euler_population,
     lif_conductance,
@@ -27,8 +28,6 @@ from neuroshell.neuron.kernels.threaded import (
     propagate_threaded,
 )
 from neuroshell.neuron.layout import LIF, P_REF_STEPS, POISSON
-
-SPARSE_POISSON = 0.3  # expected input arrivals per neuron and step below which only neurons with some are drawn
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -97,34 +96,7 @@ def _arrivals(t, pops, drive, state, ch):
     for q in range(drive.poisson_pop.shape[0]):
         p = drive.poisson_pop[q]
         base = ch.offset[drive.poisson_channel[q]]
-        _poisson_into(x, base, pops.stop[p] - pops.start[p], drive.poisson_lambda[q], drive.poisson_weight[q])
-
-
-@numba.njit(inline="always")
-def _poisson_into(x, base, n, expected, weight):
-    """Add ``weight`` times a Poisson(``expected``) count of arrivals to each of ``x[base:base + n]``. When
-    most neurons get none, only those that get some are drawn: the gap to the next one is geometric and its
-    count follows the Poisson law given at least one (inverse transform), the same law at a fraction of the
-    draws (COBA's drive: 0.04 per neuron and step)."""
-    if expected >= SPARSE_POISSON:
-        for i in range(n):
-            arrivals = np.random.poisson(expected)
-            if arrivals:
-                x[base + i] += arrivals * weight
-        return
-    none = np.exp(-expected)
-    some = 1.0 - none
-    i = np.random.geometric(some) - 1
-    while i < n:
-        u, k = np.random.random() * some, 1
-        term = none * expected
-        total = term
-        while u > total and term > 0.0:
-            k += 1
-            term *= expected / k
-            total += term
-        x[base + i] += k * weight
-        i += np.random.geometric(some)
+        poisson_into(x, base, pops.stop[p] - pops.start[p], drive.poisson_lambda[q], drive.poisson_weight[q])
 
 
 @numba.njit(cache=True)
