@@ -1,6 +1,6 @@
 """The numba kernels, split by role: ``step`` (the loop over time steps), ``membrane`` (neuron updates),
-``propagate`` (spikes through projections), ``collect`` (spike gathering and regrouping), ``plasticity``
-and ``threaded`` (the parallel passes).
+``propagate`` (spikes through projections), ``collect`` (spike gathering and regrouping), ``plasticity``,
+``drive`` (Poisson inputs), ``vexp`` (a vectorised exponential) and ``threaded`` (the parallel passes).
 
 numba keys a cached function on its own file alone, so a kernel compiled against a callee in another file
 would be loaded stale after that file changes (and one linking parallel code then crashes the process).
