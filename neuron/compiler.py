@@ -263,7 +263,8 @@ def compile_network(
         "ref_until": np.zeros(len(pops.v), dtype=np.float32),
         # Synaptic state in float32 (half the memory traffic; the membrane stays float64 for exactness).
         "x": np.zeros(x_length + spare, dtype=np.float32),
-        "ring": np.zeros((depth if depth > 2 else 1, x_length + spare), dtype=np.float32),
+        # Delayed arrivals by step, for the channels only (not x's spare zeros).
+        "ring": np.zeros((depth if depth > 2 else 1, x_length), dtype=np.float32),
         "poisson_pop": np.array([item[0] for item in poisson], dtype=np.int64),
         "poisson_channel": np.array([renumber[item[1]] for item in poisson], dtype=np.int64),
         "poisson_lambda": np.array([item[2] for item in poisson], dtype=np.float64),

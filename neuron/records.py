@@ -91,7 +91,7 @@ class State(NamedTuple):
     w: np.ndarray  # (n_neurons,) float64: adaptation (AdEx: A; Izhikevich: u)
     ref_until: np.ndarray  # (n_neurons,) float32: step from which a neuron integrates again
     x: np.ndarray  # (sum of channel sizes + 2 * largest population,) float32: synaptic state
-    ring: np.ndarray  # (delay depth, len(x)) float32: arrivals of delayed spikes by step
+    ring: np.ndarray  # (delay depth, channels' length in x) float32: arrivals of delayed spikes by step
 
 
 class Output(NamedTuple):

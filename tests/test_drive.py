@@ -16,8 +16,9 @@ NEURONS, STEPS = 2000, 500
 @numba.njit
 def counts(expected, neurons, steps):
     out = np.zeros((steps, neurons), dtype=np.float32)
+    scratch = np.empty(neurons)
     for t in range(steps):
-        poisson_into(out[t], 0, neurons, expected, 1.0)
+        poisson_into(out[t], 0, neurons, expected, 1.0, scratch)
     return out
 
 

@@ -23,12 +23,13 @@ UNIT = 2.0**-53
 
 
 @numba.njit(inline="always")
-def poisson_into(x, base, n, expected, weight):
-    """Add ``weight`` times a Poisson(``expected``) count to each of ``x[base:base + n]``."""
+def poisson_into(x, base, n, expected, weight, scratch):
+    """Add ``weight`` times a Poisson(``expected``) count to each of ``x[base:base + n]``; ``scratch``
+    (float64, at least ``n`` long) holds the tabled path's uniforms, drawn in a vectorised pass."""
     if expected < SPARSE:
         _sparse(x, base, n, expected, weight)
     elif expected <= TABLED:
-        _tabled(x, base, n, expected, weight)
+        _tabled(x, base, n, expected, weight, scratch)
     else:
         for i in range(n):
             x[base + i] += np.random.poisson(expected) * weight
@@ -52,12 +53,15 @@ def _sparse(x, base, n, expected, weight):
 
 
 @numba.njit(inline="always")
-def _tabled(x, base, n, expected, weight):
+def _tabled(x, base, n, expected, weight, scratch):
     cdf = cumulative(expected)
     guide = guide_table(cdf)
     key = np.uint64(np.random.randint(0, 1 << 62))
+    uniforms = scratch[:n]
+    for i in range(n):  # vectorised
+        uniforms[i] = unit_uniform(key, i)
     for i in range(n):
-        u = unit_uniform(key, i)
+        u = uniforms[i]
         k = guide[int(u * GUIDE)]
         while u > cdf[k]:
             k += 1

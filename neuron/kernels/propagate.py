@@ -2,6 +2,7 @@
 into the target's synaptic state (a one-step delay) or into the ring buffer of later steps."""
 
 import numba
+import numpy as np
 from llvmlite import ir
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -101,13 +102,10 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
             if n_parts > 1:  # a row's targets ascend: the part's share is found by bisection
                 first = _first_at_least(indices, offset, first, last, n_tgt[q] * part // n_parts)
                 last = _first_at_least(indices, offset, first, last, n_tgt[q] * (part + 1) // n_parts)
-            target = tgt_offset[q]
-            weight = weights[q]
-            delay = delays[q]
-            if delay == 1:
-                for k in range(first, last):
-                    x[target + indices[offset + k]] += weight
-            else:
-                arrival = (t + delay) % depth
-                for k in range(first, last):
-                    ring[arrival, target + indices[offset + k]] += weight
+            target, size, weight, delay = tgt_offset[q], n_tgt[q], weights[q], delays[q]
+            # The target channel's slice of this step's state or of a later step's ring row, indexed by
+            # unsigned values: a signed index costs a negative-index test per synapse.
+            row = (t + delay) % depth
+            channel = x[target : target + size] if delay == 1 else ring[row, target : target + size]
+            for k in indices[offset + first : offset + last]:
+                channel[np.uint32(k)] += weight

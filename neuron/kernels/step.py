@@ -42,7 +42,7 @@ def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_sp
         t = t0 + step
         if n_spikes + pops.stop[n_pops - 1] > capacity:
             return step, n_spikes
-        _arrivals(t, pops, drive, state, ch)
+        _arrivals(t, pops, drive, state, ch, work.scratch)
         if plastic:
             arrive(t, pl, proj, state.x)
         first_spike = n_spikes
@@ -84,19 +84,19 @@ def lif_population(p, t, dt, pops, ch, drive, state, out, work, n_spikes, n_part
 
 
 @numba.njit(inline="always")
-def _arrivals(t, pops, drive, state, ch):
+def _arrivals(t, pops, drive, state, ch, scratch):
     """What arrives in step ``t``: delayed spikes from the ring buffer, then Poisson input spikes."""
     x, ring = state.x, state.ring
     depth = ring.shape[0]
     if depth > 2:
         slot = t % depth
-        for k in range(x.shape[0]):
+        for k in range(ring.shape[1]):
             x[k] += ring[slot, k]
             ring[slot, k] = 0.0
     for q in range(drive.poisson_pop.shape[0]):
         p = drive.poisson_pop[q]
         base = ch.offset[drive.poisson_channel[q]]
-        poisson_into(x, base, pops.stop[p] - pops.start[p], drive.poisson_lambda[q], drive.poisson_weight[q])
+        poisson_into(x, base, pops.stop[p] - pops.start[p], drive.poisson_lambda[q], drive.poisson_weight[q], scratch)
 
 
 @numba.njit(cache=True)
