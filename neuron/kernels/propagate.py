@@ -8,6 +8,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from neuroshell.neuron.kernels.collect import population_of
+from neuroshell.neuron.kernels.membrane import part_range
 from neuroshell.neuron.kernels.plasticity import enqueue
 
 # Spikes whose target rows are fetched from memory ahead of their propagation. A row of ~80 targets spans a
@@ -100,8 +101,10 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
             first, last = indptr[base + row], indptr[base + row + 1]
             offset = indices_offset[q]
             if n_parts > 1:  # a row's targets ascend: the part's share is found by bisection
-                first = _first_at_least(indices, offset, first, last, n_tgt[q] * part // n_parts)
-                last = _first_at_least(indices, offset, first, last, n_tgt[q] * (part + 1) // n_parts)
+                # the same neurons as the part's membrane update, so their state stays in one core's cache
+                lo, hi = part_range(n_tgt[q], part, n_parts)
+                first = _first_at_least(indices, offset, first, last, lo)
+                last = _first_at_least(indices, offset, first, last, hi)
             target, size, weight, delay = tgt_offset[q], n_tgt[q], weights[q], delays[q]
             # The target channel's slice of this step's state or of a later step's ring row, indexed by
             # unsigned values: a signed index costs a negative-index test per synapse.
