@@ -1,8 +1,9 @@
 """The step's two heavy passes spread over threads: a population's membrane update and the step's spike
-propagation, each cut into parts that touch disjoint neurons (``membrane.part_range``; a share of each
-projection's targets in ``propagate``). Which part a neuron falls in does not change its arithmetic, so a
-run's spikes are the same for any number of parts. The rest of the step (inputs, Poisson sources, storing
-the spikes in order, plasticity) stays on one thread: its random draws and its spike order must not depend on threads.
+propagation, each cut into parts that touch disjoint neurons (``membrane.part_range``: a part delivers
+spikes to the neurons its membrane pass updates, so their state stays in one core's cache). Which part a
+neuron falls in does not change its arithmetic, so a run's spikes are the same for any number of parts.
+The rest of the step (inputs, Poisson sources, storing the spikes in order, plasticity) stays on one
+thread: its random draws and its spike order must not depend on threads.
 """
 
 import numba
