@@ -146,10 +146,6 @@ def simulate(
     k.seed(seed)
     pops, channels, projections, drive, state, plastic = kernel_records(a)
     work = Work(scratch, flags, np.zeros(largest, dtype=np.int32))
-    # Spread over threads only when a population is large enough for its membrane pass to be: delivering
-    # spikes on another core than the one that updates their targets moves the targets' cache lines
-    # between cores every step, which cost more than it saved (COBA at 40k: 0.76x on 2 threads).
-    parts = threads if largest >= k.THREADED_NEURONS else 1
     every = max(1, round(weights_every_s / dt)) if weights_every_s else None
     snapshots = WeightSnapshots(compiled, every)
     t, completed = 0, True
@@ -157,7 +153,7 @@ def simulate(
 
     def advance(todo: int) -> tuple[int, int]:
         out = Output(spike_step, spike_index, a["record_index"], record_v[t : t + todo], pop_counts[t : t + todo])
-        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0, parts)
+        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0, threads)
 
     with _gc_paused():
         advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone

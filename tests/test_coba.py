@@ -58,6 +58,7 @@ def brian2_coba(v_init: np.ndarray, pairs: dict) -> tuple[np.ndarray, np.ndarray
 
     b2.start_scope()
     b2.prefs.codegen.target = "numpy"
+    b2.seed(0)  # Brian2 draws its Poisson drive: unseeded, its CV of this bursty network ranged 1.66-1.78
     b2.defaultclock.dt = DT * b2.second
     names = {"taue": 5 * b2.ms, "taui": 10 * b2.ms, "c_m": 200 * b2.pF, "g_l": 10 * b2.nS, "e_l": -60 * b2.mV}
     names.update({"e_e": 0 * b2.mV, "e_i": -80 * b2.mV, "vt": -50 * b2.mV, "vr": -60 * b2.mV})

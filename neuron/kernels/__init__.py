@@ -27,6 +27,5 @@ numba.config.CACHE_DIR = _cache_folder()
 
 from neuroshell.neuron.kernels.collect import group_by_population  # noqa: E402 (after the cache folder is set)
 from neuroshell.neuron.kernels.step import run_chunk, seed  # noqa: E402
-from neuroshell.neuron.kernels.threaded import THREADED_NEURONS  # noqa: E402
 
-__all__ = ["THREADED_NEURONS", "group_by_population", "run_chunk", "seed"]
+__all__ = ["group_by_population", "run_chunk", "seed"]
