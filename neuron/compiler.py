@@ -265,6 +265,7 @@ def compile_network(
         "x": np.zeros(x_length + spare, dtype=np.float32),
         # Delayed arrivals by step, for the channels only (not x's spare zeros).
         "ring": np.zeros((depth if depth > 2 else 1, x_length), dtype=np.float32),
+        **_source_blocks(pops),
         "poisson_pop": np.array([item[0] for item in poisson], dtype=np.int64),
         "poisson_channel": np.array([renumber[item[1]] for item in poisson], dtype=np.int64),
         "poisson_lambda": np.array([item[2] for item in poisson], dtype=np.float64),
@@ -278,6 +279,13 @@ def compile_network(
     return Compiled(
         arrays, placed, int(len(arrays["indices"]) if projections else 0), _connectivity(arrays, projections)
     )
+
+
+def _source_blocks(pops: _Populations) -> dict[str, np.ndarray]:
+    """Where each Poisson population's blocks of sources keep their earliest next spike (-1: not drawn)."""
+    poisson = pops.models == layout.POISSON
+    blocks = [-(-size // layout.SOURCES_PER_BLOCK) if poisson[p] else 0 for p, size in enumerate(pops.sizes)]
+    return {"pop_due_offset": np.cumsum([0, *blocks])[:-1].astype(np.int64), "due": np.full(sum(blocks), -1.0)}
 
 
 def plastic_arrays(projections: list, pops: _Populations, dt: float, seed: int) -> dict[str, np.ndarray]:

@@ -13,3 +13,5 @@ P_DECAY_M = 17  # exp(-dt / tau_m): the LIF membrane propagator
 P_HAS_CURRENT = 18  # 1 when the population receives an input current
 P_RATE = 19  # a Poisson source's rate (Hz)
 N_PARAMS = 20
+# Poisson sources are scanned in blocks of this many; a block whose earliest next spike is later is skipped.
+SOURCES_PER_BLOCK = 64

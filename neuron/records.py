@@ -19,6 +19,7 @@ class Populations(NamedTuple):
     ch_ptr: np.ndarray  # (n_pops + 1,) int64: the population's channels are ch_ptr[p]:ch_ptr[p + 1]
     cond: np.ndarray  # (n_pops,) bool: has conductance-based channels
     proj_ptr: np.ndarray  # (n_pops + 1,) int64: projections leaving the population, in Projections.order
+    due_offset: np.ndarray  # (n_pops,) int64: a Poisson population's first block in State.due
 
 
 class Channels(NamedTuple):
@@ -92,6 +93,7 @@ class State(NamedTuple):
     ref_until: np.ndarray  # (n_neurons,) float32: step from which a neuron integrates again
     x: np.ndarray  # (sum of channel sizes + 2 * largest population,) float32: synaptic state
     ring: np.ndarray  # (delay depth, channels' length in x) float32: arrivals of delayed spikes by step
+    due: np.ndarray  # (blocks of all Poisson populations,) float64: per block of sources, its earliest next spike
 
 
 class Output(NamedTuple):

@@ -109,3 +109,20 @@ def test_poisson_sources_fire_at_their_rate_with_poisson_counts():
     counts = np.bincount(ids, minlength=2000)
     assert counts.var() / counts.mean() == pytest.approx(1.0, abs=0.1)  # Poisson: variance equals mean
     assert len(np.unique(np.round(np.diff(np.sort(times[ids == 0])) / DT))) > 5  # irregular intervals
+
+
+def test_every_source_of_several_poisson_populations_keeps_firing_in_index_order():
+    # Sizes off the 64-source blocks, a LIF population between them: each population's blocks are its own.
+    network = Network("sources")
+    network.add_population("a", "poisson", 100, {"rate_hz": 50.0})
+    network.add_population("cells", "lif", 10)
+    network.add_population("b", "poisson", 70, {"rate_hz": 50.0})
+    result = simulate(network, 1.0, dt_s=DT, seed=2)
+    for name, n in (("a", 100), ("b", 70)):
+        times, ids = result.spikes_of(name)
+        counts = np.bincount(ids, minlength=n)
+        assert counts.min() > 15  # no source or block ever left behind: 50 per source, P(<= 15) ~ 1e-8
+        assert abs(len(times) - 50 * n) < 4 * math.sqrt(50 * n)
+    steps, index = result.spike_times_s / DT, result.spike_index
+    same_step = np.round(steps[1:]) == np.round(steps[:-1])
+    assert np.all(index[1:][same_step] > index[:-1][same_step])

@@ -29,9 +29,9 @@ from neuroshell.neuron.layout import (
     P_V_RESET,
     P_V_T,
     P_V_TH,
+    SOURCES_PER_BLOCK,
 )
 
-SOURCES_PER_BLOCK = 64
 ALIGN = 64  # neurons: a thread's share of a population starts on a multiple of this
 
 
@@ -214,21 +214,21 @@ def _relax(t, prm, v, ref_until, v_inf, factor, flags):
 def poisson_population(p, t, dt, pops, state, out, n_spikes):
     """A population of Poisson spike sources, each firing with probability rate * dt per step. Each keeps
     the step of its next spike in ``state.w`` (-1: not drawn yet), drawn from the geometric distribution
-    of the gap, which is the same process as a coin per step at a fraction of the draws."""
+    of the gap, which is the same process as a coin per step at a fraction of the draws. Each block of
+    sources keeps its earliest next spike in ``state.due``, so a step reads one number per block and
+    scans only the blocks with a spike due (at 15 Hz, 1.5 of 1000 sources a step)."""
     chance = min(pops.params[p, P_RATE] * dt, 1.0)
     if chance <= 0.0:
         return n_spikes
     start, n = pops.start[p], pops.stop[p] - pops.start[p]
     next_step, spike_step, spike_index = state.w[start : start + n], out.spike_step, out.spike_index
+    due = state.due[pops.due_offset[p] :]
     now = float(t)
-    for first in range(0, n, SOURCES_PER_BLOCK):
-        last = min(first + SOURCES_PER_BLOCK, n)
-        due = 0
-        for i in range(first, last):  # a branch-free scan LLVM vectorises: most blocks have nothing due
-            due += next_step[i] <= now
-        if due == 0:
+    for block in range((n + SOURCES_PER_BLOCK - 1) // SOURCES_PER_BLOCK):
+        if due[block] > now:
             continue
-        for i in range(first, last):
+        earliest = np.inf
+        for i in range(block * SOURCES_PER_BLOCK, min((block + 1) * SOURCES_PER_BLOCK, n)):
             if next_step[i] < 0.0:
                 next_step[i] = now - 1.0 + np.random.geometric(chance)
             if next_step[i] == now:
@@ -236,6 +236,8 @@ def poisson_population(p, t, dt, pops, state, out, n_spikes):
                 spike_index[n_spikes] = start + i
                 n_spikes += 1
                 next_step[i] = now + np.random.geometric(chance)
+            earliest = min(earliest, next_step[i])
+        due[block] = earliest
     return n_spikes
 
 
