@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neuroshell.neuron import layout
-from neuroshell.neuron.connectivity import build_csr
+from neuroshell.neuron.connectivity import build_csr, synapse_count
 from neuroshell.neuron.models import MODELS
 from neuroshell.neuron.network import Network, NetworkError, parse_rule
 from neuroshell.neuron.plasticity import initial_weights
@@ -138,9 +138,9 @@ class _Channels:
         return arrays, {old: new for new, old in enumerate(order)}, at
 
 
-def _projections(network: Network, pops: _Populations, channels: _Channels, dt: float, seed: int) -> list:
+def _projections(network: Network, pops: _Populations, channels: _Channels, dt: float, seed: int) -> tuple:
     """(source index, channel, weight, delay in steps, indptr, indices, source, target, plasticity or None,
-    target index) per projection, by source population."""
+    target index) per projection, by source population; and the one array all their indices view."""
     projections = []
     for index, (source, target, attrs) in enumerate(network.projections()):
         p_src, p_tgt = pops.index(source), pops.index(target)
@@ -148,15 +148,31 @@ def _projections(network: Network, pops: _Populations, channels: _Channels, dt: 
         weight = attrs["weight"]
         if attrs["weight_unit"] == "A":
             weight *= _membrane_resistance(network.graph.nodes[target])
-        rule, value = parse_rule(attrs["rule"])
-        try:
-            indptr, indices = build_csr(rule, value, pops.sizes[p_src], pops.sizes[p_tgt], seed * 7919 + index + 1)
-        except ValueError as error:
-            raise NetworkError(f"{source} -> {target}: {error}") from None
         delay = 1 + round(attrs["delay_s"] / dt)
-        projections.append((p_src, c, weight, delay, indptr, indices, source, target, attrs.get("plasticity"), p_tgt))
+        rule = (*parse_rule(attrs["rule"]), pops.sizes[p_src], pops.sizes[p_tgt], seed * 7919 + index + 1)
+        projections.append([p_src, c, weight, delay, rule, None, source, target, attrs.get("plasticity"), p_tgt])
     projections.sort(key=lambda item: item[0])
-    return projections
+    sizes = [synapse_count(*item[4][:4]) for item in projections]  # None: known once drawn ("p")
+    drawn = [_build(item) if size is None else None for item, size in zip(projections, sizes, strict=True)]
+    counts = [len(csr[1]) if size is None else size for size, csr in zip(sizes, drawn, strict=True)]
+    indices = np.empty(sum(counts), dtype=np.int32) if projections else np.zeros(1, dtype=np.int32)
+    at = 0
+    for item, csr, count in zip(projections, drawn, counts, strict=True):
+        part = indices[at : at + count]
+        if csr is None:
+            csr = _build(item, part)
+        else:
+            part[:] = csr[1]
+        item[4], item[5], at = csr[0], part, at + count
+    return [tuple(item) for item in projections], indices
+
+
+def _build(item: list, indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One projection's CSR (into ``indices`` where given); a rule the populations cannot satisfy is named."""
+    try:
+        return build_csr(*item[4], indices)
+    except ValueError as error:
+        raise NetworkError(f"{item[6]} -> {item[7]}: {error}") from None
 
 
 def _inputs(network: Network, pops: _Populations, channels: _Channels, dt: float, n_steps: int, loader) -> tuple:
@@ -225,7 +241,6 @@ def _projection_arrays(projections: list, pops: _Populations, ch: dict, renumber
         "proj_indptr_offset": indptr_offsets.astype(np.int64),
         "proj_indices_offset": indices_offsets.astype(np.int64),
         "indptr": np.concatenate([item[4] for item in projections]) if projections else np.zeros(1, dtype=np.int64),
-        "indices": np.concatenate([item[5] for item in projections]) if projections else np.zeros(1, dtype=np.int32),
     }
 
 
@@ -243,7 +258,7 @@ def compile_network(
     dt = dt_s
     pops = _populations(network, dt, np.random.default_rng(seed))
     channels = _Channels(pops)
-    projections = _projections(network, pops, channels, dt, seed)
+    projections, indices = _projections(network, pops, channels, dt, seed)
     poisson, currents = _inputs(network, pops, channels, dt, round(duration_s / dt), stream_loader)
     ch, renumber, x_length = channels.layout(dt)
     for p, (start, size) in enumerate(zip(pops.starts, pops.sizes, strict=True)):
@@ -274,6 +289,7 @@ def compile_network(
         **ch,
         **currents,
         **_projection_arrays(projections, pops, ch, renumber),
+        "indices": indices,
         **plastic_arrays(projections, pops, dt, seed),
     }
     return Compiled(

@@ -9,7 +9,7 @@ import pytest
 
 from neuroshell.neuron.connectivity import build_csr
 from neuroshell.neuron.models import ModelError
-from neuroshell.neuron.network import Network, NetworkError, cuba
+from neuroshell.neuron.network import Network, NetworkError, brunel, cuba, parse_rule
 from neuroshell.neuron.simulator import compile_network, simulate
 
 DT = 1e-4
@@ -237,6 +237,22 @@ def test_connection_rules_build_the_right_csr():
     np.testing.assert_array_equal(indices, np.arange(7))
     indptr, indices = build_csr("all", 0, 3, 4, seed=0)
     assert len(indices) == 12 and np.all(np.diff(indptr) == 4)
+
+
+def test_projections_are_drawn_into_one_shared_array_as_they_would_be_alone():
+    network = brunel(500)  # in-degree rules, drawn in place; a p rule, drawn and then copied in
+    network.add_population("extra", "lif", 40)
+    network.connect("exc", "extra", "p=0.2", 0.1e-3, "V")
+    compiled = compile_network(network, dt_s=1e-4, seed=3)
+    order = [(source, target) for source, target, _ in network.projections()]
+    assert sum(len(view[3]) for view in compiled.connectivity) == len(compiled.arrays["indices"])
+    for source, target, indptr, indices in compiled.connectivity:
+        assert np.shares_memory(indices, compiled.arrays["indices"])
+        rule = network.graph.edges[source, target]["rule"]
+        sizes = compiled.populations[source][1], compiled.populations[target][1]
+        alone = build_csr(*parse_rule(rule), *sizes, seed=3 * 7919 + order.index((source, target)) + 1)
+        np.testing.assert_array_equal(indptr, alone[0])
+        np.testing.assert_array_equal(indices, alone[1])
 
 
 def test_json_and_graphml_round_trip_exactly(tmp_path):
