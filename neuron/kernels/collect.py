@@ -44,15 +44,22 @@ def flagged(flags, lo, hi, found):
 
 
 @numba.njit(inline="always")
-def store_spikes(t, start, found, lo, count, ref_steps, state, out, n_spikes):
-    """Append the ``count`` spikes listed at ``found[lo:]`` (indices within the population starting at global
-    index ``start``) to the chunk's spike buffer, and make those neurons refractory."""
-    ref_until, spike_step, spike_index = state.ref_until, out.spike_step, out.spike_index
+def make_refractory(t, start, found, lo, count, ref_steps, ref_until):
+    """The ``count`` neurons listed at ``found[lo:]`` (population starting at global index ``start``) spiked
+    in step ``t``: they integrate again from step ``t + ref_steps``. Done by the part that found them, on
+    the core whose cache holds their state (from the storing thread, each spike moved a cache line)."""
     for k in range(count):
-        i = start + found[lo + k]
-        ref_until[i] = t + ref_steps
+        ref_until[start + found[lo + k]] = t + ref_steps
+
+
+@numba.njit(inline="always")
+def store_spikes(t, start, found, lo, count, out, n_spikes):
+    """Append the ``count`` spikes listed at ``found[lo:]`` (indices within the population starting at global
+    index ``start``) to the chunk's spike buffer."""
+    spike_step, spike_index = out.spike_step, out.spike_index
+    for k in range(count):
         spike_step[n_spikes] = t
-        spike_index[n_spikes] = i
+        spike_index[n_spikes] = start + found[lo + k]
         n_spikes += 1
     return n_spikes
 

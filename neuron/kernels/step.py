@@ -10,7 +10,7 @@ floats; the records are described in ``neuron.records``.
 import numba
 import numpy as np
 
-from neuroshell.neuron.kernels.collect import flagged, store_spikes
+from neuroshell.neuron.kernels.collect import flagged, make_refractory, store_spikes
 from neuroshell.neuron.kernels.drive import poisson_into
 from neuroshell.neuron.kernels.membrane import (
     euler_population,
@@ -77,7 +77,7 @@ def lif_population(p, t, dt, pops, ch, drive, state, out, work, n_spikes, n_part
         counts = membrane_threaded(p, t, dt, pops, ch, drive, state, work, n_parts)
         for part in range(n_parts):
             lo = part_range(n, part, n_parts)[0]
-            n_spikes = store_spikes(t, start, work.found, lo, counts[part], ref_steps, state, out, n_spikes)
+            n_spikes = store_spikes(t, start, work.found, lo, counts[part], out, n_spikes)
         return n_spikes
     if pops.cond[p]:
         count = lif_conductance(p, t, dt, pops, ch, drive, state, work, 0, 1)
@@ -85,7 +85,8 @@ def lif_population(p, t, dt, pops, ch, drive, state, out, work, n_spikes, n_part
         count = lif_exact(p, t, pops, ch, drive, state, work, 0, 1)
     if count:
         count = flagged(work.flags, 0, n, work.found)
-    return store_spikes(t, start, work.found, 0, count, ref_steps, state, out, n_spikes)
+        make_refractory(t, start, work.found, 0, count, ref_steps, state.ref_until)
+    return store_spikes(t, start, work.found, 0, count, out, n_spikes)
 
 
 @numba.njit(inline="always")

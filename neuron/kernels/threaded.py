@@ -9,9 +9,10 @@ thread: its random draws and its spike order must not depend on threads.
 import numba
 import numpy as np
 
-from neuroshell.neuron.kernels.collect import flagged
+from neuroshell.neuron.kernels.collect import flagged, make_refractory
 from neuroshell.neuron.kernels.membrane import lif_conductance, lif_exact, part_range
 from neuroshell.neuron.kernels.propagate import propagate_spikes
+from neuroshell.neuron.layout import P_REF_STEPS
 
 # Below these a pass is shorter than waking the other threads (a few microseconds).
 THREADED_NEURONS = 32768
@@ -21,7 +22,7 @@ THREADED_SPIKES = 32
 @numba.njit(cache=True, fastmath=True, parallel=True)
 def membrane_threaded(p, t, dt, pops, ch, drive, state, work, n_parts):
     """``lif_exact`` or ``lif_conductance`` of population ``p`` in ``n_parts`` parallel parts, each of which
-    then lists its spikes (``collect.flagged``). Returns the spike count of each part."""
+    then lists its spikes (``collect.flagged``) and makes them refractory. Returns each part's spike count."""
     counts = np.zeros(n_parts, dtype=np.int64)  # a += reduction across parts compiles to far slower code
     n = pops.stop[p] - pops.start[p]
     for part in numba.prange(n_parts):
@@ -32,6 +33,9 @@ def membrane_threaded(p, t, dt, pops, ch, drive, state, work, n_parts):
         if count:
             lo, hi = part_range(n, part, n_parts)
             counts[part] = flagged(work.flags, lo, hi, work.found)
+            make_refractory(
+                t, pops.start[p], work.found, lo, counts[part], pops.params[p, P_REF_STEPS], state.ref_until
+            )
     return counts
 
 
