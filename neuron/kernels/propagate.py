@@ -103,8 +103,10 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
             if n_parts > 1:  # a row's targets ascend: the part's share is found by bisection
                 # the same neurons as the part's membrane update, so their state stays in one core's cache
                 lo, hi = part_range(n_tgt[q], part, n_parts)
-                first = _first_at_least(indices, offset, first, last, lo)
-                last = _first_at_least(indices, offset, first, last, hi)
+                if lo > 0:  # the first and last parts' shares start or end with the row
+                    first = _first_at_least(indices, offset, first, last, lo)
+                if hi < n_tgt[q]:
+                    last = _first_at_least(indices, offset, first, last, hi)
             target, size, weight, delay = tgt_offset[q], n_tgt[q], weights[q], delays[q]
             # The target channel's slice of this step's state or of a later step's ring row, indexed by
             # unsigned values: a signed index costs a negative-index test per synapse.
