@@ -13,6 +13,7 @@ import numpy as np
 
 from neuroshell.neuron import kernels as k
 from neuroshell.neuron.compiler import Compiled, compile_network, kernel_records
+from neuroshell.neuron.kernels.threaded import parts_for
 from neuroshell.neuron.network import Network, NetworkError
 from neuroshell.neuron.records import Output, Work
 
@@ -44,7 +45,8 @@ class SimulationResult:
     weights: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     learned: dict[str, np.ndarray] = field(default_factory=dict)
     peak_resident_bytes: int = 0  # of the process, since it started (the run's own peak is at most this)
-    threads: int = 1
+    threads: int = 1  # asked for
+    threads_used: int = 1  # parts the steps ran in (``kernels.threaded.parts_for``), on at most the cores
     _by_population: tuple | None = field(default=None, repr=False, compare=False)
 
     def spikes_of(self, population: str) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +139,7 @@ def simulate(
     record_v = np.zeros((n_steps, len(a["record_index"])))
     pop_counts = np.zeros((n_steps, len(compiled.populations)), dtype=np.int64)
     largest = max(size for _, size in compiled.populations.values())
+    parts = parts_for(largest, threads)
     scratch = np.zeros(3 * largest)
     # Membrane loops flag spikes here; the scan reads them as 64-bit words.
     flags = np.zeros((largest + 7) // 8 * 8 + 8, dtype=np.int8)
@@ -153,13 +156,13 @@ def simulate(
 
     def advance(todo: int) -> tuple[int, int]:
         out = Output(spike_step, spike_index, a["record_index"], record_v[t : t + todo], pop_counts[t : t + todo])
-        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0, threads)
+        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0, parts)
 
     with _gc_paused():
         advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone
     # numba's thread count belongs to the calling thread; more parts than its pool holds share its threads
     numba_threads = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(min(parts, numba.config.NUMBA_NUM_THREADS))
     loop_started = time.perf_counter()
     try:
         while t < n_steps:
@@ -198,6 +201,7 @@ def simulate(
         weights=snapshots.by_projection(),
         learned=snapshots.final(),
         threads=threads,
+        threads_used=min(parts, numba.config.NUMBA_NUM_THREADS),
     )
 
 

@@ -34,13 +34,8 @@ from neuroshell.neuron.layout import LIF, P_REF_STEPS, POISSON
 def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_spikes, n_parts):
     """Advance ``n_steps`` from step ``t0``. Returns (steps done, spikes stored); stops early when one
     more step's spikes might not fit in the spike buffer, so the caller can empty it and continue.
-    With ``n_parts`` > 1 the large passes run in that many parts on numba's threads (``threaded``)."""
+    With ``n_parts`` > 1 (``threaded.parts_for``) the large passes run in that many parts on numba's threads."""
     n_pops = pops.start.shape[0]
-    # Threads only where a population is large enough for its membrane pass to use them: delivering spikes
-    # on another core than the one that updates their targets moves the targets' cache lines between
-    # cores every step, which cost more than it saved (COBA at 40k: 0.76x on 2 threads).
-    if (pops.stop - pops.start).max() < THREADED_NEURONS:
-        n_parts = 1
     capacity = out.spike_step.shape[0]
     plastic = pl.proj.shape[0] > 0
     for step in range(n_steps):

@@ -324,8 +324,9 @@ def simulate_verb(session, args):
     ]
     table = Table(("population", "neurons", "spikes", "mean rate (Hz)"), rows)
     rtf = result.wall_s / result.duration_s if result.duration_s else 0.0
+    threads = _threads(result.threads, result.threads_used)
     summary = Message(
-        f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall on {_threads(result.threads)} "
+        f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall on {threads} "
         f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {result.n_synapses} synapses, "
         f"{result.synapse_bytes / max(result.n_synapses, 1):.1f} bytes each; "
         f"peak resident memory {result.peak_resident_bytes / 2**20:.0f} MB)"
@@ -341,13 +342,17 @@ def simulate_verb(session, args):
     return out
 
 
-def _threads(threads: int) -> str:
+def _threads(asked: int, used: int) -> str:
+    from neuroshell.neuron.kernels.threaded import THREADED_NEURONS
     from neuroshell.neuron.simulator import available_cores
 
     cores = available_cores()
-    if threads > cores:
-        return f"{cores} threads ({threads} asked; this machine has {cores} cores)"
-    return f"{threads} thread{'s' if threads > 1 else ''}"
+    said = f"{used} thread{'s' if used > 1 else ''}"
+    if used == 1 and asked > 1:
+        return f"{said} ({asked} asked: no population reaches {THREADED_NEURONS:,} neurons, where one thread is faster)"
+    if asked > cores:
+        return f"{said} ({asked} asked; this machine has {cores} cores)"
+    return said
 
 
 def _keep_learned(network, result) -> None:
