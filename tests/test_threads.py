@@ -41,3 +41,40 @@ def test_the_spikes_are_the_same_for_1_2_and_16_threads(build):
         np.testing.assert_array_equal(run.spike_index, reference.spike_index)
         np.testing.assert_array_equal(run.spike_times_s, reference.spike_times_s)
         np.testing.assert_array_equal(run.state_v, reference.state_v)
+
+
+PARALLEL_KERNELS_ALONE = """
+import numpy as np
+from neuroshell.neuron.compiler import compile_network, kernel_records
+from neuroshell.neuron.network import cuba
+from neuroshell.neuron.records import Output, Work
+from neuroshell.neuron.kernels.threaded import membrane_threaded, propagate_threaded
+arrays = compile_network(cuba(400), dt_s=1e-4, seed=1).arrays
+pops, ch, proj, drive, state, pl = kernel_records(arrays)
+work = Work(np.zeros(1200), np.zeros(416, np.int8), np.zeros(400, np.int32))
+out = Output(*[np.zeros(8, np.int64)] * 2, arrays["record_index"], np.zeros((8, 0)), np.zeros((8, 2), np.int64))
+membrane_threaded(0, 0, 1e-4, pops, ch, drive, state, work, 2)
+propagate_threaded(0, 0, 0, 0, pops, proj, state, out, pl, 2)
+"""
+SIMULATE = """
+from neuroshell.neuron.network import cuba
+from neuroshell.neuron.simulator import simulate
+print(len(simulate(cuba(400), 0.05, seed=1, threads=2).spike_index))
+"""
+
+
+@pytest.mark.slow
+def test_a_cache_holding_some_kernels_compiled_alone_does_not_crash_later_runs(tmp_path):
+    # numba links a parallel kernel loaded from its cache into a newly compiled caller in a way that crashes
+    # the next process to load that caller (seen: a segfault). A first compile stopped part way (Ctrl-C),
+    # or any code calling the parallel kernels alone, leaves such a cache; the parallel kernels are
+    # therefore never cached apart from the step that calls them.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    run = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+           for code in (PARALLEL_KERNELS_ALONE, SIMULATE, SIMULATE)]  # fmt: skip
+    assert [done.returncode for done in run] == [0, 0, 0], run[-1].stderr[-2000:]
+    assert run[1].stdout == run[2].stdout and int(run[2].stdout) > 0

@@ -5,7 +5,7 @@
 numba keys a cached function on its own file alone, so a kernel compiled against a callee in another file
 would be loaded stale after that file changes (and one linking parallel code then crashes the process).
 The kernels' cache therefore lives in a folder named after a hash of all their sources: any change to any
-of them compiles them all afresh.
+of them compiles them all afresh. The parallel passes (``threaded``) are not cached apart from the step.
 """
 
 import hashlib

@@ -27,7 +27,13 @@ def parts_for(largest_population: int, threads: int) -> int:
     return threads if largest_population >= THREADED_NEURONS else 1
 
 
-@numba.njit(cache=True, fastmath=True, parallel=True)
+# The parallel passes are not cached on their own (no cache=True): they are compiled into run_chunk, whose
+# cache entry holds them. A cached parallel kernel linked into a newly compiled caller made the next process
+# loading that caller crash (a segfault); a first compile stopped part way, or two processes compiling at
+# once, left such a cache (tests/test_threads.py).
+
+
+@numba.njit(fastmath=True, parallel=True)
 def membrane_threaded(p, t, dt, pops, ch, drive, state, work, n_parts):
     """``lif_exact`` or ``lif_conductance`` of population ``p`` in ``n_parts`` parallel parts, each of which
     then lists its spikes (``collect.flagged``) and makes them refractory. Returns each part's spike count."""
@@ -47,7 +53,7 @@ def membrane_threaded(p, t, dt, pops, ch, drive, state, work, n_parts):
     return counts
 
 
-@numba.njit(cache=True, fastmath=True, parallel=True)
+@numba.njit(fastmath=True, parallel=True)
 def propagate_threaded(t, step, first_spike, n_spikes, pops, proj, state, out, pl, n_parts):
     """``propagate_spikes`` in ``n_parts`` parallel parts, each over its share of the targets."""
     for part in numba.prange(n_parts):
