@@ -108,3 +108,5 @@ class Work(NamedTuple):
     scratch: np.ndarray  # (3 * largest population,) float64
     flags: np.ndarray  # (largest population rounded up to 8, + 8) int8: spike flags of a population
     found: np.ndarray  # (largest population,) int32: the flagged neurons, each part's from its first neuron on
+    row_split: np.ndarray  # int32: per projection row, where parts 1.. begin (``kernels.propagate.row_splits``)
+    split_offset: np.ndarray  # (n_proj,) int64: the projection's first entry in row_split

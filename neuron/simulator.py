@@ -13,6 +13,7 @@ import numpy as np
 
 from neuroshell.neuron import kernels as k
 from neuroshell.neuron.compiler import Compiled, compile_network, kernel_records
+from neuroshell.neuron.kernels.propagate import row_splits
 from neuroshell.neuron.kernels.threaded import parts_for
 from neuroshell.neuron.network import Network, NetworkError
 from neuroshell.neuron.records import Output, Work
@@ -148,7 +149,9 @@ def simulate(
     # share a thread at once (neuroshell runs one simulation at a time per session).
     k.seed(seed)
     pops, channels, projections, drive, state, plastic = kernel_records(a)
-    work = Work(scratch, flags, np.zeros(largest, dtype=np.int32))
+    no_split = (np.zeros(0, dtype=np.int32), np.zeros(len(projections.order), dtype=np.int64))
+    split = row_splits(projections, parts) if parts > 1 else no_split
+    work = Work(scratch, flags, np.zeros(largest, dtype=np.int32), *split)
     every = max(1, round(weights_every_s / dt)) if weights_every_s else None
     snapshots = WeightSnapshots(compiled, every)
     t, completed = 0, True

@@ -48,13 +48,14 @@ import numpy as np
 from neuroshell.neuron.compiler import compile_network, kernel_records
 from neuroshell.neuron.network import cuba
 from neuroshell.neuron.records import Output, Work
+from neuroshell.neuron.kernels.propagate import row_splits
 from neuroshell.neuron.kernels.threaded import membrane_threaded, propagate_threaded
 arrays = compile_network(cuba(400), dt_s=1e-4, seed=1).arrays
 pops, ch, proj, drive, state, pl = kernel_records(arrays)
-work = Work(np.zeros(1200), np.zeros(416, np.int8), np.zeros(400, np.int32))
+work = Work(np.zeros(1200), np.zeros(416, np.int8), np.zeros(400, np.int32), *row_splits(proj, 2))
 out = Output(*[np.zeros(8, np.int64)] * 2, arrays["record_index"], np.zeros((8, 0)), np.zeros((8, 2), np.int64))
 membrane_threaded(0, 0, 1e-4, pops, ch, drive, state, work, 2)
-propagate_threaded(0, 0, 0, 0, pops, proj, state, out, pl, 2)
+propagate_threaded(0, 0, 0, 0, pops, proj, state, out, pl, work, 2)
 """
 SIMULATE = """
 from neuroshell.neuron.network import cuba
@@ -78,3 +79,22 @@ def test_a_cache_holding_some_kernels_compiled_alone_does_not_crash_later_runs(t
            for code in (PARALLEL_KERNELS_ALONE, SIMULATE, SIMULATE)]  # fmt: skip
     assert [done.returncode for done in run] == [0, 0, 0], run[-1].stderr[-2000:]
     assert run[1].stdout == run[2].stdout and int(run[2].stdout) > 0
+
+
+def test_each_part_gets_the_targets_its_membrane_pass_updates():
+    from neuroshell.neuron.compiler import compile_network, kernel_records
+    from neuroshell.neuron.kernels.membrane import part_range
+    from neuroshell.neuron.kernels.propagate import row_splits
+
+    network = cuba(5000)
+    arrays = compile_network(network, dt_s=1e-4, seed=1).arrays
+    proj = kernel_records(arrays)[2]
+    split, offsets = row_splits(proj, 3)
+    for q, (source, target, indptr, indices) in enumerate(compile_network(network, dt_s=1e-4, seed=1).connectivity):
+        n_tgt = int(proj.n_tgt[q])
+        bounds = [part_range(n_tgt, part, 3)[0] for part in (1, 2)]
+        for row in range(len(indptr) - 1):
+            targets = indices[indptr[row] : indptr[row + 1]]
+            expected = np.searchsorted(targets, bounds)  # where parts 1 and 2 begin in the row
+            at = offsets[q] + row * 2
+            np.testing.assert_array_equal(split[at : at + 2], expected, err_msg=f"{source} -> {target} row {row}")

@@ -40,27 +40,47 @@ def _prefetch(typingctx, array, index):
 
 
 @numba.njit(inline="always")
-def _prefetch_row_starts(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indptr):
-    """Prefetch where neuron ``i``'s rows start, in every projection leaving its population."""
+def _prefetch_row_starts(i, rows, n_parts):
+    """Prefetch where neuron ``i``'s rows start, in every projection leaving its population, and where they
+    split between parts. ``rows``: the arrays ``_share`` reads, with the population and projection tables."""
+    pop_stop, proj_ptr, order, src_start, indptr_offset, indptr, row_split, split_offset = rows[:8]
     p = population_of(i, pop_stop)
     for e in range(proj_ptr[p], proj_ptr[p + 1]):
         q = order[e]
         _prefetch(indptr, indptr_offset[q] + i - src_start[q])
+        if n_parts > 1:
+            _prefetch(row_split, split_offset[q] + (i - src_start[q]) * (n_parts - 1))
 
 
 @numba.njit(inline="always")
-def _prefetch_rows(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices):
-    """Prefetch the target indices of neuron ``i`` in every projection leaving its population."""
+def _prefetch_rows(i, rows, indices_offset, indices, part, n_parts):
+    """Prefetch the part's share of neuron ``i``'s target indices in every projection leaving its population."""
+    pop_stop, proj_ptr, order, src_start = rows[:4]
     p = population_of(i, pop_stop)
     for e in range(proj_ptr[p], proj_ptr[p + 1]):
         q = order[e]
-        row = indptr_offset[q] + i - src_start[q]
+        first, last = _share(rows, q, i - src_start[q], part, n_parts)
         offset = indices_offset[q]
-        first, last = indptr[row], indptr[row + 1]
         for k in range(first, last, INDICES_PER_LINE):
             _prefetch(indices, offset + k)
         if last > first:  # a row that starts mid-line ends on one more line
             _prefetch(indices, offset + last - 1)
+
+
+@numba.njit(inline="always")
+def _share(rows, q, row, part, n_parts):
+    """Part ``part``'s span of projection ``q``'s row ``row`` (all of it for one part): the targets it
+    updates, so their state stays in one core's cache (split before the run: ``row_splits``)."""
+    indptr_offset, indptr, row_split, split_offset = rows[4:8]
+    base = indptr_offset[q] + row
+    first, last = indptr[base], indptr[base + 1]
+    if n_parts > 1:
+        at, row_start = split_offset[q] + row * (n_parts - 1), first
+        if part > 0:
+            first = row_start + row_split[at + part - 1]
+        if part < n_parts - 1:
+            last = row_start + row_split[at + part]
+    return first, last
 
 
 @numba.njit(inline="always")
@@ -76,12 +96,13 @@ def _first_at_least(indices, offset, first, last, target):
 
 
 @numba.njit(inline="always")
-def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, part, n_parts):
+def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, work, part, n_parts):
     """Deliver spikes ``first_spike:n_spikes`` (all of step ``t``) and count them per population; a plastic
     projection's spikes are queued for their arrival step instead (``plasticity.arrive`` delivers them).
 
-    Part ``part`` of ``n_parts`` delivers to its share of each projection's targets only (part 0 also counts
-    and queues), so parts run in parallel without sharing a target; each target still receives its inputs
+    Part ``part`` of ``n_parts`` delivers to its share of each projection's targets only (the same neurons as
+    its membrane update, so their state stays in one core's cache; part 0 also counts and queues), so parts
+    run in parallel without sharing a target; each target still receives its inputs
     in spike order, so its sum, and the run's spikes, do not depend on the number of parts."""
     # The records' arrays are taken out once: a field taken inside the loops costs a reference count each time.
     x, ring, spike_index, pop_counts = state.x, state.ring, out.spike_index, out.pop_counts
@@ -90,20 +111,17 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
     indptr_offset, indices_offset, indptr, indices = proj.indptr_offset, proj.indices_offset, proj.indptr, proj.indices
     plastic, n_tgt = proj.plastic, proj.n_tgt
     depth = ring.shape[0]
+    # The arrays the row helpers (_share and the prefetches) read, passed as one tuple.
+    rows = (pop_stop, proj_ptr, order, src_start, indptr_offset, indptr, work.row_split, work.split_offset)
     for s in range(first_spike, min(first_spike + STARTS_AHEAD, n_spikes)):
-        _prefetch_row_starts(spike_index[s], pop_stop, proj_ptr, order, src_start, indptr_offset, indptr)
+        _prefetch_row_starts(spike_index[s], rows, n_parts)
     for s in range(first_spike, min(first_spike + PREFETCH_AHEAD, n_spikes)):
-        _prefetch_rows(
-            spike_index[s], pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices
-        )
+        _prefetch_rows(spike_index[s], rows, indices_offset, indices, part, n_parts)
     for s in range(first_spike, n_spikes):
         if s + STARTS_AHEAD < n_spikes:
-            _prefetch_row_starts(
-                spike_index[s + STARTS_AHEAD], pop_stop, proj_ptr, order, src_start, indptr_offset, indptr
-            )
+            _prefetch_row_starts(spike_index[s + STARTS_AHEAD], rows, n_parts)
         if s + PREFETCH_AHEAD < n_spikes:
-            ahead = spike_index[s + PREFETCH_AHEAD]
-            _prefetch_rows(ahead, pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices)
+            _prefetch_rows(spike_index[s + PREFETCH_AHEAD], rows, indices_offset, indices, part, n_parts)
         i = spike_index[s]
         p = population_of(i, pop_stop)
         if part == 0:
@@ -115,16 +133,8 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
                 if part == 0:
                     enqueue(t, plastic[q], row, pl)
                 continue
-            base = indptr_offset[q]
-            first, last = indptr[base + row], indptr[base + row + 1]
+            first, last = _share(rows, q, row, part, n_parts)
             offset = indices_offset[q]
-            if n_parts > 1:  # a row's targets ascend: the part's share is found by bisection
-                # the same neurons as the part's membrane update, so their state stays in one core's cache
-                lo, hi = part_range(n_tgt[q], part, n_parts)
-                if lo > 0:  # the first and last parts' shares start or end with the row
-                    first = _first_at_least(indices, offset, first, last, lo)
-                if hi < n_tgt[q]:
-                    last = _first_at_least(indices, offset, first, last, hi)
             target, size, weight, delay = tgt_offset[q], n_tgt[q], weights[q], delays[q]
             # The target channel's slice of this step's state or of a later step's ring row, indexed by
             # unsigned values: a signed index costs a negative-index test per synapse.
@@ -132,3 +142,33 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
             channel = x[target : target + size] if delay == 1 else ring[row, target : target + size]
             for k in indices[offset + first : offset + last]:
                 channel[np.uint32(k)] += weight
+
+
+@numba.njit(cache=True)
+def row_splits(proj, n_parts):
+    """Where each part's share of every projection row begins, for a run in ``n_parts`` parts: per row,
+    parts 1 .. n_parts - 1, as offsets from the row's start (int32), and each projection's first entry.
+    Found once per run by bisection (a row's targets ascend), instead of by every part for every spike."""
+    n_proj = proj.indptr_offset.shape[0]
+    offsets = np.zeros(n_proj, dtype=np.int64)
+    total = 0
+    for q in range(n_proj):
+        offsets[q] = total
+        total += _rows(proj, q) * (n_parts - 1)
+    split = np.zeros(total, dtype=np.int32)
+    for q in range(n_proj):
+        base, offset = proj.indptr_offset[q], proj.indices_offset[q]
+        for row in range(_rows(proj, q)):
+            first, last = proj.indptr[base + row], proj.indptr[base + row + 1]
+            at = first
+            for part in range(1, n_parts):
+                at = _first_at_least(proj.indices, offset, at, last, part_range(proj.n_tgt[q], part, n_parts)[0])
+                split[offsets[q] + row * (n_parts - 1) + part - 1] = at - first
+    return split, offsets
+
+
+@numba.njit(inline="always")
+def _rows(proj, q):
+    """Projection ``q``'s number of rows (its source population's size)."""
+    end = proj.indptr_offset[q + 1] if q + 1 < proj.indptr_offset.shape[0] else proj.indptr.shape[0]
+    return end - proj.indptr_offset[q] - 1
