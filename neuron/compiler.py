@@ -240,6 +240,9 @@ def _projection_arrays(projections: list, pops: _Populations, ch: dict, renumber
         "proj_n_tgt": np.array([pops.sizes[item[9]] for item in projections], dtype=np.int64),
         "proj_indptr_offset": indptr_offsets.astype(np.int64),
         "proj_indices_offset": indices_offsets.astype(np.int64),
+        # One part: no row splits (``simulate`` finds them for a run in several parts).
+        "proj_row_split": np.zeros(0, dtype=np.int32),
+        "proj_split_offset": np.zeros(len(projections), dtype=np.int64),
         "indptr": np.concatenate([item[4] for item in projections]) if projections else np.zeros(1, dtype=np.int64),
     }
 

@@ -42,6 +42,9 @@ class Projections(NamedTuple):
     indices: np.ndarray  # int32, all projections' targets
     plastic: np.ndarray  # (n_proj,) int64: the projection's number in Plastic, -1 for a static one
     n_tgt: np.ndarray  # (n_proj,) int64: the target population's size
+    # Set per run for its number of parts (``kernels.propagate.row_splits``; empty for one part):
+    row_split: np.ndarray  # int32: per row, where parts 1 .. n_parts - 1 begin, from the row's start
+    split_offset: np.ndarray  # (n_proj,) int64: the projection's first entry in row_split
 
 
 class Plastic(NamedTuple):
@@ -108,5 +111,3 @@ class Work(NamedTuple):
     scratch: np.ndarray  # (3 * largest population,) float64
     flags: np.ndarray  # (largest population rounded up to 8, + 8) int8: spike flags of a population
     found: np.ndarray  # (largest population,) int32: the flagged neurons, each part's from its first neuron on
-    row_split: np.ndarray  # int32: per projection row, where parts 1.. begin (``kernels.propagate.row_splits``)
-    split_offset: np.ndarray  # (n_proj,) int64: the projection's first entry in row_split

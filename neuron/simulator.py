@@ -149,9 +149,10 @@ def simulate(
     # share a thread at once (neuroshell runs one simulation at a time per session).
     k.seed(seed)
     pops, channels, projections, drive, state, plastic = kernel_records(a)
-    no_split = (np.zeros(0, dtype=np.int32), np.zeros(len(projections.order), dtype=np.int64))
-    split = row_splits(projections, parts) if parts > 1 else no_split
-    work = Work(scratch, flags, np.zeros(largest, dtype=np.int32), *split)
+    if parts > 1:
+        row_split, split_offset = row_splits(projections, parts)
+        projections = projections._replace(row_split=row_split, split_offset=split_offset)
+    work = Work(scratch, flags, np.zeros(largest, dtype=np.int32))
     every = max(1, round(weights_every_s / dt)) if weights_every_s else None
     snapshots = WeightSnapshots(compiled, every)
     t, completed = 0, True

@@ -52,10 +52,11 @@ from neuroshell.neuron.kernels.propagate import row_splits
 from neuroshell.neuron.kernels.threaded import membrane_threaded, propagate_threaded
 arrays = compile_network(cuba(400), dt_s=1e-4, seed=1).arrays
 pops, ch, proj, drive, state, pl = kernel_records(arrays)
-work = Work(np.zeros(1200), np.zeros(416, np.int8), np.zeros(400, np.int32), *row_splits(proj, 2))
+work = Work(np.zeros(1200), np.zeros(416, np.int8), np.zeros(400, np.int32))
+proj = proj._replace(**dict(zip(("row_split", "split_offset"), row_splits(proj, 2))))
 out = Output(*[np.zeros(8, np.int64)] * 2, arrays["record_index"], np.zeros((8, 0)), np.zeros((8, 2), np.int64))
 membrane_threaded(0, 0, 1e-4, pops, ch, drive, state, work, 2)
-propagate_threaded(0, 0, 0, 0, pops, proj, state, out, pl, work, 2)
+propagate_threaded(0, 0, 0, 0, pops, proj, state, out, pl, 2)
 """
 SIMULATE = """
 from neuroshell.neuron.network import cuba

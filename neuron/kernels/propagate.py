@@ -40,26 +40,25 @@ def _prefetch(typingctx, array, index):
 
 
 @numba.njit(inline="always")
-def _prefetch_row_starts(i, rows, n_parts):
+def _prefetch_row_starts(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indptr, splits, n_parts):
     """Prefetch where neuron ``i``'s rows start, in every projection leaving its population, and where they
-    split between parts. ``rows``: the arrays ``_share`` reads, with the population and projection tables."""
-    pop_stop, proj_ptr, order, src_start, indptr_offset, indptr, row_split, split_offset = rows[:8]
+    split between parts (``splits``: row_split and split_offset of Projections)."""
     p = population_of(i, pop_stop)
     for e in range(proj_ptr[p], proj_ptr[p + 1]):
         q = order[e]
         _prefetch(indptr, indptr_offset[q] + i - src_start[q])
         if n_parts > 1:
-            _prefetch(row_split, split_offset[q] + (i - src_start[q]) * (n_parts - 1))
+            _prefetch(splits[0], splits[1][q] + (i - src_start[q]) * (n_parts - 1))
 
 
 @numba.njit(inline="always")
-def _prefetch_rows(i, rows, indices_offset, indices, part, n_parts):
+def _prefetch_rows(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices, splits,
+                   part, n_parts):  # fmt: skip
     """Prefetch the part's share of neuron ``i``'s target indices in every projection leaving its population."""
-    pop_stop, proj_ptr, order, src_start = rows[:4]
     p = population_of(i, pop_stop)
     for e in range(proj_ptr[p], proj_ptr[p + 1]):
         q = order[e]
-        first, last = _share(rows, q, i - src_start[q], part, n_parts)
+        first, last = _share(indptr_offset, indptr, splits, q, i - src_start[q], part, n_parts)
         offset = indices_offset[q]
         for k in range(first, last, INDICES_PER_LINE):
             _prefetch(indices, offset + k)
@@ -68,18 +67,17 @@ def _prefetch_rows(i, rows, indices_offset, indices, part, n_parts):
 
 
 @numba.njit(inline="always")
-def _share(rows, q, row, part, n_parts):
+def _share(indptr_offset, indptr, splits, q, row, part, n_parts):
     """Part ``part``'s span of projection ``q``'s row ``row`` (all of it for one part): the targets it
     updates, so their state stays in one core's cache (split before the run: ``row_splits``)."""
-    indptr_offset, indptr, row_split, split_offset = rows[4:8]
     base = indptr_offset[q] + row
     first, last = indptr[base], indptr[base + 1]
     if n_parts > 1:
-        at, row_start = split_offset[q] + row * (n_parts - 1), first
+        at, row_start = splits[1][q] + row * (n_parts - 1), first
         if part > 0:
-            first = row_start + row_split[at + part - 1]
+            first = row_start + splits[0][at + part - 1]
         if part < n_parts - 1:
-            last = row_start + row_split[at + part]
+            last = row_start + splits[0][at + part]
     return first, last
 
 
@@ -96,7 +94,7 @@ def _first_at_least(indices, offset, first, last, target):
 
 
 @numba.njit(inline="always")
-def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, work, part, n_parts):
+def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, part, n_parts):
     """Deliver spikes ``first_spike:n_spikes`` (all of step ``t``) and count them per population; a plastic
     projection's spikes are queued for their arrival step instead (``plasticity.arrive`` delivers them).
 
@@ -111,17 +109,22 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
     indptr_offset, indices_offset, indptr, indices = proj.indptr_offset, proj.indices_offset, proj.indptr, proj.indices
     plastic, n_tgt = proj.plastic, proj.n_tgt
     depth = ring.shape[0]
-    # The arrays the row helpers (_share and the prefetches) read, passed as one tuple.
-    rows = (pop_stop, proj_ptr, order, src_start, indptr_offset, indptr, work.row_split, work.split_offset)
+    splits = (proj.row_split, proj.split_offset)
     for s in range(first_spike, min(first_spike + STARTS_AHEAD, n_spikes)):
-        _prefetch_row_starts(spike_index[s], rows, n_parts)
+        i = spike_index[s]
+        _prefetch_row_starts(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indptr, splits, n_parts)
     for s in range(first_spike, min(first_spike + PREFETCH_AHEAD, n_spikes)):
-        _prefetch_rows(spike_index[s], rows, indices_offset, indices, part, n_parts)
+        i = spike_index[s]
+        _prefetch_rows(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices,
+                       splits, part, n_parts)  # fmt: skip
     for s in range(first_spike, n_spikes):
         if s + STARTS_AHEAD < n_spikes:
-            _prefetch_row_starts(spike_index[s + STARTS_AHEAD], rows, n_parts)
+            i = spike_index[s + STARTS_AHEAD]
+            _prefetch_row_starts(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indptr, splits, n_parts)
         if s + PREFETCH_AHEAD < n_spikes:
-            _prefetch_rows(spike_index[s + PREFETCH_AHEAD], rows, indices_offset, indices, part, n_parts)
+            i = spike_index[s + PREFETCH_AHEAD]
+            _prefetch_rows(i, pop_stop, proj_ptr, order, src_start, indptr_offset, indices_offset, indptr, indices,
+                           splits, part, n_parts)  # fmt: skip
         i = spike_index[s]
         p = population_of(i, pop_stop)
         if part == 0:
@@ -133,7 +136,10 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
                 if part == 0:
                     enqueue(t, plastic[q], row, pl)
                 continue
-            first, last = _share(rows, q, row, part, n_parts)
+            base = indptr_offset[q]
+            first, last = indptr[base + row], indptr[base + row + 1]
+            if n_parts > 1:
+                first, last = _share(indptr_offset, indptr, splits, q, row, part, n_parts)
             offset = indices_offset[q]
             target, size, weight, delay = tgt_offset[q], n_tgt[q], weights[q], delays[q]
             # The target channel's slice of this step's state or of a later step's ring row, indexed by

@@ -58,9 +58,9 @@ def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_sp
         for r in range(out.record_index.shape[0]):
             out.record_v[step, r] = state.v[out.record_index[r]]
         if n_parts > 1 and n_spikes - first_spike >= THREADED_SPIKES:
-            propagate_threaded(t, step, first_spike, n_spikes, pops, proj, state, out, pl, work, n_parts)
+            propagate_threaded(t, step, first_spike, n_spikes, pops, proj, state, out, pl, n_parts)
         elif n_spikes > first_spike:  # taking the projections' arrays out costs more than an empty step
-            propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, work, 0, 1)
+            propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, 0, 1)
     return n_steps, n_spikes
 
 

@@ -54,7 +54,7 @@ def membrane_threaded(p, t, dt, pops, ch, drive, state, work, n_parts):
 
 
 @numba.njit(fastmath=True, parallel=True)
-def propagate_threaded(t, step, first_spike, n_spikes, pops, proj, state, out, pl, work, n_parts):
+def propagate_threaded(t, step, first_spike, n_spikes, pops, proj, state, out, pl, n_parts):
     """``propagate_spikes`` in ``n_parts`` parallel parts, each over its share of the targets."""
     for part in numba.prange(n_parts):
-        propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, work, part, n_parts)
+        propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, part, n_parts)
