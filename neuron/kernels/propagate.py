@@ -136,10 +136,7 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
                 if part == 0:
                     enqueue(t, plastic[q], row, pl)
                 continue
-            base = indptr_offset[q]
-            first, last = indptr[base + row], indptr[base + row + 1]
-            if n_parts > 1:
-                first, last = _share(indptr_offset, indptr, splits, q, row, part, n_parts)
+            first, last = _share(indptr_offset, indptr, splits, q, row, part, n_parts)
             offset = indices_offset[q]
             target, size, weight, delay = tgt_offset[q], n_tgt[q], weights[q], delays[q]
             # The target channel's slice of this step's state or of a later step's ring row, indexed by
