@@ -102,9 +102,12 @@ def test_corrupt_frames_are_counted_and_skipped_with_gaps(tmp_path):
     device = SerialDevice("ns", port.path, CLOCK, protocol="neuroshell", rate_hz=1000.0).start()
     recording = Recording(tmp_path / "corrupt.h5", [device], CLOCK, flush_interval_s=0.2)
     assert wait_until(lambda: feeder.count >= 200, 10)
+    # Every frame fed is read before the recording stops: else a corrupt frame counted by the device could
+    # fall after the recording's last frame (seen: frame 198 counted, the recording ending at 197).
+    feeder.stop()
+    assert wait_until(lambda: _unchanged_for(lambda: device.next_index, 0.2), 10)
     recording.stop()
     device.close()
-    feeder.stop()
     with h5py.File(tmp_path / "corrupt.h5") as f:
         index = check_ramp(f["streams/ns/data"][:])
         gaps = f["streams/ns/gaps"][:]
@@ -163,3 +166,10 @@ def test_bad_ports_and_channel_counts_are_clear_errors():
     silent = FakePort()
     with pytest.raises(DeviceError, match=r"no neuroshell data from .* within 3 s"):
         SerialDevice("x", silent.path, CLOCK).start()
+
+
+def _unchanged_for(read, seconds: float) -> bool:
+    """Whether ``read()`` gives the same value before and after ``seconds``."""
+    before = read()
+    time.sleep(seconds)
+    return read() == before
