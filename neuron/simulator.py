@@ -166,7 +166,8 @@ def simulate(
         advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone
     # numba's thread count belongs to the calling thread; more parts than its pool holds share its threads
     numba_threads = numba.get_num_threads()
-    numba.set_num_threads(min(parts, numba.config.NUMBA_NUM_THREADS))
+    threads_used = min(parts, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(threads_used)
     loop_started = time.perf_counter()
     try:
         while t < n_steps:
@@ -205,7 +206,7 @@ def simulate(
         weights=snapshots.by_projection(),
         learned=snapshots.final(),
         threads=threads,
-        threads_used=min(parts, numba.config.NUMBA_NUM_THREADS),
+        threads_used=threads_used,
     )
 
 

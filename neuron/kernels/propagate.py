@@ -48,7 +48,7 @@ def _prefetch_row_starts(i, pop_stop, proj_ptr, order, src_start, indptr_offset,
         q = order[e]
         _prefetch(indptr, indptr_offset[q] + i - src_start[q])
         if n_parts > 1:
-            _prefetch(splits[0], splits[1][q] + (i - src_start[q]) * (n_parts - 1))
+            _prefetch(splits[0], _split_at(splits[1], q, i - src_start[q], n_parts))
 
 
 @numba.njit(inline="always")
@@ -73,12 +73,18 @@ def _share(indptr_offset, indptr, splits, q, row, part, n_parts):
     base = indptr_offset[q] + row
     first, last = indptr[base], indptr[base + 1]
     if n_parts > 1:
-        at, row_start = splits[1][q] + row * (n_parts - 1), first
+        at, row_start = _split_at(splits[1], q, row, n_parts), first
         if part > 0:
             first = row_start + splits[0][at + part - 1]
         if part < n_parts - 1:
             last = row_start + splits[0][at + part]
     return first, last
+
+
+@numba.njit(inline="always")
+def _split_at(split_offset, q, row, n_parts):
+    """Where projection ``q``'s row ``row`` keeps its n_parts - 1 split points in row_split."""
+    return split_offset[q] + row * (n_parts - 1)
 
 
 @numba.njit(inline="always")
@@ -166,7 +172,7 @@ def row_splits(proj, n_parts):
             at = first
             for part in range(1, n_parts):
                 at = _first_at_least(proj.indices, offset, at, last, part_range(proj.n_tgt[q], part, n_parts)[0])
-                split[offsets[q] + row * (n_parts - 1) + part - 1] = at - first
+                split[_split_at(offsets, q, row, n_parts) + part - 1] = at - first
     return split, offsets
 
 
