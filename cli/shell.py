@@ -1,8 +1,5 @@
 """The interactive loop: read a line, run it, repeat. Everything else lives in its own module."""
 
-import signal
-import threading
-
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.lexers import PygmentsLexer
@@ -11,6 +8,7 @@ from prompt_toolkit.shortcuts import CompleteStyle
 
 from neuroshell.cli.completer import CommandCompleter
 from neuroshell.cli.inputhook import figures_inputhook
+from neuroshell.cli.interrupts import InterruptRouter
 from neuroshell.cli.keybindings import shell_bindings
 from neuroshell.cli.lexer import command_lexer
 from neuroshell.cli.style import shell_style
@@ -56,27 +54,27 @@ def banner(session) -> str:
 
 def run_shell(session, prompt: PromptSession) -> int:
     """Prompt until quit or Ctrl-D; returns 0. Ctrl-C while a verb runs cancels only that verb."""
-    # A shell started from a background job inherits SIGINT ignored; at the prompt, Ctrl-C must work.
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
     session.interactive = True
     session.ui.show(Message(banner(session)))
+    interrupts = InterruptRouter(session, prompt)
     # What background work says (a decoder's predictions, a recording's end) is printed at once, above the
     # line being typed, which prompt-toolkit redraws as it was.
-    with patch_stdout(raw=True):
+    with patch_stdout(raw=True), interrupts.installed():
         session.notices_at_once = True
         try:
-            _loop(session, prompt)
+            _loop(session, prompt, interrupts)
         finally:
             session.notices_at_once = False
     return 0
 
 
-def _loop(session, prompt: PromptSession) -> None:
+def _loop(session, prompt: PromptSession, interrupts: InterruptRouter) -> None:
     while not session.quit_requested:
         session.show_notices()
+        session.interrupt_pending = False
         try:
-            line = prompt.prompt(inputhook=figures_inputhook)
+            with interrupts.at_prompt():
+                line = prompt.prompt(inputhook=figures_inputhook, handle_sigint=False)
         except KeyboardInterrupt:
             continue
         except EOFError:

@@ -86,6 +86,9 @@ class Session:
         self.outputs: list[tuple[str, str]] = []  # (kind, path) of every file this session made
         self.quit_requested = False
         self.running_verb = ""  # the verb of the command running, for messages
+        # A Ctrl-C that came after the line was entered but before its verb started (set by the shell):
+        # it cancels that command as it starts.
+        self.interrupt_pending = False
         # Whether a person is at the prompt (set by the shell): scripts and -c runs never wait for Ctrl-C.
         self.interactive = False
         self.notices: deque[tuple[str, bool]] = deque()  # what background work (a recording's fault) has to say
@@ -128,6 +131,7 @@ class Session:
         except KeyboardInterrupt:
             self.report(f"interrupted: {self.running_verb or 'the command'} cancelled; nothing kept")
         finally:
+            self.interrupt_pending = False
             self.show_notices()
             if time.monotonic() - started > TRIM_AFTER_S:  # a long command: hand back what it freed
                 return_freed_memory()
@@ -201,6 +205,8 @@ class Session:
             return
         verb, args = self.registry.parse(line)
         self.running_verb = verb.name
+        if self.interrupt_pending:
+            raise KeyboardInterrupt
         fill_setting_defaults(verb, args, self.settings)
         self._refuse_endless(verb, args)
         try:

@@ -10,6 +10,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from neuroshell.cli.completer import CommandCompleter
+from neuroshell.cli.interrupts import InterruptRouter
 from neuroshell.cli.shell import build_prompt, run_shell
 from neuroshell.devices.base import wait_until
 
@@ -105,6 +106,25 @@ def test_ctrl_c_drops_the_line_and_the_shell_goes_on(session, pipe):
     assert run_shell(session, prompt) == 0
     assert "kept" in session.ui.lines
     assert "half-typed" not in session.ui.text
+
+
+def test_a_sigint_as_the_prompt_finishes_cancels_the_command_just_entered(session, pipe):
+    """The terminal gives Ctrl-C back as SIGINT a few ms before prompt() returns: that Ctrl-C is the command's."""
+    import signal
+    import time
+
+    prompt = build_prompt(session)
+    router = InterruptRouter(session, prompt)
+    with router.installed(), router.at_prompt():
+        signal.raise_signal(signal.SIGINT)  # no prompt is waiting for input: the line was already entered
+    assert session.interrupt_pending
+    started = time.monotonic()
+    assert session.execute("wait 5s") is False
+    assert time.monotonic() - started < 1
+    assert session.ui.errors[-1] == "interrupted: wait cancelled; nothing kept"
+    assert session.execute("echo next") and session.ui.lines[-1] == "next"  # only that command was cancelled
+    with router.installed(), pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)  # while a command runs: it is cancelled at once
 
 
 def test_ctrl_d_leaves(session, pipe):
