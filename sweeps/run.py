@@ -50,6 +50,8 @@ def run_sweep(
     outcome = SweepOutcome(total=len(plan.points))
     if not overwrite and SweepStore.complete(handle, plan.name, plan.recipe):
         outcome.skipped = outcome.total
+        if on_progress is not None:
+            on_progress(outcome, 0)
         return outcome
     with dask_client(plan.workers, plan.scheduler) as client:
         store = SweepStore(handle, plan.name, plan.recipe, plan.points, overwrite)  # only once a cluster answers
@@ -57,6 +59,8 @@ def run_sweep(
         todo = [p for p in plan.points if p.index not in finished]
         outcome.skipped = len(plan.points) - len(todo)
         if not todo:
+            if on_progress is not None:
+                on_progress(outcome, 0)
             return outcome
         if plan.warm is not None:
             warm_up(client, plan.warm)

@@ -80,7 +80,9 @@ def _progress(bar):
         finished = outcome.done + outcome.failed
         left = outcome.total - outcome.skipped - finished - running
         text = f"sweep: {outcome.done} done, {running} running, {outcome.failed} failed, {left} waiting"
-        bar.update(finished, text)
+        if outcome.skipped:
+            text += f", {outcome.skipped} already in the file"
+        bar.update(outcome.skipped + finished, text)  # the bar counts every point of the grid
 
     return update
 
