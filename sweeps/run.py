@@ -48,10 +48,10 @@ def run_sweep(
     """Run ``plan`` into ``/sweeps/<name>`` of the open, writable file ``handle``. ``on_progress(outcome,
     running)`` is called as points start and finish; ``on_result(point, result)`` for each finished one."""
     outcome = SweepOutcome(total=len(plan.points))
+    on_progress = on_progress or _ignore
     if not overwrite and SweepStore.complete(handle, plan.name, plan.recipe):
         outcome.skipped = outcome.total
-        if on_progress is not None:
-            on_progress(outcome, 0)
+        on_progress(outcome, 0)
         return outcome
     with dask_client(plan.workers, plan.scheduler) as client:
         store = SweepStore(handle, plan.name, plan.recipe, plan.points, overwrite)  # only once a cluster answers
@@ -59,17 +59,15 @@ def run_sweep(
         todo = [p for p in plan.points if p.index not in finished]
         outcome.skipped = len(plan.points) - len(todo)
         if not todo:
-            if on_progress is not None:
-                on_progress(outcome, 0)
+            on_progress(outcome, 0)
             return outcome
         if plan.warm is not None:
             warm_up(client, plan.warm)
         capacity = slots(client)
 
         def report() -> None:
-            if on_progress is not None:
-                left = len(todo) - outcome.done - outcome.failed
-                on_progress(outcome, min(capacity, left))
+            left = len(todo) - outcome.done - outcome.failed
+            on_progress(outcome, min(capacity, left))
 
         def store_result(index: int, result: dict | None, error: str | None) -> None:
             store.write(index, result, error)
@@ -89,3 +87,7 @@ def run_sweep(
         except KeyboardInterrupt:
             outcome.interrupted = True
     return outcome
+
+
+def _ignore(outcome: SweepOutcome, running: int) -> None:
+    """No one to tell of the sweep's progress."""

@@ -87,11 +87,10 @@ def test_each_part_gets_the_targets_its_membrane_pass_updates():
     from neuroshell.neuron.kernels.membrane import part_range
     from neuroshell.neuron.kernels.propagate import row_splits
 
-    network = cuba(5000)
-    arrays = compile_network(network, dt_s=1e-4, seed=1).arrays
-    proj = kernel_records(arrays)[2]
+    compiled = compile_network(cuba(5000), dt_s=1e-4, seed=1)
+    proj = kernel_records(compiled.arrays)[2]
     split, offsets = row_splits(proj, 3)
-    for q, (source, target, indptr, indices) in enumerate(compile_network(network, dt_s=1e-4, seed=1).connectivity):
+    for q, (source, target, indptr, indices) in enumerate(compiled.connectivity):
         n_tgt = int(proj.n_tgt[q])
         bounds = [part_range(n_tgt, part, 3)[0] for part in (1, 2)]
         for row in range(len(indptr) - 1):
