@@ -108,6 +108,11 @@ class Output(NamedTuple):
 
 
 class Work(NamedTuple):
-    scratch: np.ndarray  # (3 * largest population,) float64
-    flags: np.ndarray  # (largest population rounded up to 8, + 8) int8: spike flags of a population
-    found: np.ndarray  # (largest population,) int32: the flagged neurons, each part's from its first neuron on
+    """Where the parts of a step list their spikes: each population has its own stretch of the arrays,
+    from ``offset[p]`` (a multiple of 64), so parts updating different populations never share one."""
+
+    scratch: np.ndarray  # (3 * stretches' length,) float64: a population's from 3 * offset[p]
+    flags: np.ndarray  # (stretches' length,) int8: spike flags of the population's neurons
+    found: np.ndarray  # (stretches' length,) int32: the flagged neurons, each part's from its first neuron on
+    offset: np.ndarray  # (n_pops,) int64
+    counts: np.ndarray  # (n_parts, n_pops) int64: spikes each part found in each population this step

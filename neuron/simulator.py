@@ -86,6 +86,21 @@ def _spike_times(steps: list[np.ndarray], dt: float) -> np.ndarray:
     return times
 
 
+def _work(sizes: list[int], parts: int) -> Work:
+    """The step's work arrays: a stretch per population, starting on a multiple of 64 neurons (a part's
+    share starts on one too, ``membrane.ALIGN``) and padded, as the spike scan reads flags 8 at a time."""
+    stretches = [(size + 63) // 64 * 64 + 64 for size in sizes]
+    offset = np.concatenate([[0], np.cumsum(stretches)[:-1]]).astype(np.int64)
+    total = sum(stretches)
+    return Work(
+        np.zeros(3 * total),
+        np.zeros(total, dtype=np.int8),
+        np.zeros(total, dtype=np.int32),
+        offset,
+        np.zeros((parts, len(sizes)), dtype=np.int64),
+    )
+
+
 @contextmanager
 def _gc_paused():
     """Numba's first load of compiled code creates a burst of long-lived objects; without this the cyclic
@@ -114,7 +129,7 @@ def simulate(
     """Run ``network`` for ``duration_s``. ``progress(simulated seconds)`` is called between chunks; a
     KeyboardInterrupt there (or during a chunk) ends the run cleanly, keeping what was simulated. With
     ``weights_every_s``, the plastic projections' weights are kept at the start, that often, and at the end.
-    ``threads`` (default: every core this process may use) share the large passes of each step; the spikes
+    ``threads`` (default: every core this process may use) share each step (``kernels.threaded``); the spikes
     do not depend on it."""
     dt = dt_s
     if duration_s <= 0 or dt <= 0:
@@ -139,11 +154,7 @@ def simulate(
     spike_index = np.empty(capacity, dtype=np.int64)
     record_v = np.zeros((n_steps, len(a["record_index"])))
     pop_counts = np.zeros((n_steps, len(compiled.populations)), dtype=np.int64)
-    largest = max(size for _, size in compiled.populations.values())
-    parts = parts_for(largest, threads)
-    scratch = np.zeros(3 * largest)
-    # Membrane loops flag spikes here; the scan reads them as 64-bit words.
-    flags = np.zeros((largest + 7) // 8 * 8 + 8, dtype=np.int8)
+    parts = parts_for(n_total, threads)
     # numba's generator (Poisson inputs) is one per process and thread, not per network: seeding it here at
     # the start of every run makes a run's spikes a function of its seed alone. Two runs must therefore not
     # share a thread at once (neuroshell runs one simulation at a time per session).
@@ -152,7 +163,7 @@ def simulate(
     if parts > 1:
         row_split, split_offset = row_splits(projections, parts)
         projections = projections._replace(row_split=row_split, split_offset=split_offset)
-    work = Work(scratch, flags, np.zeros(largest, dtype=np.int32))
+    work = _work([size for _, size in compiled.populations.values()], parts)
     every = max(1, round(weights_every_s / dt)) if weights_every_s else None
     snapshots = WeightSnapshots(compiled, every)
     t, completed = 0, True

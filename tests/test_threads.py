@@ -30,11 +30,10 @@ def delta_with_delays(n: int = 45_000) -> Network:
 )
 def test_the_spikes_are_the_same_for_1_2_and_16_threads(build):
     network = build()
-    assert max(p["n"] for _, p in network.populations()) >= THREADED_NEURONS  # the threaded passes run
+    assert sum(p["n"] for _, p in network.populations()) >= THREADED_NEURONS  # the steps run in parts
     runs = {n: simulate(network, 0.1, seed=3, threads=n, record=[("exc", 0), ("exc", 39_999)]) for n in (1, 2, 16)}
     reference = runs[1]
     assert len(reference.spike_index) > 5_000
-    assert reference.pop_counts.sum(axis=1).max() > 32  # steps with enough spikes to propagate in parallel
     for threads in (2, 16):
         run = runs[threads]
         assert run.threads == threads and run.threads_used == min(threads, numba.config.NUMBA_NUM_THREADS)
@@ -47,16 +46,15 @@ PARALLEL_KERNELS_ALONE = """
 import numpy as np
 from neuroshell.neuron.compiler import compile_network, kernel_records
 from neuroshell.neuron.network import cuba
-from neuroshell.neuron.records import Output, Work
+from neuroshell.neuron.simulator import _work
 from neuroshell.neuron.kernels.propagate import row_splits
-from neuroshell.neuron.kernels.threaded import membrane_threaded, propagate_threaded
+from neuroshell.neuron.kernels.threaded import propagate_threaded, step_threaded
 arrays = compile_network(cuba(400), dt_s=1e-4, seed=1).arrays
 pops, ch, proj, drive, state, pl = kernel_records(arrays)
-work = Work(np.zeros(1200), np.zeros(416, np.int8), np.zeros(400, np.int32))
 proj = proj._replace(**dict(zip(("row_split", "split_offset"), row_splits(proj, 2))))
-out = Output(*[np.zeros(8, np.int64)] * 2, arrays["record_index"], np.zeros((8, 0)), np.zeros((8, 2), np.int64))
-membrane_threaded(0, 0, 1e-4, pops, ch, drive, state, work, 2)
-propagate_threaded(0, 0, 0, 0, pops, proj, state, out, pl, 2)
+spike_index = np.zeros(8, np.int64)
+step_threaded(0, (0, 0), 1e-4, pops, ch, proj, drive, state, spike_index, _work([320, 80], 2), 2)
+propagate_threaded(0, 0, 0, pops, proj, state, spike_index, 2)
 """
 SIMULATE = """
 from neuroshell.neuron.network import cuba

@@ -66,6 +66,19 @@ def enqueue(t, b, i_local, pl):
     pl.queue_count[slot, b] += 1
 
 
+@numba.njit(inline="always")
+def queue_spikes(t, first_spike, n_spikes, pops, proj, pl, spike_index):
+    """Spikes ``first_spike:n_spikes`` of step ``t`` on every plastic projection leaving their population,
+    in spike order (``arrive`` delivers them after the projection's delay)."""
+    for s in range(first_spike, n_spikes):
+        i = spike_index[s]
+        p = population_of(i, pops.stop)
+        for e in range(pops.proj_ptr[p], pops.proj_ptr[p + 1]):
+            q = proj.order[e]
+            if proj.plastic[q] >= 0:
+                enqueue(t, proj.plastic[q], i - proj.src_start[q], pl)
+
+
 @numba.njit(cache=True, fastmath=True)
 def on_post(t, first_spike, n_spikes, pop_stop, pl, spike_index):
     """Postsynaptic spikes ``first_spike:n_spikes`` of step ``t``: potentiate their incoming weights."""

@@ -1,5 +1,5 @@
-"""Spike propagation: each spike of the step through the CSR projections leaving its population, straight
-into the target's synaptic state (a one-step delay) or into the ring buffer of later steps."""
+"""Spike propagation: each spike of a step through the static CSR projections leaving its population,
+straight into the target's synaptic state (a one-step delay) or into the ring buffer of later steps."""
 
 import numba
 import numpy as np
@@ -9,7 +9,6 @@ from numba.extending import intrinsic
 
 from neuroshell.neuron.kernels.collect import population_of
 from neuroshell.neuron.kernels.membrane import part_range
-from neuroshell.neuron.kernels.plasticity import enqueue
 
 # Spikes whose target rows are fetched from memory ahead of their propagation. A row of ~80 targets spans a
 # few cache lines at a random place in a large array: too short for the hardware prefetcher to pick up.
@@ -100,16 +99,16 @@ def _first_at_least(indices, offset, first, last, target):
 
 
 @numba.njit(inline="always")
-def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl, part, n_parts):
-    """Deliver spikes ``first_spike:n_spikes`` (all of step ``t``) and count them per population; a plastic
-    projection's spikes are queued for their arrival step instead (``plasticity.arrive`` delivers them).
+def propagate_spikes(t, first_spike, n_spikes, pops, proj, state, spike_index, part, n_parts):
+    """Deliver spikes ``first_spike:n_spikes`` of ``spike_index`` (all of step ``t``) through the static
+    projections (``plasticity.queue_spikes`` takes the plastic ones).
 
     Part ``part`` of ``n_parts`` delivers to its share of each projection's targets only (the same neurons as
-    its membrane update, so their state stays in one core's cache; part 0 also counts and queues), so parts
-    run in parallel without sharing a target; each target still receives its inputs
-    in spike order, so its sum, and the run's spikes, do not depend on the number of parts."""
+    its membrane update, so their state stays in one core's cache), so parts run in parallel without
+    sharing a target; each target still receives its inputs in spike order, so its sum, and the run's
+    spikes, do not depend on the number of parts."""
     # The records' arrays are taken out once: a field taken inside the loops costs a reference count each time.
-    x, ring, spike_index, pop_counts = state.x, state.ring, out.spike_index, out.pop_counts
+    x, ring = state.x, state.ring
     pop_stop, proj_ptr = pops.stop, pops.proj_ptr
     order, src_start, tgt_offset, weights, delays = proj.order, proj.src_start, proj.tgt_offset, proj.weight, proj.delay
     indptr_offset, indices_offset, indptr, indices = proj.indptr_offset, proj.indices_offset, proj.indptr, proj.indices
@@ -133,15 +132,11 @@ def propagate_spikes(t, step, first_spike, n_spikes, pops, proj, state, out, pl,
                            splits, part, n_parts)  # fmt: skip
         i = spike_index[s]
         p = population_of(i, pop_stop)
-        if part == 0:
-            pop_counts[step, p] += 1
         for e in range(proj_ptr[p], proj_ptr[p + 1]):
             q = order[e]
-            row = i - src_start[q]
             if plastic[q] >= 0:
-                if part == 0:
-                    enqueue(t, plastic[q], row, pl)
                 continue
+            row = i - src_start[q]
             first, last = _share(indptr_offset, indptr, splits, q, row, part, n_parts)
             offset = indices_offset[q]
             target, size, weight, delay = tgt_offset[q], n_tgt[q], weights[q], delays[q]

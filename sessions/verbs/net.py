@@ -349,7 +349,7 @@ def _threads(asked: int, used: int) -> str:
     cores = available_cores()
     said = f"{used} thread{'s' if used > 1 else ''}"
     if used == 1 and asked > 1:
-        return f"{said} ({asked} asked: no population reaches {THREADED_NEURONS:,} neurons, where one thread is faster)"
+        return f"{said} ({asked} asked: under {THREADED_NEURONS:,} neurons one thread is faster)"
     if asked > cores:
         return f"{said} ({asked} asked; this machine has {cores} cores)"
     return said
