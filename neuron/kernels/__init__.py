@@ -1,11 +1,11 @@
 """The numba kernels, split by role: ``step`` (the loop over time steps), ``membrane`` (neuron updates),
 ``propagate`` (spikes through projections), ``collect`` (spike gathering and regrouping), ``plasticity``,
-``drive`` (Poisson inputs), ``vexp`` (a vectorised exponential) and ``threaded`` (the parallel passes).
+``drive`` (Poisson inputs), ``vexp`` (a vectorised exponential) and ``threaded`` (the step's parallel part).
 
 numba keys a cached function on its own file alone, so a kernel compiled against a callee in another file
 would be loaded stale after that file changes (and one linking parallel code then crashes the process).
 The kernels' cache therefore lives in a folder named after a hash of all their sources: any change to any
-of them compiles them all afresh. The parallel passes (``threaded``) are not cached apart from the step.
+of them compiles them all afresh. The parallel kernels (``threaded``) are not cached apart from the step.
 """
 
 import hashlib

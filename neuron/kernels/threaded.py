@@ -40,6 +40,12 @@ def step_part(t, previous, dt, pops, ch, proj, drive, state, spike_index, work, 
             counts[part, p] = lif_part(p, t, dt, pops, ch, drive, state, population_work(work, p), part, n_parts)
 
 
+# The parallel kernels are not cached on their own (no cache=True): they are compiled into run_chunk, whose
+# cache entry holds them. A cached parallel kernel linked into a newly compiled caller made the next process
+# loading that caller crash (a segfault); a first compile stopped part way, or two processes compiling at
+# once, left such a cache (tests/test_threads.py).
+
+
 @numba.njit(fastmath=True, parallel=True)
 def step_threaded(t, previous, dt, pops, ch, proj, drive, state, spike_index, work, n_parts):
     """``step_part`` for every part, in parallel."""
