@@ -116,3 +116,4 @@ class Work(NamedTuple):
     found: np.ndarray  # (stretches' length,) int32: the flagged neurons, each part's from its first neuron on
     offset: np.ndarray  # (n_pops,) int64
     counts: np.ndarray  # (n_parts, n_pops) int64: spikes each part found in each population this step
+    keys: np.ndarray  # (n_poisson,) uint64: this step's key of each Poisson input (``kernels.drive``)

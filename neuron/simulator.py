@@ -86,7 +86,7 @@ def _spike_times(steps: list[np.ndarray], dt: float) -> np.ndarray:
     return times
 
 
-def _work(sizes: list[int], parts: int) -> Work:
+def _work(sizes: list[int], parts: int, n_poisson: int) -> Work:
     """The step's work arrays: a stretch per population, starting on a multiple of 64 neurons (a part's
     share starts on one too, ``membrane.ALIGN``) and padded, as the spike scan reads flags 8 at a time."""
     stretches = [(size + 63) // 64 * 64 + 64 for size in sizes]
@@ -98,6 +98,7 @@ def _work(sizes: list[int], parts: int) -> Work:
         np.zeros(total, dtype=np.int32),
         offset,
         np.zeros((parts, len(sizes)), dtype=np.int64),
+        np.zeros(n_poisson, dtype=np.uint64),
     )
 
 
@@ -163,7 +164,7 @@ def simulate(
     if parts > 1:
         row_split, split_offset = row_splits(projections, parts)
         projections = projections._replace(row_split=row_split, split_offset=split_offset)
-    work = _work([size for _, size in compiled.populations.values()], parts)
+    work = _work([size for _, size in compiled.populations.values()], parts, len(a["poisson_pop"]))
     every = max(1, round(weights_every_s / dt)) if weights_every_s else None
     snapshots = WeightSnapshots(compiled, every)
     t, completed = 0, True

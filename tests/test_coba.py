@@ -83,17 +83,22 @@ def brian2_coba(v_init: np.ndarray, pairs: dict) -> tuple[np.ndarray, np.ndarray
 @pytest.mark.slow
 def test_coba_fires_as_brian2_does_on_the_same_network():
     network = coba(N)
-    result = simulate(network, DURATION_S, dt_s=DT, seed=2)
     brian_times, brian_ids = brian2_coba(*compiled_connectivity(network, seed=2))
-    figures = {}
-    for name, (times, ids) in {
-        "ours": (result.spike_times_s, result.spike_index),
-        "brian2": (brian_times, brian_ids),
-    }.items():
-        settled = times > SETTLED_S
-        figures[name] = (settled.sum() / (N * (DURATION_S - SETTLED_S)), isi_cv(times[settled], ids[settled]))
-    (rate, cv), (brian_rate, brian_cv) = figures["ours"], figures["brian2"]
+    brian_rate, brian_cv = settled_rate_and_cv(brian_times, brian_ids)
+    # This bursty network's CV of ISI moves by +-0.06 from one run to the next in either simulator (ours:
+    # 1.69-1.82 over seeds 1-6; Brian2 unseeded: 1.66-1.78), more than the 0.05 compared: ours is the mean
+    # over four runs (each seed draws its own connectivity and drive), Brian2's one seeded run.
+    runs = [simulate(network, DURATION_S, dt_s=DT, seed=seed) for seed in (1, 2, 3, 4)]
+    figures = np.array([settled_rate_and_cv(run.spike_times_s, run.spike_index) for run in runs])
+    rate, cv = figures.mean(axis=0)
+    said = {"ours": figures.tolist(), "brian2": (brian_rate, brian_cv)}
     # Self-sustained irregular activity kept up by the Poisson drive: tens of Hz with bursts (CV above 1).
-    assert 10 < rate < 50 and cv > 1.0, figures
-    assert rate == pytest.approx(brian_rate, rel=0.05), figures
-    assert cv == pytest.approx(brian_cv, abs=0.05), figures
+    assert np.all((figures[:, 0] > 10) & (figures[:, 0] < 50)) and np.all(figures[:, 1] > 1.0), said
+    assert rate == pytest.approx(brian_rate, rel=0.05), said
+    assert cv == pytest.approx(brian_cv, abs=0.05), said
+
+
+def settled_rate_and_cv(times: np.ndarray, ids: np.ndarray) -> tuple[float, float]:
+    """Mean rate (Hz) and CV of ISI over the spikes after SETTLED_S."""
+    settled = times > SETTLED_S
+    return settled.sum() / (N * (DURATION_S - SETTLED_S)), isi_cv(times[settled], ids[settled])

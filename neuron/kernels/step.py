@@ -1,20 +1,20 @@
 """The simulation step: one call advances the whole network by a chunk of time steps.
 
-Per step, on one thread: the Poisson inputs and the plastic synapses' arrivals into the synaptic state
-(random draws and plasticity keep one order). Then, in parallel parts (``threaded``; inline for one part):
-the previous step's spikes through the static projections (``propagate``) and the ring's delayed arrivals,
-each LIF population's update (``membrane``) and the listing of its spikes (``collect``). Then, on one
-thread again: the other populations' updates, the spikes stored in population and index order, their
-potentiation and queueing on plastic projections, and the traced potentials. The last step's spikes are
-delivered before the call returns. All quantities are SI floats; the records are described in
-``neuron.records``.
+Per step, on one thread: the keys of the Poisson inputs' draws (``drive``) and the plastic synapses'
+arrivals into the synaptic state (random draws and plasticity keep one order). Then, in parallel parts
+(``threaded``; inline for one part): the previous step's spikes through the static projections
+(``propagate``), the ring's delayed arrivals and the Poisson inputs, each LIF population's update
+(``membrane``) and the listing of its spikes (``collect``). Then, on one thread again: the other
+populations' updates, the spikes stored in population and index order, their potentiation and queueing on
+plastic projections, and the traced potentials. The last step's spikes are delivered before the call
+returns. All quantities are SI floats; the records are described in ``neuron.records``.
 """
 
 import numba
 import numpy as np
 
 from neuroshell.neuron.kernels.collect import store_spikes
-from neuroshell.neuron.kernels.drive import poisson_into
+from neuroshell.neuron.kernels.drive import TABLED, draw_key, poisson_serial
 from neuroshell.neuron.kernels.membrane import euler_population, part_range, poisson_population
 from neuroshell.neuron.kernels.plasticity import arrive, on_post, queue_spikes
 from neuroshell.neuron.kernels.propagate import propagate_spikes
@@ -36,7 +36,7 @@ def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_sp
         if n_spikes + pops.stop[n_pops - 1] > capacity:
             _deliver(t - 1, previous, pops, proj, state, out.spike_index, n_parts)
             return step, n_spikes
-        _poisson_drive(pops, drive, state, ch, work.scratch)
+        _poisson_drive(pops, drive, state, ch, work.keys)
         if plastic:
             arrive(t, pl, proj, state.x)
         if n_parts > 1:
@@ -88,14 +88,17 @@ def _deliver(t, spikes, pops, proj, state, spike_index, n_parts):
 
 
 @numba.njit(inline="always")
-def _poisson_drive(pops, drive, state, ch, scratch):
-    """This step's Poisson input spikes into the driven populations' synaptic state."""
+def _poisson_drive(pops, drive, state, ch, keys):
+    """This step's keys for the Poisson inputs the parts draw (``drive.poisson_share``), in input order;
+    an input of more than TABLED arrivals per neuron and step is drawn here, neuron after neuron."""
     for q in range(drive.poisson_pop.shape[0]):
-        p = drive.poisson_pop[q]
-        base = ch.offset[drive.poisson_channel[q]]
-        poisson_into(
-            state.x, base, pops.stop[p] - pops.start[p], drive.poisson_lambda[q], drive.poisson_weight[q], scratch
-        )
+        expected = drive.poisson_lambda[q]
+        if expected <= TABLED:
+            keys[q] = draw_key()
+        else:
+            p = drive.poisson_pop[q]
+            base = ch.offset[drive.poisson_channel[q]]
+            poisson_serial(state.x, base, pops.stop[p] - pops.start[p], expected, drive.poisson_weight[q])
 
 
 @numba.njit(cache=True)

@@ -10,6 +10,7 @@ in order, plasticity) stays on one thread (``step``).
 import numba
 
 from neuroshell.neuron.kernels.collect import flagged, make_refractory
+from neuroshell.neuron.kernels.drive import TABLED, poisson_share
 from neuroshell.neuron.kernels.membrane import lif_conductance, lif_exact, part_range
 from neuroshell.neuron.kernels.propagate import propagate_spikes
 from neuroshell.neuron.layout import LIF, P_REF_STEPS
@@ -28,12 +29,14 @@ def parts_for(n_neurons: int, threads: int) -> int:
 @numba.njit(inline="always")
 def step_part(t, previous, dt, pops, ch, proj, drive, state, spike_index, work, part, n_parts):
     """Part ``part`` of step ``t`` for its neurons: the spikes of step t - 1 (``previous``: their span in
-    ``spike_index``) and the ring's arrivals into the synaptic state, then each LIF population's update;
+    ``spike_index``), the ring's arrivals and the Poisson inputs into the synaptic state, then each LIF
+    population's update;
     its spike counts go to ``work.counts[part]``, the spikes to ``work.found`` (``population_work``)."""
     first, end = previous
     if end > first:
         propagate_spikes(t - 1, first, end, pops, proj, state, spike_index, part, n_parts)
     ring_arrivals(t, pops, ch, state, part, n_parts)
+    poisson_arrivals(pops, ch, drive, state, work, part, n_parts)
     counts = work.counts  # written through the record's field inside numba.prange, the counts were lost
     for p in range(pops.start.shape[0]):
         if pops.model[p] == LIF:
@@ -80,7 +83,7 @@ def population_work(work, p):
     """Population ``p``'s own stretch of the work arrays, so parts updating different populations at once
     never share one (its scratch holds 3 values per neuron)."""
     at = work.offset[p]
-    return Work(work.scratch[3 * at :], work.flags[at:], work.found[at:], work.offset, work.counts)
+    return Work(work.scratch[3 * at :], work.flags[at:], work.found[at:], work.offset, work.counts, work.keys)
 
 
 @numba.njit(inline="always")
@@ -99,3 +102,17 @@ def ring_arrivals(t, pops, ch, state, part, n_parts):
             for j in range(hi - lo):
                 channel[j] += arrived[j]
                 arrived[j] = 0.0
+
+
+@numba.njit(inline="always")
+def poisson_arrivals(pops, ch, drive, state, work, part, n_parts):
+    """The part's share of this step's Poisson inputs, under the keys drawn for them (``work.keys``)."""
+    for q in range(drive.poisson_pop.shape[0]):
+        expected = drive.poisson_lambda[q]
+        if expected > TABLED:  # drawn on one thread
+            continue
+        p = drive.poisson_pop[q]
+        lo, hi = part_range(pops.stop[p] - pops.start[p], part, n_parts)
+        base = ch.offset[drive.poisson_channel[q]]
+        scratch = population_work(work, p).scratch
+        poisson_share(state.x, base, lo, hi, expected, drive.poisson_weight[q], work.keys[q], scratch)
