@@ -17,10 +17,13 @@ def delta_with_delays(n: int = 45_000) -> Network:
     n_exc = round(0.8 * n)
     network.add_population("exc", "lif", n_exc, {**lif, "v_init_spread": 20e-3})
     network.add_population("inh", "lif", n - n_exc, {**lif, "v_init_spread": 20e-3})
-    for target in ("exc", "inh"):
+    # The two paths of the drive that the parts draw: sparse (0.2 arrivals per neuron and step) onto the
+    # excitatory cells, tabled (2 per step, as Brunel's) onto the inhibitory ones.
+    drives = {"exc": (100, 0.5e-3), "inh": (1000, 0.04e-3)}
+    for target, (sources, weight) in drives.items():
         network.connect("exc", target, "indegree=80", 0.5e-3, "V", 1.5e-3, "delta")
         network.connect("inh", target, "indegree=20", -2.5e-3, "V", 1.5e-3, "delta")
-        poisson = {"kind": "poisson", "rate_hz": 20.0, "n_sources": 100, "weight": 0.5e-3, "weight_unit": "V"}
+        poisson = {"kind": "poisson", "rate_hz": 20.0, "n_sources": sources, "weight": weight, "weight_unit": "V"}
         network.add_input(target, {**poisson, "synapse": "delta"})
     return network
 
