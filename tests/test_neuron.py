@@ -133,6 +133,22 @@ def test_spikes_pending_when_a_chunk_ends_early_are_still_delivered(monkeypatch)
     np.testing.assert_array_equal(chunked.spike_times_s, stepwise.spike_times_s)
 
 
+def test_the_spike_scan_lists_exactly_the_flagged_neurons_of_its_range():
+    from neuroshell.neuron.kernels.collect import flagged
+
+    rng = np.random.default_rng(5)
+    lo, hi = 64, 10_003  # a range ending inside a word: the flags past it are another part's
+    flags = np.zeros(10_016, dtype=np.int8)
+    chosen = rng.choice(10_016, 400, replace=False)
+    flags[chosen] = 1
+    flags[hi : hi + 5] = 1
+    found = np.zeros(len(flags), dtype=np.int32)
+    count = flagged(flags, lo, hi, found)
+    expected = np.sort(chosen[(chosen >= lo) & (chosen < hi)])
+    assert count == len(expected) > 300
+    np.testing.assert_array_equal(found[lo : lo + count], expected)
+
+
 def isi_cv(times: np.ndarray, ids: np.ndarray) -> float:
     cvs = []
     for neuron in np.unique(ids):

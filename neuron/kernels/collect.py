@@ -3,6 +3,7 @@ stored in the chunk's spike buffer in index order; and the regrouping of a run's
 
 import numba
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 WORDS_PER_BLOCK = 32  # spike flags are tested 256 neurons at a time: most blocks are empty
 
@@ -20,10 +21,12 @@ def population_of(i, pop_stop):
 @numba.njit(inline="always")
 def flagged(flags, lo, hi, found):
     """The neurons ``lo:hi`` (lo a multiple of 8) a membrane pass flagged, in ascending order, written to
-    ``found[lo:]``; returns how many. Empty blocks of flags are skipped (spikes are sparse)."""
+    ``found[lo:]``; returns how many. Empty blocks of flags are skipped (spikes are sparse); the array must
+    hold ``hi`` rounded up to a multiple of 8."""
     words = flags[lo : lo + (hi - lo + 7) // 8 * 8].view(np.uint64)
     n_words = words.shape[0]
     full_blocks = n_words // WORDS_PER_BLOCK
+    tail = (hi - lo) % 8
     count = 0
     for block in range(full_blocks + 1):
         first = block * WORDS_PER_BLOCK
@@ -34,12 +37,15 @@ def flagged(flags, lo, hi, found):
             if any_flag == 0:
                 continue
         for word in range(first, min(first + WORDS_PER_BLOCK, n_words)):
-            if words[word] == 0:
-                continue
-            for j in range(word * 8, min(word * 8 + 8, hi - lo)):
-                if flags[lo + j]:
-                    found[lo + count] = lo + j
-                    count += 1
+            # A flag is a byte of 0 or 1: each set bit is a spike, found by counting trailing zeros (testing
+            # the word's 8 bytes one by one cost ~75 ns a spike in mispredicted branches).
+            bits = words[word]
+            if word == n_words - 1 and tail:  # the bytes past ``hi`` are not this part's
+                bits &= (np.uint64(1) << np.uint64(8 * tail)) - np.uint64(1)
+            while bits:
+                found[lo + count] = lo + word * 8 + (np.int64(trailing_zeros(bits)) >> 3)
+                count += 1
+                bits &= bits - np.uint64(1)
     return count
 
 
