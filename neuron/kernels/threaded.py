@@ -1,10 +1,11 @@
 """The step's parallel part: one region per step on numba's threads. Part ``k`` of ``n`` owns the same
 share of every population (``membrane.part_range``) and, for those neurons only, delivers the previous
-step's spikes (``propagate``), adds their delayed arrivals, updates their membranes and lists their spikes.
+step's spikes (``propagate``), adds their delayed arrivals and Poisson inputs (``drive``), updates their
+membranes and lists their spikes.
 A neuron's state therefore stays in one core's cache, no two parts write the same value, and one fork and
 join per step is all the threads cost. Which part a neuron falls in does not change its arithmetic, so a
-run's spikes are the same for any number of parts. What needs one order (random draws, storing the spikes
-in order, plasticity) stays on one thread (``step``).
+run's spikes are the same for any number of parts. What needs one order (the draws' keys, storing the
+spikes in order, plasticity) stays on one thread (``step``).
 """
 
 import numba
@@ -17,7 +18,7 @@ from neuroshell.neuron.layout import LIF, P_REF_STEPS
 from neuroshell.neuron.records import Work
 
 # Below this many neurons a step is shorter than the few microseconds a parallel region costs (CUBA, 2
-# threads: 0.9x at 10,000 neurons, 1.2x at 40,000).
+# threads against 1: 0.75x at 10,000 neurons, 0.97x at 20,000, 1.2-1.4x at 40,000).
 THREADED_NEURONS = 20_000
 
 
@@ -30,8 +31,8 @@ def parts_for(n_neurons: int, threads: int) -> int:
 def step_part(t, previous, dt, pops, ch, proj, drive, state, spike_index, work, part, n_parts):
     """Part ``part`` of step ``t`` for its neurons: the spikes of step t - 1 (``previous``: their span in
     ``spike_index``), the ring's arrivals and the Poisson inputs into the synaptic state, then each LIF
-    population's update;
-    its spike counts go to ``work.counts[part]``, the spikes to ``work.found`` (``population_work``)."""
+    population's update; its spike counts go to ``work.counts[part]``, the spikes to ``work.found``
+    (``population_work``)."""
     first, end = previous
     if end > first:
         propagate_spikes(t - 1, first, end, pops, proj, state, spike_index, part, n_parts)
