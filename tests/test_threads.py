@@ -56,7 +56,7 @@ arrays = compile_network(cuba(400), dt_s=1e-4, seed=1).arrays
 pops, ch, proj, drive, state, pl = kernel_records(arrays)
 proj = proj._replace(**dict(zip(("row_split", "split_offset"), row_splits(proj, 2))))
 spike_index = np.zeros(8, np.int64)
-step_threaded(0, (0, 0), 1e-4, pops, ch, proj, drive, state, spike_index, _work([320, 80], 2, 0), 2)
+step_threaded(0, (0, 0), 1e-4, pops, ch, proj, drive, state, spike_index, _work([320, 80], 2, 0), (False, False), 2)
 propagate_threaded(0, 0, 0, pops, proj, state, spike_index, 2)
 """
 SIMULATE = """

@@ -30,19 +30,22 @@ def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_sp
     n_pops = pops.start.shape[0]
     capacity = out.spike_step.shape[0]
     plastic = pl.proj.shape[0] > 0
+    # Delays through the ring (one-step ones go straight into the state) and Poisson inputs, if any
+    inputs = (state.ring.shape[0] > 2, drive.poisson_pop.shape[0] > 0)
     previous = (n_spikes, n_spikes)
     for step in range(n_steps):
         t = t0 + step
         if n_spikes + pops.stop[n_pops - 1] > capacity:
             _deliver(t - 1, previous, pops, proj, state, out.spike_index, n_parts)
             return step, n_spikes
-        _poisson_drive(pops, drive, state, ch, work.keys)
+        if inputs[1]:
+            _poisson_drive(pops, drive, state, ch, work.keys)
         if plastic:
             arrive(t, pl, proj, state.x)
         if n_parts > 1:
-            step_threaded(t, previous, dt, pops, ch, proj, drive, state, out.spike_index, work, n_parts)
+            step_threaded(t, previous, dt, pops, ch, proj, drive, state, out.spike_index, work, inputs, n_parts)
         else:
-            step_part(t, previous, dt, pops, ch, proj, drive, state, out.spike_index, work, 0, 1)
+            step_part(t, previous, dt, pops, ch, proj, drive, state, out.spike_index, work, inputs, 0, 1)
         first_spike = n_spikes
         n_spikes = _store(t, step, dt, pops, ch, drive, state, out, work, n_spikes, n_parts)
         if plastic and n_spikes > first_spike:
