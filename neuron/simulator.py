@@ -13,6 +13,7 @@ import numpy as np
 
 from neuroshell.neuron import kernels as k
 from neuroshell.neuron.compiler import Compiled, compile_network, kernel_records
+from neuroshell.neuron.kernels.membrane import ALIGN
 from neuroshell.neuron.kernels.propagate import row_splits
 from neuroshell.neuron.kernels.threaded import parts_for
 from neuroshell.neuron.network import Network, NetworkError
@@ -87,9 +88,9 @@ def _spike_times(steps: list[np.ndarray], dt: float) -> np.ndarray:
 
 
 def _work(sizes: list[int], parts: int, n_poisson: int) -> Work:
-    """The step's work arrays: a stretch per population, starting on a multiple of 64 neurons (a part's
-    share starts on one too, ``membrane.ALIGN``) and padded, as the spike scan reads flags 8 at a time."""
-    stretches = [(size + 63) // 64 * 64 + 64 for size in sizes]
+    """The step's work arrays: a stretch per population, starting on a multiple of ALIGN neurons (as a
+    part's share does) and padded, as the spike scan reads flags 8 at a time."""
+    stretches = [(size + ALIGN - 1) // ALIGN * ALIGN + ALIGN for size in sizes]
     offset = np.concatenate([[0], np.cumsum(stretches)[:-1]]).astype(np.int64)
     total = sum(stretches)
     return Work(

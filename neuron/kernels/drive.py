@@ -16,10 +16,12 @@ seeded per run, so a run's drive is a function of its seed."""
 import numba
 import numpy as np
 
+from neuroshell.neuron.kernels.membrane import ALIGN
+
 SPARSE = 0.3
 TABLED = 30.0
 GUIDE = 256
-BLOCK = 64  # neurons per stream of the sparse path; the parts of a step split on multiples of it
+BLOCK = ALIGN  # neurons per stream of the sparse path: the parts of a step split on multiples of it
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment and its two mixing multipliers
 MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 MIX2 = np.uint64(0x94D049BB133111EB)

@@ -18,7 +18,7 @@ from neuroshell.neuron.kernels.drive import TABLED, draw_key, poisson_serial
 from neuroshell.neuron.kernels.membrane import euler_population, part_range, poisson_population
 from neuroshell.neuron.kernels.plasticity import arrive, on_post, queue_spikes
 from neuroshell.neuron.kernels.propagate import propagate_spikes
-from neuroshell.neuron.kernels.threaded import propagate_threaded, step_part, step_threaded
+from neuroshell.neuron.kernels.threaded import population_work, propagate_threaded, step_part, step_threaded
 from neuroshell.neuron.layout import LIF, POISSON
 
 
@@ -66,7 +66,7 @@ def _store(t, step, dt, pops, ch, drive, state, out, work, n_spikes, n_parts):
         before = n_spikes
         if pops.model[p] == LIF:
             start, n = pops.start[p], pops.stop[p] - pops.start[p]
-            found = work.found[work.offset[p] :]
+            found = population_work(work, p).found
             for part in range(n_parts):
                 lo = part_range(n, part, n_parts)[0]
                 n_spikes = store_spikes(t, start, found, lo, work.counts[part, p], out, n_spikes)
