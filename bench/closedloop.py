@@ -1,16 +1,17 @@
 """Closed loop: how fast a prediction follows the helmet's response, while recording and monitor run.
 
-A helmet process plays 306 channels at 1 kHz (blocks of 20 ms, stimuli every 0.4-0.7 s) into a
+A helmet process plays --channels at --rate (blocks of 20 ms, stimuli every 0.4-0.7 s) into a
 pseudo-terminal. This process is a neuroshell session: it records the helmet for --train seconds, cuts
-epochs and trains an snn-mlp decoder on them (as the demo does), then records again with `monitor` running
-and `decode start` classifying each stimulus' window as it arrives. A second LSL program (a pylsl inlet in a
-thread here) reads the predictions off the outlet `neuroshell-decoder`.
+epochs and trains a decoder on them (--model: snn-mlp as the demo does, or one of the field's pipelines),
+then records again with `monitor` running and `decode start` classifying each stimulus' window as it
+arrives. A second LSL program (a pylsl inlet in a thread here) reads the predictions off the outlet
+`neuroshell-decoder`.
 
 Reported: latency from the arrival of a window's last sample to the prediction on the outlet (target
 p99 < 15 ms), end to end from that sample's timestamp to the outlet (target p99 < 50 ms, the helmet's block
 included) and to the other program's inlet, the share of a core the whole session used, samples lost.
 
-Run: python bench/closedloop.py [--seconds 60] [--train 60] [--channels 306]
+Run: python bench/closedloop.py [--seconds 60] [--train 60] [--channels 306] [--rate 1000] [--model snn-mlp]
 """
 
 import argparse
@@ -31,25 +32,24 @@ from bytecode import byte_compile_neuroshell
 from neuroshell.sessions import Session
 from neuroshell.sessions.ui import PlainUI
 
-RATE_HZ = 1000.0
 STIMULUS_INTERVAL_S = (0.4, 0.7)
 
 
-def serve_helmet(channels: int, seed: int) -> None:
+def serve_helmet(channels: int, seed: int, rate_hz: float) -> None:
     """The helmet process: prints its pty's path, then plays until its standard input closes."""
     from neuroshell.devices.clock import session_clock
     from neuroshell.devices.simhelmet import HelmetSignal, SimHelmetServer
 
-    signal = HelmetSignal(channels, RATE_HZ, seed=seed, stimulus_interval_s=STIMULUS_INTERVAL_S)
+    signal = HelmetSignal(channels, rate_hz, seed=seed, stimulus_interval_s=STIMULUS_INTERVAL_S)
     server = SimHelmetServer(signal, "serial", session_clock()).start()
     print(server.port_path, flush=True)
     sys.stdin.read()
     server.stop()
 
 
-def start_helmet(channels: int, seed: int) -> tuple[subprocess.Popen, str]:
+def start_helmet(channels: int, seed: int, rate_hz: float) -> tuple[subprocess.Popen, str]:
     helmet = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(channels), str(seed)],
+        [sys.executable, __file__, "--serve", str(channels), str(seed), str(rate_hz)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -75,10 +75,11 @@ def read_predictions(stop: threading.Event, arrivals: list[tuple[str, float]]) -
             arrivals.append((sample[0], pylsl.local_clock()))
 
 
-def train_decoder(session: Session, channels: int, seconds: float, out: Path) -> None:
-    helmet, port = start_helmet(channels, seed=1)
+def train_decoder(session: Session, args, out: Path) -> None:
+    channels, seconds = args.channels, args.train
+    helmet, port = start_helmet(channels, 1, args.rate)
     try:
-        assert session.execute(f"connect serial {port} --rate 1kHz --channels {channels} --name helmet")
+        assert session.execute(f"connect serial {port} --rate {args.rate:g}Hz --channels {channels} --name helmet")
         assert session.execute(f"record start {out / 'train.h5'} --for {seconds:g}s")
         assert session.execute(f"wait {seconds + 0.5:g}s")
         assert session.execute("disconnect helmet")
@@ -86,15 +87,16 @@ def train_decoder(session: Session, channels: int, seconds: float, out: Path) ->
         stop_helmet(helmet)
     recipe = "--markers stim/* --window -100ms:400ms --baseline -100ms:0s --name evoked"
     assert session.execute(f"dataset epochs {out / 'train.h5'}:/streams/helmet {recipe}")
-    assert session.execute("train evoked --epochs 30 --steps 12 --hidden 128 --name decoder --seed 1")
+    assert session.execute(f"train evoked --model {args.model} --epochs 30 --steps 12 --name decoder --seed 1")
     assert session.execute("evaluate decoder evoked")
 
 
-def run_loop(session: Session, channels: int, seconds: float, out: Path) -> dict:
-    helmet, port = start_helmet(channels, seed=2)
+def run_loop(session: Session, args, out: Path) -> dict:
+    channels, seconds = args.channels, args.seconds
+    helmet, port = start_helmet(channels, 2, args.rate)
     stop, arrivals = threading.Event(), []
     try:
-        assert session.execute(f"connect serial {port} --rate 1kHz --channels {channels} --name helmet")
+        assert session.execute(f"connect serial {port} --rate {args.rate:g}Hz --channels {channels} --name helmet")
         assert session.execute("decode start decoder")
         reader = threading.Thread(target=read_predictions, args=(stop, arrivals), daemon=True)
         reader.start()
@@ -134,14 +136,19 @@ def recorded_samples(path: Path) -> tuple[int, int]:
         return f["streams/helmet/time"].shape[0], f["streams/helmet/gaps"].shape[0]
 
 
-def report(figures: dict, recorded: tuple[int, int], seconds: float, channels: int) -> None:
+def report(figures: dict, recorded: tuple[int, int], args) -> None:
     def percentiles(name: str) -> str:
         return " / ".join(f"{figures[f'{name}_p{q}_ms']:.1f}" for q in (50, 95, 99)) + " ms"
 
     inlet = figures["inlet_ms"]
     inlet_text = " / ".join(f"{np.percentile(inlet, q):.1f}" for q in (50, 95, 99)) + " ms" if len(inlet) else "none"
     rows = [
-        ("run", f"{seconds:g} s of {channels} ch x 1 kHz over a pty, recording + monitor + snn-mlp decoder", ""),
+        (
+            "run",
+            f"{args.seconds:g} s of {args.channels} ch x {args.rate:g} Hz over a pty, recording + monitor + "
+            f"{args.model} decoder",
+            "",
+        ),
         ("predictions", f"{figures['predictions']} ({figures['received']} read by the other program)", ""),
         (
             "online accuracy",
@@ -175,12 +182,14 @@ def main() -> None:
     from loguru import logger
 
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        serve_helmet(int(sys.argv[2]), int(sys.argv[3]))
+        serve_helmet(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the decoded recording")
     parser.add_argument("--train", type=float, default=60.0, help="length of the training recording")
     parser.add_argument("--channels", type=int, default=306)
+    parser.add_argument("--rate", type=float, default=1000.0, help="the helmet's rate in Hz")
+    parser.add_argument("--model", default="snn-mlp", help="decoder kind (train --model), e.g. csp-lda, ts-lr")
     args = parser.parse_args()
     logger.remove()  # the session logs to its own file
     byte_compile_neuroshell()
@@ -191,10 +200,10 @@ def main() -> None:
         out = Path(folder)
         session = Session(ui=PlainUI(quiet, quiet), home=out / "home")
         session.settings.set("models.dir", str(out / "models"))
-        train_decoder(session, args.channels, args.train, out)
-        figures = run_loop(session, args.channels, args.seconds, out)
+        train_decoder(session, args, out)
+        figures = run_loop(session, args, out)
         session.close()
-        report(figures, recorded_samples(out / "loop.h5"), args.seconds, args.channels)
+        report(figures, recorded_samples(out / "loop.h5"), args)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ class OnlineDecoder:
         every_s: float | None = None,
     ) -> None:  # fmt: skip
         self.trained, self.channels, self.rate_hz, self.clock, self.report = trained, channels, rate_hz, clock, report
-        self.patterns = recipe["markers"].split(",")
+        # A dataset's markers may relabel (T1=fists): the decoder answers the labels before the "=".
+        self.patterns = [item.partition("=")[0] for item in recipe["markers"].split(",")]
         self.window_s = tuple(recipe["window_s"])
         self.baseline_s = tuple(recipe["baseline_s"]) if recipe.get("baseline_s") else None
         self.every_s = every_s
@@ -144,19 +145,20 @@ class OnlineDecoder:
         self.report(prediction)
 
 
-def fit_check(trained, dataset, device) -> list[int]:
-    """The device's channel indices the model takes, or a DecodeError naming what differs."""
+def fit_check(trained, data: dict, device) -> list[int]:
+    """The device's channel indices the model takes, or a DecodeError naming what differs. ``data``: what the
+    model learnt from (``channel_names``, ``sampling_rate_hz``)."""
     spec = device.spec
     speed = getattr(device, "speed", 1.0)
+    rate, names = data["sampling_rate_hz"], data["channel_names"]
     if speed != 1.0:
         raise DecodeError(f"{device.name} replays at {speed:g}x real time: a decoder needs real time (--speed 1)")
-    if abs(spec.sampling_rate_hz - dataset.sampling_rate_hz) > 1e-6 * max(1.0, dataset.sampling_rate_hz):
+    if abs(spec.sampling_rate_hz - rate) > 1e-6 * max(1.0, rate):
         raise DecodeError(
-            f"model {trained.name} was trained at {dataset.sampling_rate_hz:g} Hz; {device.name} runs at "
-            f"{spec.sampling_rate_hz:g} Hz"
+            f"model {trained.name} was trained at {rate:g} Hz; {device.name} runs at {spec.sampling_rate_hz:g} Hz"
         )
-    missing = [name for name in dataset.channel_names if name not in spec.channel_names]
+    missing = [name for name in names if name not in spec.channel_names]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise DecodeError(f"model {trained.name} takes channels {device.name} does not have: {shown}")
-    return [spec.channel_names.index(name) for name in dataset.channel_names]
+    return [spec.channel_names.index(name) for name in names]

@@ -15,16 +15,18 @@ OUTLET_NAME = "neuroshell-decoder"
 
 class DecoderOutputs:
     """The ``report`` of an OnlineDecoder. ``mark(label, source)`` puts a marker into the recording (or does
-    nothing when none runs); ``say(text)`` shows one line to the user; ``classes``: the model's classes
-    (predictions for markers of those labels count towards the online accuracy)."""
+    nothing when none runs); ``say(text)`` shows one line to the user; ``truth(marker label)``: the class a
+    marker names, or None (predictions for markers that name a class count towards the online accuracy)."""
 
-    def __init__(self, mark: Callable[[str, str], None], say: Callable[[str], None], clock, classes: list[str]) -> None:
+    def __init__(
+        self, mark: Callable[[str, str], None], say: Callable[[str], None], clock, truth: Callable[[str], str | None]
+    ) -> None:
         from pylsl import StreamInfo, StreamOutlet, cf_string
 
         info = StreamInfo(OUTLET_NAME, "Markers", 1, 0.0, cf_string, f"{OUTLET_NAME}-{id(self):x}")
         self.outlet = StreamOutlet(info)
         self.mark, self.say, self.clock = mark, say, clock
-        self.known_classes = set(classes)
+        self.truth = truth
         self.classes: Counter = Counter()
         self.skipped: Counter = Counter()
         self.latencies_s: list[float] = []
@@ -65,8 +67,8 @@ class DecoderOutputs:
                 "skipped": dict(self.skipped),
             }
             # Where markers name the class (stim/left answered by stim/left), the share the decoder got right.
-            judged = [p for p in self.predictions if p.marker_label in self.known_classes]
-            right = sum(p.label == p.marker_label for p in judged)
+            judged = [p for p in self.predictions if self.truth(p.marker_label) is not None]
+            right = sum(p.label == self.truth(p.marker_label) for p in judged)
         figures["judged"] = len(judged)
         figures["accuracy"] = right / len(judged) if judged else float("nan")
         for q in (50, 95, 99):

@@ -17,10 +17,18 @@ UNITS = {"mag": ("fT", 1e15), "grad": ("fT/cm", 1e13), **{k: ("uV", 1e6) for k i
 BLOCK_S = 10.0
 
 
-def import_raw(source: Path, target: Path, overwrite: bool, progress: Callable[[float], None] | None = None) -> dict:
+def import_raw(
+    source: Path,
+    target: Path,
+    overwrite: bool,
+    progress: Callable[[float], None] | None = None,
+    stim: str | None = None,
+) -> dict:
     """Write ``source`` (any file ``mne.io.read_raw`` reads) as a neuroshell file at ``target``: one stream named
     after the file, samples as MNE gives them in SI (float32 when the file holds float32), ``scale`` to the
-    usual unit (fT, uV), annotations as markers, BAD_ACQ_SKIP spans left out and kept as gaps."""
+    usual unit (fT, uV), annotations as markers, BAD_ACQ_SKIP spans left out and kept as gaps. The events of
+    the trigger channel ``stim`` (by default every channel of MNE type ``stim``) become markers too, as
+    ``mne.find_events`` finds them (label: the event's code); the channel stays a data channel."""
     try:
         raw = mne.io.read_raw(source, preload=False, verbose="error")
     except Exception as error:  # MNE raises many kinds: one line for each
@@ -50,10 +58,32 @@ def import_raw(source: Path, target: Path, overwrite: bool, progress: Callable[[
             spec, blocks, gaps=[(first_s + a / rate, first_s + b / rate) for a, b in skips]
         )
         markers = _markers(raw, first_s)
-        target_file.add_markers(*markers)
+        events = _stim_events(raw, stim, kinds)
+        target_file.add_markers(*(a + b for a, b in zip(markers, events, strict=True)))
     finally:
         target_file.close()
-    return {"stream": name, "samples": samples, "markers": len(markers[0]), "gaps": len(skips)}
+    return {
+        "stream": name,
+        "samples": samples,
+        "markers": len(markers[0]) + len(events[0]),
+        "stim_events": len(events[0]),
+        "gaps": len(skips),
+    }
+
+
+def _stim_events(raw, stim: str | None, kinds: list[str]) -> tuple[list, list, list]:
+    """Markers (times in s, labels, sources) from trigger channels' onsets, as ``mne.find_events`` gives them."""
+    if stim is not None and stim not in raw.ch_names:
+        raise FormatError(f"--stim {stim}: the file has no such channel (channels: {', '.join(raw.ch_names[:8])} ...)")
+    channels = [stim] if stim else [n for n, kind in zip(raw.ch_names, kinds, strict=True) if kind == "stim"]
+    times, labels, sources = [], [], []
+    rate = raw.info["sfreq"]
+    for channel in channels:
+        events = mne.find_events(raw, stim_channel=channel, shortest_event=1, verbose="error")
+        times += [float(sample) / rate for sample in events[:, 0]]
+        labels += [str(int(code)) for code in events[:, 2]]
+        sources += [f"stim {channel}"] * len(events)
+    return times, labels, sources
 
 
 def _orig_unit(raw, channel: str) -> str:

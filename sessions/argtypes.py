@@ -247,57 +247,6 @@ def _span_example(unit: str) -> str:
     return "-100ms:500ms" if unit == "s" else f"{EXAMPLES.get(unit, '1' + unit)}:{EXAMPLES.get(unit, '2' + unit)}"
 
 
-@dataclass
-class ChannelSelection:
-    """Channels as typed: a range ``first:stop`` of indices, or indices and names; ``indices(names)``
-    resolves them against a stream's (or a population's) channels."""
-
-    text: str
-    first: int | None = None
-    stop: int | None = None
-    items: tuple[str, ...] = ()
-
-    def indices(self, names: list[str]) -> list[int]:
-        """The channel indices this selection names among ``names``; a clear error for any it cannot find."""
-        if self.first is not None:
-            if self.stop > len(names) or self.first >= len(names):
-                raise UsageError(
-                    f"--channels {self.text}: there are {len(names)} channels, 0:{len(names)} (the stop is excluded)"
-                )
-            return list(range(self.first, self.stop))
-        chosen = []
-        for item in self.items:
-            if item.isdigit() and int(item) < len(names):
-                chosen.append(int(item))
-            elif item in names:
-                chosen.append(names.index(item))
-            else:
-                last = f"{names[0]} .. {names[-1]}, or 0:{len(names)}" if names else "none"
-                raise UsageError(f"--channels: no channel '{item}' (channels {last})")
-        return chosen
-
-
-@dataclass(eq=False)
-class Channels(ArgType):
-    """``0:16``, ``3,5,8`` or ``MEG001,MEG002``."""
-
-    label: str = "CHANNELS"
-
-    def convert(self, text: str) -> ChannelSelection:
-        first, sep, stop = text.partition(":")
-        if sep:
-            if not (first.isdigit() and stop.isdigit()) or int(stop) <= int(first):
-                raise UsageError(f"'{text}' is not a channel range: write FIRST:STOP, e.g. 0:16")
-            return ChannelSelection(text, int(first), int(stop))
-        items = tuple(part.strip() for part in text.split(",") if part.strip())
-        if not items:
-            raise UsageError("no channels given: e.g. 0:16, 3,5,8 or MEG001,MEG002")
-        return ChannelSelection(text, items=items)
-
-    def describe(self) -> str:
-        return "a range 0:16, or indices and names 3,5,MEG008"
-
-
 @dataclass(eq=False)
 class CsvList(ArgType):
     """Comma-separated items, each converted by ``item`` (text by default); ``length`` fixes how many."""

@@ -19,10 +19,11 @@ PREFIXES = {
     "µ": 1e-6,
     "n": 1e-9,
     "p": 1e-12,
+    "f": 1e-15,
 }
 
 # Base symbol of each unit this language knows, and a few aliases (min, h) with their factor to SI.
-BASE_UNITS = {"s": "s", "Hz": "Hz", "V": "V", "A": "A", "S": "S", "F": "F", "Ohm": "Ohm", "B": "B"}
+BASE_UNITS = {"s": "s", "Hz": "Hz", "V": "V", "A": "A", "S": "S", "F": "F", "Ohm": "Ohm", "B": "B", "T": "T"}
 ALIASES = {"min": ("s", 60.0), "h": ("s", 3600.0)}
 EXAMPLES = {
     "s": "250ms",
@@ -33,6 +34,7 @@ EXAMPLES = {
     "F": "200pF",
     "Ohm": "100MOhm",
     "B": "500MB",
+    "T": "3000fT",
 }
 
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$")
@@ -92,6 +94,7 @@ def unit_name(unit: str) -> str:
         "F": "a capacitance (F)",
         "Ohm": "a resistance (Ohm)",
         "B": "an amount of data (B)",
+        "T": "a magnetic field (T)",
     }
     return names.get(unit, unit)
 

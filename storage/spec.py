@@ -34,6 +34,16 @@ class StreamSpec:
         plain = np.all(np.asarray(self.scale) == 1.0) and np.all(np.asarray(self.offset) == 0.0)
         return not plain or np.dtype(self.dtype).kind != "f"
 
+    def channel_types(self) -> list[str]:
+        """MNE's channel type of each channel: as an imported file recorded them, else from the unit (fT,
+        pT, T: mag; fT/cm: grad; volts: eeg; anything else: misc)."""
+        recorded = self.info.get("mne_channel_types")
+        if recorded is not None and len(recorded) == self.n_channels:
+            return [kind.decode() if isinstance(kind, bytes) else str(kind) for kind in recorded]
+        by_unit = {"fT": "mag", "pT": "mag", "T": "mag", "fT/cm": "grad", "T/m": "grad"}
+        by_unit |= {unit: "eeg" for unit in ("V", "mV", "uV", "µV", "microvolts", "nV")}
+        return [by_unit.get(unit, "misc") for unit in self.channel_units or ["misc"] * self.n_channels]
+
     def to_unit(self, samples: np.ndarray, channels: list[int] | None = None) -> np.ndarray:
         """Samples (n, n_channels), or (n, len(channels)) of the given channels, in the channels' units:
         float64 for scaled or integer streams; float streams with unit scale come back as they are."""

@@ -80,7 +80,8 @@ def train_point(dataset, recipe: dict, settings: dict, seed: int, name: str) -> 
     on the test split. Returns ``wall_s``, ``summary`` and the ``model`` (a TrainedModel)."""
     import torch
 
-    from neuroshell.training.trainer import evaluate, train
+    from neuroshell.training.evaluation import evaluate
+    from neuroshell.training.trainer import train
 
     torch.set_num_threads(1)  # one point per core: threads would contend
     started = time.perf_counter()

@@ -193,8 +193,8 @@ def test_round_trip_through_fif_gives_the_same_epochs(session, tmp_path, monkeyp
     np.testing.assert_allclose(again.X, original.X, rtol=1e-6, atol=1e-6 * np.abs(original.X).max())
     assert session.execute("ls back.h5") and session.execute("plot traces back.h5:/streams/rec --channels 0:4")
     assert session.ui.lines[-1].startswith("wrote ") and session.ui.lines[-1].split()[1].endswith(".png")
-    assert not session.execute("train again --epochs 2")  # all of it in the training split
-    assert "has no validation examples" in session.ui.errors[-1] and "--split" in session.ui.errors[-1]
+    assert session.execute("train again --epochs 2 --steps 5 --hidden 16")  # all of it in the training split
+    assert "no validation split: ran every epoch and kept the last (2)" in session.ui.lines[-1]
     assert session.execute("dataset epochs back.h5:/streams/rec --window -100ms:300ms --split 0.6,0.4,0 --name part")
     assert session.execute("train part --epochs 2 --steps 5 --hidden 16 --name from-fif --seed 1"), session.ui.errors
     assert "from-fif" in session.models

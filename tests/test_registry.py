@@ -85,7 +85,8 @@ def test_split_commands_respects_quotes():
 
 
 def test_structured_argument_types_parse_once_with_clear_errors():
-    from neuroshell.sessions.argtypes import Channels, CsvList, Float, H5Path, LabelledSpan, Span
+    from neuroshell.sessions.argtypes import CsvList, Float, H5Path, LabelledSpan, Span
+    from neuroshell.sessions.channels import Channels
     from neuroshell.sessions.errors import UsageError
 
     assert Span().convert("-100ms:500ms") == (-0.1, 0.5)

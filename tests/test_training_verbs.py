@@ -27,7 +27,7 @@ def test_dataset_train_evaluate_models(session, recording, tmp_path, monkeypatch
         stored = f["datasets/ep"]
         assert stored["X"].shape[1:] == (16, 250) and set(np.unique(stored["split"][:])) == {0, 1, 2}
     assert session.execute("train ep --epochs 6 --steps 10 --hidden 32 --name dec --seed 1")
-    assert "best validation accuracy" in session.ui.lines[-1]
+    assert "best validation balanced accuracy" in session.ui.lines[-1]
     assert (tmp_path / "models" / "dec.safetensors").is_file() and (tmp_path / "models" / "dec.json").is_file()
     assert session.execute("evaluate dec ep")
     assert session.ui.lines[-1].startswith("accuracy ")

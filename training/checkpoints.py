@@ -1,5 +1,6 @@
-"""Checkpoints without pickle: weights in safetensors, everything else in a JSON beside them.
-A ``.pt``/``.pth`` state dict from elsewhere is read with ``torch.load(weights_only=True)`` only."""
+"""Checkpoints without pickle: a spiking model's weights in safetensors, a classical pipeline in skops
+(loading only trusted types), everything else in a JSON beside them. A ``.pt``/``.pth`` state dict from
+elsewhere is read with ``torch.load(weights_only=True)`` only."""
 
 import json
 from pathlib import Path
@@ -7,8 +8,50 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from neuroshell.training.classical import ClassicalModel, load_pipeline, save_classical
 from neuroshell.training.errors import TrainingError
 from neuroshell.training.trainer import TrainedModel
+
+SUFFIXES = (".safetensors", ".skops", ".pt", ".pth")
+
+
+def save_model(model, folder: Path) -> Path:
+    """Write a TrainedModel or a ClassicalModel into ``folder``; returns the main file's path."""
+    if isinstance(model, ClassicalModel):
+        meta = {
+            "name": model.name,
+            "recipe": model.recipe,
+            "classes": model.classes,
+            "dataset": model.dataset,
+            "baseline": model.baseline,
+        }
+        return save_classical(model, folder, meta)
+    return save_checkpoint(model, folder)
+
+
+def find_model(folder: Path, name: str) -> Path | None:
+    """``folder/NAME.safetensors`` (or another checkpoint suffix) if one exists."""
+    for suffix in SUFFIXES:
+        candidate = Path(folder) / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_model(path: Path):
+    """A TrainedModel or ClassicalModel from its file and the JSON beside it."""
+    path = Path(path)
+    if path.suffix != ".skops":
+        return load_checkpoint(path)
+    meta_path = path.with_suffix(".json")
+    if not meta_path.is_file():
+        raise TrainingError(f"{meta_path} is missing: a model needs its JSON recipe beside it")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    model = ClassicalModel(
+        meta["name"], meta["recipe"], meta["classes"], load_pipeline(path), meta["dataset"], meta["baseline"]
+    )
+    model.recipe["checkpoint"] = str(path)
+    return model
 
 
 def save_checkpoint(trained: TrainedModel, folder: Path) -> Path:

@@ -2,7 +2,8 @@
 a simulation run; stratified, seeded splits; a per-channel scaler fitted on the training split only.
 
 Arrays are plain numpy: ``X`` (n_examples, n_channels, n_times) float32, ``y`` (n_examples,) int64 class
-indices into ``classes``, ``split`` (n_examples,) with 0 = train, 1 = validation, 2 = test.
+indices into ``classes``, ``split`` (n_examples,) with 0 = train, 1 = validation, 2 = test; ``runs``
+(n_examples,) the index into ``run_names`` of the source each example came from (pooled datasets have several).
 """
 
 import itertools
@@ -30,16 +31,23 @@ class Dataset:
     dropped: dict[str, int] = field(default_factory=dict)
     scaler_mean: np.ndarray | None = None
     scaler_std: np.ndarray | None = None
+    runs: np.ndarray | None = None
+    run_names: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.runs is None:
+            self.runs = np.zeros(len(self.y), np.int64)
         if self.scaler_mean is None:
             self.fit_scaler()
 
     def fit_scaler(self) -> None:
-        """Per-channel mean and standard deviation over the training split only (no test leakage)."""
+        """Per-channel mean and standard deviation over the training split only (no test leakage); a dataset
+        for evaluation only (no training split) keeps the identity (a model brings its own scaler)."""
         train = self.X[self.split == TRAIN]
         if len(train) == 0:
-            raise TrainingError(f"dataset {self.name} has no training examples")
+            self.scaler_mean = np.zeros(self.X.shape[1], np.float32)
+            self.scaler_std = np.ones(self.X.shape[1], np.float32)
+            return
         self.scaler_mean = train.mean(axis=(0, 2)).astype(np.float32)
         std = train.std(axis=(0, 2)).astype(np.float32)
         std[std == 0] = 1.0
@@ -205,17 +213,38 @@ def make_dataset(
     recipe: dict[str, Any],
     seed: int,
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    runs: np.ndarray | None = None,
+    test_runs: int = 0,
     **extra,
 ) -> Dataset:
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise TrainingError(f"a dataset needs at least two classes (found: {', '.join(classes) or 'none'})")
     y = np.array([classes.index(label) for label in labels], dtype=np.int64)
-    too_few = [c for c in classes if labels.count(c) < 3]
+    # A split needs 3 of a class to put one in each part; a dataset only to evaluate on needs one.
+    least = 1 if tuple(fractions) == (0.0, 0.0, 1.0) else 3
+    too_few = [c for c in classes if labels.count(c) < least]
     if too_few:
-        raise TrainingError(f"class {too_few[0]} has fewer than 3 examples: record longer or merge classes")
-    split = stratified_split(y, fractions, seed)
-    return Dataset(name, X.astype(np.float32), y, classes, split, {**recipe, "seed": seed}, **extra)
+        raise TrainingError(f"class {too_few[0]} has fewer than {least} examples: record longer or merge classes")
+    runs = np.zeros(len(y), np.int64) if runs is None else np.asarray(runs, np.int64)
+    by_runs = test_runs > 0
+    split = _split_by_runs(y, runs, fractions, test_runs, seed) if by_runs else stratified_split(y, fractions, seed)
+    return Dataset(name, X.astype(np.float32), y, classes, split, {**recipe, "seed": seed}, runs=runs, **extra)
+
+
+def _split_by_runs(y: np.ndarray, runs: np.ndarray, fractions, test_runs: int, seed: int) -> np.ndarray:
+    """The last ``test_runs`` runs whole in the test split; the others split into train and validation in
+    the proportions of the first two fractions, stratified."""
+    last = np.unique(runs)
+    if test_runs >= len(last):
+        raise TrainingError(f"--test-runs {test_runs}: the dataset has {len(last)} runs; keep at least one to train")
+    held_out = np.isin(runs, last[-test_runs:])
+    kept = fractions[0] + fractions[1]
+    inner_fractions = (fractions[0] / kept, fractions[1] / kept, 0.0) if kept else (1.0, 0.0, 0.0)
+    inner = stratified_split(y[~held_out], inner_fractions, seed)
+    split = np.full(len(y), TEST, np.int8)
+    split[~held_out] = inner
+    return split
 
 
 def save_dataset(handle, dataset: Dataset) -> str:
@@ -229,6 +258,8 @@ def save_dataset(handle, dataset: Dataset) -> str:
     group.create_dataset("split", data=dataset.split)
     group.create_dataset("scaler_mean", data=dataset.scaler_mean)
     group.create_dataset("scaler_std", data=dataset.scaler_std)
+    group.create_dataset("runs", data=dataset.runs)
+    group.attrs["run_names"] = json.dumps(dataset.run_names)
     group.attrs["classes"] = json.dumps(dataset.classes)
     group.attrs["recipe"] = json.dumps(dataset.recipe)
     group.attrs["dropped"] = json.dumps(dataset.dropped)
@@ -258,6 +289,8 @@ def load_dataset(file, name: str) -> Dataset:
         json.loads(group.attrs["dropped"]),
         group["scaler_mean"][:],
         group["scaler_std"][:],
+        group["runs"][:] if "runs" in group else None,
+        json.loads(group.attrs.get("run_names", "[]")),
     )
 
 
@@ -269,8 +302,9 @@ def save_evaluation(handle, model_name: str, model_recipe: dict, dataset: Datase
         del handle[where]
     group = handle.create_group(where)
     group.create_dataset("confusion", data=metrics["confusion"])
-    for key in ("accuracy", "balanced_accuracy", "precision", "recall", "split"):
-        group.attrs[key] = metrics[key]
+    for key, value in metrics.items():
+        if isinstance(value, str | int | float | list):
+            group.attrs[key] = value
     group.attrs["classes"] = json.dumps(dataset.classes)
     handle[f"models/{model_name}"].attrs["recipe"] = json.dumps(model_recipe)
     return "/" + where

@@ -22,3 +22,16 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: in
         "support": support.tolist(),
         "confusion": confusion,
     }
+
+
+def roc_auc(y_true: np.ndarray, probabilities: np.ndarray) -> float:
+    """Area under the ROC curve (scikit-learn): of the second class's probability for two classes, one
+    against the rest averaged over classes for more; NaN when a class is missing from ``y_true``."""
+    from sklearn.metrics import roc_auc_score
+
+    n_classes = probabilities.shape[1]
+    if len(np.unique(y_true)) < n_classes:
+        return float("nan")
+    if n_classes == 2:
+        return float(roc_auc_score(y_true, probabilities[:, 1]))
+    return float(roc_auc_score(y_true, probabilities, multi_class="ovr", labels=list(range(n_classes))))

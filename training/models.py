@@ -1,19 +1,27 @@
 """Spiking decoders built from snntorch layers (Leaky neurons, surrogate gradients), and a logistic
 regression baseline. A model is fully described by its JSON-able recipe.
 
-Input to every model: (batch, n_channels, n_steps) float32; the SNN runs one step per time bin.
+Input to every model: standardised epochs (batch, n_channels, n_times) float32. A front end without
+trainable weights turns them into the SNN's input (batch, n_inputs, n_steps): ``BinMeans`` averages each
+channel into time bins; ``SpatialFront`` applies spatial filters fitted on the training split by
+``fit_front_end`` (CSP components' log-variance, or xDAWN components binned), kept as buffers in the
+checkpoint. The SNN runs one step per input step.
 Encodings: ``direct`` (the standardised value is the input current at each step), ``rate`` (Bernoulli
 spikes with probability sigmoid(value), snntorch.spikegen.rate) and ``latency`` (one spike per channel,
 earlier for larger values, snntorch.spikegen.latency).
 """
 
+import itertools
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
-from neuroshell.training.choices import ENCODINGS, MODEL_KINDS
+from neuroshell.training.choices import ENCODINGS, SPIKING_KINDS
 from neuroshell.training.errors import TrainingError
+
+SPATIAL_KINDS = ("snn-csp", "snn-xdawn")  # spiking decoders behind a fitted spatial front end
 
 
 def encode(x: torch.Tensor, encoding: str) -> torch.Tensor:
@@ -101,23 +109,117 @@ class SnnConv(nn.Module):
         return total / steps
 
 
+class BinMeans(nn.Module):
+    """(batch, channels, times) -> (batch, channels, steps): each channel averaged into ``steps`` time bins
+    (edges as ``training.datasets.bin_epochs``)."""
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        times = x.shape[2]
+        if self.steps >= times:
+            return x
+        edges = np.linspace(0, times, self.steps + 1).astype(int)
+        return torch.stack([x[:, :, a:b].mean(dim=2) for a, b in itertools.pairwise(edges)], dim=2)
+
+
+class SpatialFront(nn.Module):
+    """(batch, channels, times) -> (batch, rows * windows, steps): spatial filters (``rows`` x channels,
+    fitted on the training split) applied to the epoch, then per filtered signal either its log-variance
+    (``feature="logvar"``) or its mean (``"mean"``) in ``windows`` equal parts of the epoch; standardised with
+    the training split's mean and spread, and held as constant input currents for ``steps`` steps. Each
+    (signal, window) is an input of its own, so the spiking layers know when in the epoch a deflection was
+    (an evoked response's latency tells classes apart)."""
+
+    def __init__(self, n_channels: int, rows: int, windows: int, steps: int, feature: str):
+        super().__init__()
+        self.windows, self.steps, self.feature = windows, steps, feature
+        self.register_buffer("filters", torch.zeros(rows, n_channels))
+        self.register_buffer("mean", torch.zeros(rows, windows))
+        self.register_buffer("std", torch.ones(rows, windows))
+
+    def raw_features(self, x: torch.Tensor) -> torch.Tensor:
+        sources = torch.einsum("kc,bct->bkt", self.filters, x)
+        edges = np.linspace(0, x.shape[2], self.windows + 1).astype(int)
+        if self.feature == "mean":
+            return torch.stack([sources[:, :, a:b].mean(dim=2) for a, b in itertools.pairwise(edges)], dim=2)
+        parts = [sources[:, :, a:b].var(dim=2, unbiased=False) for a, b in itertools.pairwise(edges)]
+        return torch.log(torch.stack(parts, dim=2) + 1e-12)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = ((self.raw_features(x) - self.mean) / self.std).flatten(1)
+        return features[:, :, None].expand(-1, -1, self.steps)
+
+
+def _front_shape(recipe: dict[str, Any]) -> tuple[int, int, str]:
+    """(rows, windows, feature) of a spatial front end: CSP components' log-variance, or xDAWN filters (per
+    class) averaged in time windows."""
+    if recipe["model"] == "snn-csp":
+        return recipe["components"], recipe["windows"], "logvar"
+    return recipe["components"] * recipe["n_classes"], recipe["windows"], "mean"
+
+
+def fit_front_end(recipe: dict[str, Any], X: np.ndarray, y: np.ndarray) -> dict[str, torch.Tensor]:
+    """The front end's buffers fitted on standardised training epochs X (n, channels, times): for ``snn-csp``
+    MNE's CSP filters, for ``snn-xdawn`` pyriemann's xDAWN filters, and the features' mean and spread. Empty
+    for the binning front end."""
+    if recipe["model"] not in SPATIAL_KINDS:
+        return {}
+    from neuroshell.training.classical import quiet_mne
+
+    rows, windows, feature = _front_shape(recipe)
+    if recipe["model"] == "snn-csp":
+        from mne.decoding import CSP
+
+        fitted = CSP(n_components=recipe["components"], reg=None, log=True, norm_trace=False)
+    else:
+        from pyriemann.spatialfilters import Xdawn
+
+        fitted = Xdawn(nfilter=recipe["components"], estimator="scm")
+    with quiet_mne():
+        fitted.fit(X.astype(np.float64), y)
+    front = SpatialFront(X.shape[1], rows, windows, recipe["steps"], feature)
+    front.filters.copy_(torch.from_numpy(np.asarray(fitted.filters_[:rows], dtype=np.float32)))
+    with torch.inference_mode():
+        features = front.raw_features(torch.from_numpy(X.astype(np.float32)))
+    spread = features.std(dim=0)
+    return {
+        "front.filters": front.filters.clone(),
+        "front.mean": features.mean(dim=0),
+        "front.std": torch.where(spread > 0, spread, torch.ones_like(spread)),
+    }
+
+
 class Wrapped(nn.Module):
-    """A model with its input encoding, so a checkpoint predicts from standardised data alone."""
+    """A model with its front end and input encoding, so a checkpoint predicts from standardised data alone."""
 
     def __init__(self, recipe: dict[str, Any]):
         super().__init__()
         self.encoding = recipe["encoding"]
         kind = recipe["model"]
-        common = {"n_channels": recipe["n_channels"], "n_classes": recipe["n_classes"], "beta": recipe["beta"]}
-        if kind == "snn-mlp":
+        inputs = recipe["n_channels"]
+        if kind in SPATIAL_KINDS:
+            rows, windows, feature = _front_shape(recipe)
+            self.front = SpatialFront(inputs, rows, windows, recipe["steps"], feature)
+            inputs = rows * windows
+        else:
+            self.front = BinMeans(recipe["steps"])
+        common = {"n_channels": inputs, "n_classes": recipe["n_classes"], "beta": recipe["beta"]}
+        if kind in ("snn-mlp", *SPATIAL_KINDS):
             self.net = SnnMlp(hidden=recipe["hidden"], **common)
         elif kind == "snn-conv":
             self.net = SnnConv(filters=recipe["filters"], hidden=recipe["hidden"], **common)
         else:
-            raise TrainingError(f"unknown model kind '{kind}' (kinds: {', '.join(MODEL_KINDS)})")
+            raise TrainingError(f"unknown model kind '{kind}' (kinds: {', '.join(SPIKING_KINDS)})")
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits (batch, classes) from the front end's output (batch, inputs, steps)."""
+        return self.net(encode(features, self.encoding))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(encode(x, self.encoding))
+        return self.head(self.front(x))
 
 
 def build_model(recipe: dict[str, Any]) -> nn.Module:
@@ -135,5 +237,9 @@ def default_recipe(model: str, n_channels: int, n_classes: int, steps: int, **ov
         "beta": 0.9,
         "encoding": "direct",
     }
+    if model == "snn-csp":
+        recipe.update(components=4, windows=1, hidden=64)
+    if model == "snn-xdawn":
+        recipe.update(components=2, windows=10, hidden=64)
     recipe.update({k: v for k, v in overrides.items() if v is not None})
     return recipe

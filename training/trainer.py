@@ -1,5 +1,5 @@
-"""Training loop for the spiking decoders: seeded, early stopping on validation accuracy, best weights
-kept, Ctrl-C keeps what was learned; and the logistic-regression baseline on the same features."""
+"""Training loop for the spiking decoders: seeded, class-weighted, early stopping on validation balanced
+accuracy, best weights kept, Ctrl-C keeps what was learned; and the logistic-regression baseline."""
 
 import copy
 import time
@@ -11,10 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from neuroshell.training.datasets import TEST, TRAIN, VALIDATION, Dataset, bin_epochs
+from neuroshell.training.datasets import TRAIN, VALIDATION, Dataset, bin_epochs
 from neuroshell.training.errors import TrainingError
-from neuroshell.training.metrics import classification_metrics
-from neuroshell.training.models import build_model
+from neuroshell.training.models import build_model, fit_front_end
 
 
 @dataclass
@@ -49,15 +48,15 @@ class TrainedModel:
 
     def scores(self, X: np.ndarray, device: str = "cpu") -> np.ndarray:
         """The model's outputs (n, n_classes) for standardised epochs X (n, channels, times)."""
-        features = torch.from_numpy(bin_epochs(X, self.recipe["steps"]).astype(np.float32)).to(device)
         model = self.module(device)
+        epochs = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
         with torch.inference_mode():
-            return torch.cat([model(batch) for batch in features.split(256)]).float().cpu().numpy()
+            return torch.cat([model(batch.to(device)) for batch in epochs.split(64)]).float().cpu().numpy()
 
     def classify(self, epochs: np.ndarray, device: str = "cpu") -> np.ndarray:
         """Class probabilities (n, n_classes) of epochs as ``cut_epochs`` cuts them (n, channels, times, in
-        the channels' units): standardised with the training split's scaler, binned, scored, softmax. The one
-        path from an epoch to a decision, offline (``evaluate``) and online (``decode``)."""
+        the channels' units): standardised with the training split's scaler, scored, softmax. The one path
+        from an epoch to a decision, offline (``evaluate``) and online (``decode``)."""
         X = (epochs - self.scaler_mean[None, :, None]) / self.scaler_std[None, :, None]
         scores = self.scores(X.astype(np.float32), device)
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
@@ -72,27 +71,29 @@ def pick_device(requested: str) -> str:
     return requested
 
 
-def split_tensors(dataset: Dataset, steps: int, device: str) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-    tensors = {}
-    for which in (TRAIN, VALIDATION, TEST):
-        X, y = dataset.standardized(which)
-        tensors[which] = (torch.from_numpy(bin_epochs(X, steps)).to(device), torch.from_numpy(y).to(device))
-    return tensors
+def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
+    """Inverse class frequencies (n / (classes * count)): each class weighs as much in the loss."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    weights = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
 
 
-def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
-    return accuracy_and_loss(model, X, y)[0]
-
-
-def accuracy_and_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Accuracy and mean cross-entropy of the model on (X, y); NaN for an empty split."""
+def judge(model: nn.Module, features: torch.Tensor, y: torch.Tensor, weights: torch.Tensor) -> dict[str, float]:
+    """Accuracy, balanced accuracy and the class-weighted cross-entropy of the model's head on front-end
+    ``features``; NaN for an empty split."""
     if len(y) == 0:
-        return float("nan"), float("nan")
+        return {"accuracy": float("nan"), "balanced_accuracy": float("nan"), "loss": float("nan")}
     model.eval()
     with torch.inference_mode():
-        logits = torch.cat([model(batch) for batch in X.split(512)])
+        logits = torch.cat([model.head(batch) for batch in features.split(512)])
     model.train()
-    return float((logits.argmax(1) == y).float().mean()), float(nn.functional.cross_entropy(logits, y))
+    predicted = logits.argmax(1)
+    recalls = [float((predicted[y == c] == c).float().mean()) for c in torch.unique(y)]
+    return {
+        "accuracy": float((predicted == y).float().mean()),
+        "balanced_accuracy": float(np.mean(recalls)),
+        "loss": float(nn.functional.cross_entropy(logits, y, weight=weights.to(logits.device))),
+    }
 
 
 def train(
@@ -108,15 +109,26 @@ def train(
     weight_decay: float = 1e-2,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainedModel:
-    """Train ``recipe`` on the dataset's training split; keep the weights of the best validation epoch (highest
-    accuracy, then lowest loss); stop after ``patience`` epochs without a better one."""
+    """Train ``recipe`` on the dataset's training split with a class-weighted loss; keep the weights of the
+    best validation epoch (highest balanced accuracy, then lowest loss) and stop after ``patience`` epochs
+    without a better one. Without a validation split, every epoch runs and the last is kept."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    data = split_tensors(dataset, recipe["steps"], device)
-    X_train, y_train = data[TRAIN]
-    model = build_model(recipe).to(device)
+    X_train, y_np = dataset.standardized(TRAIN)
+    model = build_model(recipe)
+    model.load_state_dict({**model.state_dict(), **fit_front_end(recipe, X_train, y_np)})
+    model = model.to(device)
+    features = {}
+    with torch.inference_mode():
+        for which in (TRAIN, VALIDATION):
+            X, y = dataset.standardized(which)
+            front = model.front(torch.from_numpy(X).to(device)) if len(y) else torch.zeros(0)
+            features[which] = (front.clone(), torch.from_numpy(y).to(device))
+    weights = class_weights(y_np, len(dataset.classes))
+    X_train, y_train = features[TRAIN]
+    validating = len(features[VALIDATION][1]) > 0
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(weight=weights.to(device))
     best = {"score": (-1.0, -float("inf")), "epoch": 0, "state": copy.deepcopy(model.state_dict())}
     history, completed, seen, busy = [], True, 0, 0.0
     try:
@@ -126,29 +138,31 @@ def train(
             total_loss = 0.0
             for first in range(0, len(order), batch):
                 chosen = order[first : first + batch]
-                loss = loss_fn(model(X_train[chosen]), y_train[chosen])
+                loss = loss_fn(model.head(X_train[chosen]), y_train[chosen])
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
                 total_loss += float(loss.detach()) * len(chosen)
             busy += time.perf_counter() - started
             seen += len(order)
-            val_accuracy, val_loss = accuracy_and_loss(model, *data[VALIDATION])
+            on_train = judge(model, *features[TRAIN], weights)
+            on_validation = judge(model, *features[VALIDATION], weights)
             row = {
                 "epoch": epoch,
                 "loss": total_loss / len(order),
-                "train_accuracy": accuracy(model, *data[TRAIN]),
-                "val_accuracy": val_accuracy,
-                "val_loss": val_loss,
+                "train_accuracy": on_train["accuracy"],
+                "val_accuracy": on_validation["accuracy"],
+                "val_balanced_accuracy": on_validation["balanced_accuracy"],
+                "val_loss": on_validation["loss"],
             }
             history.append(row)
-            # A small validation split ties on accuracy for many epochs: the lower loss breaks the tie.
-            score = (val_accuracy, -val_loss)
+            # A small validation split ties on balanced accuracy for many epochs: the lower loss breaks the tie.
+            score = (on_validation["balanced_accuracy"], -on_validation["loss"]) if validating else (epoch, 0.0)
             if score > best["score"]:
                 best = {"score": score, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
             if on_epoch is not None:
                 on_epoch(row)
-            if epoch - best["epoch"] >= patience:
+            if validating and epoch - best["epoch"] >= patience:
                 break
     except KeyboardInterrupt:
         completed = False
@@ -166,43 +180,48 @@ def train(
         completed=completed,
         samples_per_s=seen / busy if busy else 0.0,
     )
-    trained.baseline = logistic_baseline(dataset, recipe["steps"], seed)
+    baseline = LogisticBaseline.fit(dataset, recipe.get("steps", 20), seed)
+    trained.baseline = {"val_accuracy": baseline.accuracy(dataset, VALIDATION)}
     return trained
 
 
-def logistic_baseline(dataset: Dataset, steps: int, seed: int, l2: float = 1e-3) -> dict[str, float]:
-    """Multinomial logistic regression on the same (binned, standardised) features; accuracy on the
-    validation and test splits. A non-spiking yardstick for the SNN."""
-    torch.manual_seed(seed)
-    data = {which: (X.flatten(1), y) for which, (X, y) in split_tensors(dataset, steps, "cpu").items()}
-    X_train, y_train = data[TRAIN]
-    linear = nn.Linear(X_train.shape[1], len(dataset.classes))
-    optimiser = torch.optim.LBFGS(linear.parameters(), lr=0.5, max_iter=200, line_search_fn="strong_wolfe")
-    loss_fn = nn.CrossEntropyLoss()
+class LogisticBaseline:
+    """Multinomial logistic regression (L2, LBFGS) on a dataset's training split, binned into ``steps`` time
+    bins and standardised with that dataset's scaler: a non-spiking yardstick, scored on any dataset of the
+    same channels and classes."""
 
-    def closure():
-        optimiser.zero_grad()
-        loss = loss_fn(linear(X_train), y_train) + l2 * linear.weight.pow(2).sum()
-        loss.backward()
-        return loss
+    def __init__(self, linear: nn.Linear, steps: int, scaler_mean: np.ndarray, scaler_std: np.ndarray) -> None:
+        self.linear, self.steps, self.scaler_mean, self.scaler_std = linear, steps, scaler_mean, scaler_std
 
-    optimiser.step(closure)
-    with torch.inference_mode():
-        result = {}
-        for which, label in ((VALIDATION, "val_accuracy"), (TEST, "test_accuracy")):
-            X, y = data[which]
-            result[label] = float((linear(X).argmax(1) == y).float().mean()) if len(y) else float("nan")
-    return result
+    def features(self, epochs: np.ndarray) -> torch.Tensor:
+        X = (epochs - self.scaler_mean[None, :, None]) / self.scaler_std[None, :, None]
+        return torch.from_numpy(bin_epochs(X.astype(np.float32), self.steps).reshape(len(X), -1))
 
+    @classmethod
+    def fit(cls, dataset: Dataset, steps: int, seed: int, l2: float = 1e-3) -> "LogisticBaseline":
+        torch.manual_seed(seed)
+        chosen = dataset.split == TRAIN
+        baseline = cls(None, steps, dataset.scaler_mean, dataset.scaler_std)
+        X, y = baseline.features(dataset.X[chosen]), torch.from_numpy(dataset.y[chosen])
+        linear = nn.Linear(X.shape[1], len(dataset.classes))
+        optimiser = torch.optim.LBFGS(linear.parameters(), lr=0.5, max_iter=200, line_search_fn="strong_wolfe")
+        loss_fn = nn.CrossEntropyLoss(weight=class_weights(dataset.y[chosen], len(dataset.classes)))
 
-def evaluate(trained: TrainedModel, dataset: Dataset, device: str = "cpu") -> dict[str, Any]:
-    """Metrics of the model on the dataset's test split (the whole dataset if it has no test split)."""
-    if dataset.classes != trained.classes:
-        raise TrainingError(f"model {trained.name} knows classes {trained.classes}, the dataset has {dataset.classes}")
-    which = TEST if np.any(dataset.split == TEST) else None
-    chosen = dataset.split == TEST if which is not None else np.ones(len(dataset.y), bool)
-    predicted = trained.classify(dataset.X[chosen], device).argmax(axis=1)
-    metrics = classification_metrics(dataset.y[chosen], predicted, len(dataset.classes))
-    metrics["n_examples"] = int(chosen.sum())
-    metrics["split"] = "test" if which is not None else "all"
-    return metrics
+        def closure():
+            optimiser.zero_grad()
+            loss = loss_fn(linear(X), y) + l2 * linear.weight.pow(2).sum()
+            loss.backward()
+            return loss
+
+        optimiser.step(closure)
+        baseline.linear = linear
+        return baseline
+
+    def predict(self, epochs: np.ndarray) -> np.ndarray:
+        """Class indices of epochs (n, channels, times) in the channels' units."""
+        with torch.inference_mode():
+            return self.linear(self.features(epochs)).argmax(1).numpy()
+
+    def accuracy(self, dataset: Dataset, which: int) -> float:
+        chosen = dataset.split == which
+        return float(np.mean(self.predict(dataset.X[chosen]) == dataset.y[chosen])) if chosen.any() else float("nan")

@@ -5,7 +5,7 @@ from importlib import import_module
 
 from neuroshell.sessions.registry import Registry
 
-MODULES = ("core", "storage", "devices", "net", "training", "plot", "formats", "sweep", "filters", "decode")
+MODULES = ("core", "storage", "devices", "net", "datasets", "training", "plot", "formats", "sweep", "filters", "decode")
 
 
 def build_registry() -> Registry:

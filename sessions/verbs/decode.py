@@ -26,25 +26,18 @@ def decode_start(session, args):
 
     if session.decoder is not None:
         raise NeuroshellError("a decoder runs already: 'decode stop' first")
-    trained = session.models.get(args.model)
-    if trained is None:
-        raise NeuroshellError(
-            f"no model '{args.model}' in this session (models: {', '.join(session.models) or 'none'})"
-        )
-    dataset = session.datasets.get(trained.dataset)
-    if dataset is None or dataset.recipe.get("kind") != "epochs":
-        raise NeuroshellError(
-            f"the dataset model {trained.name} learnt from ({trained.dataset}) is not an epoch dataset of this session"
-        )
+    from neuroshell.sessions.verbs.training import model_of
+
+    trained = model_of(session, args.model)
+    recipe = _data_of(session, trained)
     device = _device(session, args.device)
-    channels = fit_check(trained, dataset, device)
-    recipe = dict(dataset.recipe)
+    channels = fit_check(trained, recipe, device)
     if args.markers and args.every:
         raise NeuroshellError("decode start: give --markers or --every, not both")
     if args.markers:
         recipe["markers"] = ",".join(args.markers)
     outputs = DecoderOutputs(
-        lambda label, source: _mark(session, label, source), _say(session), device.clock, trained.classes
+        lambda label, source: _mark(session, label, source), _say(session), device.clock, _truth(recipe, trained)
     )
     rate = device.spec.sampling_rate_hz
     decoder = OnlineDecoder(trained, recipe, channels, rate, device.clock, outputs, every_s=args.every)
@@ -56,13 +49,51 @@ def decode_start(session, args):
     live = online_filter.chain.describe() if online_filter else ""
     return Message(
         f"decoding {device.name} ({f'filtered ({live})' if live else 'raw'}) with {trained.name} {when} ({window}); "
-        f"predictions on LSL outlet neuroshell-decoder{_unlike(trained.name, recipe.get('filtered') or '', live)}",
+        f"predictions on LSL outlet neuroshell-decoder{_unlike(trained.name, recipe, live)}",
         "success",
     )
 
 
-def _unlike(model: str, learnt: str, live: str) -> str:
+def _truth(recipe: dict, model):
+    """marker label -> the class it names (after the dataset's relabelling), or None."""
+    import fnmatch
+
+    from neuroshell.training.epochs import parse_markers
+
+    pairs = parse_markers(recipe["markers"].split(","))
+    known = set(model.classes)
+
+    def truth(label: str) -> str | None:
+        name = next((new or label for pattern, new in pairs if fnmatch.fnmatchcase(label, pattern)), label)
+        return name if name in known else None
+
+    return truth
+
+
+def _data_of(session, model) -> dict:
+    """What the model learnt from (markers, window, channels, rate, filters): from its dataset in this session,
+    or as the model recorded it when trained."""
+    dataset = session.datasets.get(model.dataset)
+    if dataset is not None and dataset.recipe.get("kind") == "epochs":
+        data = {**dataset.recipe, "channel_names": dataset.channel_names, "sampling_rate_hz": dataset.sampling_rate_hz}
+    else:
+        data = dict(model.recipe.get("data") or {})
+    if data.get("kind") != "epochs":
+        raise NeuroshellError(f"model {model.name} did not learn from epochs of a recording: it cannot decode a device")
+    if data.get("resample_hz"):
+        raise NeuroshellError(
+            f"model {model.name} learnt from data resampled to {data['resample_hz']:g} Hz: a live decoder takes "
+            "the device's own rate (make the dataset without --resample)"
+        )
+    return data
+
+
+def _unlike(model: str, recipe: dict, live: str) -> str:
     """A warning when the model learnt from a signal filtered otherwise than the one it will see."""
+    learnt = recipe.get("filtered") or ""
+    offline = recipe.get("filter") or {}
+    if offline and not offline.get("causal"):
+        return f"; note: {model} learnt from zero-phase filtered data ({learnt}), the decoder sees {live or 'raw data'}"
     if learnt.split("; then ")[-1] == live:
         return ""
     return f"; note: {model} learnt from {learnt or 'raw data'}, the decoder sees {live or 'raw data'}"

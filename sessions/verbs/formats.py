@@ -124,6 +124,7 @@ def _export_sonata(file, location: H5Location, target: Path, overwrite: bool):
     "Read an XDF, FIF, EDF/BDF, BrainVision or EEGLAB file into a new neuroshell file.",
     Arg("source", FilePath(must_exist=True, suffixes=IMPORT_SUFFIXES), "the file to read"),
     Opt("to", FilePath(), "the neuroshell file to create (default: SOURCE with .h5)"),
+    Opt("stim", help="trigger channel whose events become markers (default: every channel of type stim)"),
     Flag("overwrite", "replace an existing target"),
     details=_format_help("import"),
 )
@@ -145,11 +146,13 @@ def import_verb(session, args):
         else:
             from neuroshell.formats.mne_import import import_raw
 
-            counts = import_raw(source, target, args.overwrite, bar.update)
+            counts = import_raw(source, target, args.overwrite, bar.update, args.stim)
             streams = {counts["stream"]: counts["samples"]}
     session.outputs.append(("file", str(target)))
     rows = [(f"{target}:/streams/{name}", n) for name, n in streams.items()]
     gaps = f", {counts['gaps']} gaps" if counts.get("gaps") else ""
+    if counts.get("stim_events"):
+        gaps += f" ({counts['stim_events']} of the markers from trigger channels)"
     return [
         Table(("stream", "samples"), rows, empty="no numeric streams"),
         Message(f"wrote {target}: {len(streams)} streams, {counts['markers']} markers{gaps}", "success"),

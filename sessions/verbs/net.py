@@ -2,7 +2,6 @@
 
 from neuroshell.neuron.layout import SYNAPSES
 from neuroshell.sessions.argtypes import (
-    Channels,
     Choice,
     CsvList,
     FilePath,
@@ -16,6 +15,7 @@ from neuroshell.sessions.argtypes import (
     SessionName,
     Weight,
 )
+from neuroshell.sessions.channels import Channels
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet

@@ -3,7 +3,8 @@ from the verb and the data, never overwriting) into the plot.dir setting and sho
 
 from pathlib import Path
 
-from neuroshell.sessions.argtypes import Channels, CsvList, H5Path, Quantity, SessionName, Span
+from neuroshell.sessions.argtypes import CsvList, H5Path, Quantity, SessionName, Span
+from neuroshell.sessions.channels import Channels
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message
 from neuroshell.sessions.registry import REQUIRED, Arg, Opt, VerbSet
@@ -193,9 +194,9 @@ def plot_graph(session, args):
 
 
 def _model(session, name: str):
-    if name not in session.models:
-        raise NeuroshellError(f"no model '{name}' in this session (models: {', '.join(session.models) or 'none'})")
-    return session.models[name]
+    from neuroshell.sessions.verbs.training import model_of
+
+    return model_of(session, name)
 
 
 @verbs.verb("plot training", "Loss and accuracy per epoch of a trained model.", Arg("model", SessionName(kind="model")))
@@ -223,7 +224,7 @@ def plot_confusion(session, args):
     if name not in trained.evaluation:
         if name not in session.datasets:
             raise NeuroshellError(f"evaluate {args.model} on a dataset first (no dataset '{name}' here)")
-        from neuroshell.training.trainer import evaluate
+        from neuroshell.training.evaluation import evaluate
 
         trained.evaluation[name] = evaluate(trained, session.datasets[name])
     metrics = trained.evaluation[name]

@@ -10,7 +10,7 @@ from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import REQUIRED, Arg, Flag, Opt, VerbSet
 from neuroshell.sessions.units import format_quantity, parse_quantity
-from neuroshell.training.choices import ENCODINGS, MODEL_KINDS
+from neuroshell.training.choices import ENCODINGS, SPIKING_KINDS
 
 verbs = VerbSet("sweep")
 SHOWN_ROWS = 40
@@ -201,7 +201,7 @@ TRAINING_AXES = {
     "batch": ("whole", ()),
     "epochs": ("whole", ()),
     "encoding": ("choice", ENCODINGS),
-    "model": ("choice", MODEL_KINDS),
+    "model": ("choice", tuple(SPIKING_KINDS)),
 }
 
 
@@ -251,7 +251,7 @@ def _kept_score(folder: Path, name: str) -> tuple[float, float]:
         default=REQUIRED,
         repeat=True,
     ),
-    Opt("model", Choice(choices=MODEL_KINDS), "decoder kind where not varied", "snn-mlp"),
+    Opt("model", Choice(choices=tuple(SPIKING_KINDS)), "spiking decoder kind where not varied", "snn-mlp"),
     Opt("epochs", Int(minimum=1), "epochs where not varied", 30),
     *_where("dataset"),
     details="Every combination runs once per seed; the best point (validation accuracy, then loss) is kept as the "
@@ -259,14 +259,14 @@ def _kept_score(folder: Path, name: str) -> tuple[float, float]:
     "balanced accuracy and training loss.",
 )
 def sweep_train(session, args):
-    from neuroshell.sessions.verbs.training import _dataset
+    from neuroshell.sessions.verbs.training import dataset_of
     from neuroshell.sweeps.grid import grid
     from neuroshell.sweeps.run import SweepPlan
     from neuroshell.sweeps.tasks import train_point, warm_trainer
     from neuroshell.training.checkpoints import save_checkpoint
     from neuroshell.training.models import default_recipe
 
-    dataset = _dataset(session, args.dataset)
+    dataset = dataset_of(session, args.dataset)
     axes = [_training_axis(text) for text in args.vary]
     points = grid(axes, _seeds(args))
     names = [name for name, _ in axes]

@@ -1,218 +1,48 @@
-"""Training verbs: dataset epochs/spikes, datasets, train, evaluate, models."""
+"""Training verbs: train, evaluate, crossval, models (the engine is ``training``)."""
 
 from pathlib import Path
 
-from neuroshell.sessions.argtypes import (
-    Channels,
-    Choice,
-    CsvList,
-    FilePath,
-    Float,
-    FromSetting,
-    H5Path,
-    Int,
-    LabelledSpan,
-    Quantity,
-    SessionName,
-    Span,
-)
+from neuroshell.sessions.argtypes import Choice, Float, FromSetting, Int, SessionName
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
-from neuroshell.training.choices import DEVICES, ENCODINGS, MODEL_KINDS
+from neuroshell.sessions.verbs.datasets import next_name
+from neuroshell.training.choices import CLASSICAL_KINDS, DEVICES, ENCODINGS, MODEL_KINDS, SPIKING_KINDS
 
 verbs = VerbSet("training")
 
 
-DATASET_TO = Opt(
-    "to",
-    FilePath(),
-    "file the dataset goes to (default: SOURCE-datasets.h5 beside the source, which stays untouched)",
-)
-
-
-def _derived(source: Path, to: Path | None) -> Path:
-    """Where derived data goes: the file named, or one of its own beside the source (a raw recording is
-    the thing a lab cannot repeat: it is only read)."""
-    return to if to is not None else source.with_name(f"{source.stem}-datasets.h5")
-
-
-def _store(session, dataset, path: Path) -> str:
-    from neuroshell.training.datasets import save_dataset
-
-    with session.workspace.writable(path) as handle:
-        where = save_dataset(handle, dataset)
-    dataset.recipe["file"] = str(path)
-    session.datasets[dataset.name] = dataset
-    session.outputs.append(("dataset", f"{path}:{where}"))
-    return f"{path}:{where}"
-
-
-def _summary(dataset, where: str) -> list:
-    counts = dataset.counts()
-    rows = [
-        (name, *(counts[split][c] for split in ("train", "validation", "test")))
-        for c, name in enumerate(dataset.classes)
+def _kinds_help() -> str:
+    lines = ["Spiking decoders (snntorch):"] + [f"  {kind}: {text}" for kind, text in SPIKING_KINDS.items()]
+    lines += ["The field's pipelines (mne.decoding, pyriemann, scikit-learn):"]
+    lines += [f"  {kind}: {text}" for kind, text in CLASSICAL_KINDS.items()]
+    lines += [
+        "Encodings of the spiking decoders' input: direct (values as input currents), rate (Poisson spikes of "
+        "probability sigmoid(value)), latency (one spike per input, earlier for larger values).",
+        "Spiking decoders train with a class-weighted loss and keep the epoch of the best validation balanced "
+        "accuracy; without a validation split they run every epoch and keep the last.",
     ]
-    table = Table(
-        ("class", "train", "validation", "test"),
-        rows,
-        title=f"dataset {dataset.name}: "
-        f"{len(dataset.y)} examples of {dataset.X.shape[1]} channels x {dataset.X.shape[2]} samples",
-    )
-    dropped = ", ".join(f"{n} ({why})" for why, n in dataset.dropped.items() if n) or "none"
-    filtered = f"filtered as recorded ({dataset.recipe['filtered']}); " if dataset.recipe.get("filtered") else ""
-    return [table, Message(f"{filtered}dropped: {dropped}; stored in {where}", "success")]
+    return "\n".join(lines)
 
 
-def _next_name(session, prefix: str) -> str:
-    number = 1
-    while f"{prefix}{number}" in session.datasets or f"{prefix}{number}" in session.models:
-        number += 1
-    return f"{prefix}{number}"
-
-
-SPLIT = CsvList(
-    item=Float(minimum=0.0), length=3, meaning="train,validation,test fractions that add up to 1, e.g. 0.7,0.15,0.15"
+MODEL_OPTIONS = (
+    Opt("model", Choice(choices=MODEL_KINDS), "decoder kind (help train lists them)", MODEL_KINDS[0]),
+    Opt("epochs", Int(minimum=1), "spiking: at most this many passes over the training set", 30),
+    Opt("lr", Float(minimum=0), "spiking: learning rate", 2e-3),
+    Opt("batch", Int(minimum=1), "spiking: batch size", 32),
+    Opt("steps", Int(minimum=1), "spiking: SNN time steps (time bins of the epoch)", 20),
+    Opt("encoding", Choice(choices=ENCODINGS), "spiking: input encoding", ENCODINGS[0]),
+    Opt("hidden", Int(minimum=1), "spiking: hidden units (default 128; 64 for snn-csp and snn-xdawn)"),
+    Opt("components", Int(minimum=1), "snn-csp: CSP components (default 4); snn-xdawn: xDAWN filters per class (2)"),
+    Opt("seed", Int(minimum=0), "seed", FromSetting("seed")),
 )
 
 
-@verbs.verb(
-    "dataset epochs",
-    "Cut epochs around markers into a dataset (stored in the file under /datasets/NAME).",
-    Arg("stream", H5Path(under="/streams/"), "FILE:/streams/NAME (default: the latest recording's first)", None),
-    Opt("markers", CsvList(), "labels to use; * wildcards", "stim/*"),
-    Opt("window", Span(), "epoch span around each marker", "-100ms:500ms"),
-    Opt("channels", Channels(), "channel names or indices (0:64, MEG001,MEG002; default: all)"),
-    Opt("baseline", Span(), "span whose mean is subtracted, e.g. -100ms:0s"),
-    Flag("filtered", "redo the online filters recorded with the stream first (what a live decoder sees)"),
-    Opt("split", SPLIT, "train,validation,test fractions", "0.7,0.15,0.15"),
-    Opt("name", help="dataset name (default: epochs1, ...)"),
-    DATASET_TO,
-    Opt("seed", Int(minimum=0), "split seed", FromSetting("seed")),
-)
-def dataset_epochs(session, args):
-    from neuroshell.sessions.latest import latest_stream, said
-    from neuroshell.storage.files import open_file
-    from neuroshell.training.datasets import epochs_from_file, make_dataset
-
-    which = ""
-    if args.stream is None:
-        args.stream = latest_stream(session)
-        which = said(args.stream)
-    location, window, baseline = args.stream, args.window, args.baseline
-    fractions = _fractions(args.split)
-    path = session.workspace.path_of(location)
-    handle = open_file(path)
-    try:
-        names = handle.stream(location.path).spec.channel_names
-        channels = args.channels.indices(names) if args.channels else None
-        prepare, filtered = _recorded_filters(handle.stream(location.path), location) if args.filtered else (None, "")
-        X, kept, dropped, names, rate = epochs_from_file(
-            handle, location.path, args.markers, window, baseline, channels, prepare
-        )
-    finally:
-        handle.close()
-    seed = args.seed
-    recipe = {
-        "kind": "epochs",
-        "stream": str(location),
-        "markers": ",".join(args.markers),
-        "window_s": list(window),
-        "baseline_s": list(baseline) if baseline else None,
-        "channels": args.channels.text if args.channels else None,
-        "split": list(fractions),
-        "filtered": filtered,
-    }
-    dataset = make_dataset(
-        args.name or _next_name(session, "epochs"),
-        X,
-        kept,
-        recipe,
-        seed,
-        fractions,
-        sampling_rate_hz=rate,
-        channel_names=list(names),
-        dropped=dropped,
-    )
-    table, stored = _summary(dataset, _store(session, dataset, _derived(path, args.to)))
-    stored.text += which
-    return [table, stored]
-
-
-def _recorded_filters(view, location):
-    """A ``prepare`` for epochs_from_file that redoes the stream's recorded chains, and their description."""
-    from neuroshell.filters.chain import ChainSpec
-    from neuroshell.filters.offline import redo_chains
-
-    changes = view.filter_changes()
-    described = "; then ".join(ChainSpec.from_json(chain).describe() for _, chain in changes)
-    if not any(ChainSpec.from_json(chain).stages for _, chain in changes):
-        raise NeuroshellError(f"--filtered: no online filter ran while {location} was recorded (its data are raw)")
-    rate = view.sampling_rate_hz
-    return (lambda data, times, gaps: redo_chains(data, times, rate, gaps, changes)), described
-
-
-def _fractions(parts: list[float]) -> tuple[float, float, float]:
-    if abs(sum(parts) - 1) > 1e-6:
-        text = ",".join(f"{p:g}" for p in parts)
-        raise NeuroshellError(f"--split {text}: three fractions that add up to 1, e.g. 0.7,0.15,0.15")
-    return tuple(parts)
-
-
-@verbs.verb(
-    "dataset spikes",
-    "Binned spike counts of a simulation run, in labelled time ranges, as a dataset.",
-    Arg("run", H5Path(under="/simulations/"), "FILE:/simulations/RUN"),
-    Opt("labels", CsvList(item=LabelledSpan()), "labelled time ranges, e.g. 0s:1s=rest,1s:2s=drive"),
-    Opt("window", Quantity(unit="s", positive=True), "window length", 0.05),
-    Opt("bins", Int(minimum=1), "time bins per window", 5),
-    Opt("population", help="population (default: the first)"),
-    Opt("name", help="dataset name (default: spikes1, ...)"),
-    DATASET_TO,
-    Opt("seed", Int(minimum=0), "split seed", FromSetting("seed")),
-)
-def dataset_spikes(session, args):
-    from neuroshell.storage.simulations import read_spikes
-    from neuroshell.training.datasets import make_dataset, spike_windows
-
-    location, ranges = args.run, args.labels
-    if not ranges:
-        raise NeuroshellError("dataset spikes needs --labels START:STOP=LABEL,... (e.g. 0s:1s=rest,1s:2s=drive)")
-    path = session.workspace.path_of(location)
-    with session.workspace.readable(str(path)) as handle:
-        spikes = read_spikes(handle, location.path)
-    population = args.population or next(iter(spikes))
-    if population not in spikes:
-        raise NeuroshellError(f"{location} has no population {population} (populations: {', '.join(spikes)})")
-    times_s, ids, n_neurons = spikes[population]
-    X, labels = spike_windows(times_s, ids, n_neurons, ranges, args.window, args.bins)
-    seed = args.seed
-    recipe = {
-        "kind": "spikes",
-        "run": str(location),
-        "population": population,
-        "labels": ",".join(f"{a:g}s:{b:g}s={label}" for a, b, label in ranges),
-        "window_s": args.window,
-        "bins": args.bins,
-    }
-    dataset = make_dataset(
-        args.name or _next_name(session, "spikes"),
-        X,
-        labels,
-        recipe,
-        seed,
-        sampling_rate_hz=args.bins / args.window,
-        channel_names=[f"{population}{i}" for i in range(n_neurons)],
-    )
-    return _summary(dataset, _store(session, dataset, _derived(path, args.to)))
-
-
-def _dataset(session, text: str):
+def dataset_of(session, text: str):
+    """A dataset of this session, or ``FILE:/datasets/NAME`` loaded into it."""
     if text in session.datasets:
         return session.datasets[text]
     from neuroshell.sessions.argtypes import split_h5_location
-    from neuroshell.storage.files import open_file
     from neuroshell.training.datasets import load_dataset
 
     location = split_h5_location(text)
@@ -220,58 +50,22 @@ def _dataset(session, text: str):
         known = ", ".join(session.datasets) or "none"
         raise NeuroshellError(f"no dataset '{text}' in this session (datasets: {known}); or give FILE:/datasets/NAME")
     path = session.workspace.path_of(location)
-    handle = open_file(path)
-    try:
-        dataset = load_dataset(handle, location.path.split("/")[2])
-    finally:
-        handle.close()
+    with session.workspace.readable(str(path)) as file:
+        dataset = load_dataset(file, location.path.split("/")[2])
     dataset.recipe["file"] = str(path)
     session.datasets[dataset.name] = dataset
     return dataset
 
 
-@verbs.verb("datasets", "List the datasets of this session.", replayable=False)
-def datasets_verb(session, args):
-    rows = [
-        (name, len(d.y), f"{d.X.shape[1]}x{d.X.shape[2]}", ", ".join(d.classes), d.recipe.get("file", ""))
-        for name, d in session.datasets.items()
-    ]
-    columns = ("dataset", "examples", "channels x times", "classes", "file")
-    return Table(columns, rows, title="Datasets", empty="no datasets in this session (dataset epochs, dataset spikes)")
+def fit_model(dataset, args, name: str, device: str = "cpu", on_epoch=None):
+    """A model of ``args.model`` trained on the dataset's training split."""
+    if args.model in CLASSICAL_KINDS:
+        from neuroshell.training.classical import fit_classical
 
-
-@verbs.verb(
-    "train",
-    "Train a spiking decoder on a dataset (early stopping; Ctrl-C keeps the best model).",
-    Arg("dataset", SessionName(kind="dataset"), help="a dataset of this session, or FILE:/datasets/NAME"),
-    Opt("model", Choice(choices=MODEL_KINDS), "architecture", MODEL_KINDS[0]),
-    Opt("epochs", Int(minimum=1), "at most this many passes over the training set", 30),
-    Opt("lr", Float(minimum=0), "learning rate", 2e-3),
-    Opt("batch", Int(minimum=1), "batch size", 32),
-    Opt("steps", Int(minimum=1), "SNN time steps (the epoch is averaged into this many bins)", 20),
-    Opt("encoding", Choice(choices=ENCODINGS), "input encoding", ENCODINGS[0]),
-    Opt("hidden", Int(minimum=1), "hidden units", 128),
-    Opt("device", Choice(choices=DEVICES), "where to train", "cpu"),
-    Opt("seed", Int(minimum=0), "seed", FromSetting("seed")),
-    Opt("name", help="model name (default: model1, ...)"),
-)
-def train_verb(session, args):
-    import torch
-
-    from neuroshell.training.checkpoints import save_checkpoint
+        return fit_classical(dataset, args.model, name, args.seed)
     from neuroshell.training.models import default_recipe
-    from neuroshell.training.trainer import pick_device, train
+    from neuroshell.training.trainer import train
 
-    torch.set_num_threads(session.settings["torch.threads"])
-    dataset = _dataset(session, args.dataset)
-    counts = dataset.counts()
-    for split in ("train", "validation"):
-        if not sum(counts[split]):
-            raise NeuroshellError(
-                f"dataset {dataset.name} has no {split} examples: train needs both (the validation split picks the "
-                "best epoch); make it again with e.g. --split 0.7,0.15,0.15"
-            )
-    device = pick_device(args.device)
     recipe = default_recipe(
         args.model,
         dataset.X.shape[1],
@@ -279,19 +73,64 @@ def train_verb(session, args):
         min(args.steps, dataset.X.shape[2]),
         hidden=args.hidden,
         encoding=args.encoding,
+        components=args.components,
     )
-    name = args.name or _next_name(session, "model")
-    seed = args.seed
+    return train(dataset, recipe, name, args.epochs, args.lr, args.batch, device, args.seed, on_epoch=on_epoch)
+
+
+@verbs.verb(
+    "train",
+    "Train a decoder on a dataset: a spiking one (early stopping; Ctrl-C keeps the best) or the field's pipelines.",
+    Arg("dataset", SessionName(kind="dataset"), help="a dataset of this session, or FILE:/datasets/NAME"),
+    *MODEL_OPTIONS,
+    Opt("device", Choice(choices=DEVICES), "spiking: where to train", "cpu"),
+    Opt("name", help="model name (default: model1, ...)"),
+    details=_kinds_help,
+)
+def train_verb(session, args):
+    import torch
+
+    from neuroshell.training.checkpoints import save_model
+    from neuroshell.training.trainer import pick_device
+
+    torch.set_num_threads(session.settings["torch.threads"])
+    dataset = dataset_of(session, args.dataset)
+    if not sum(dataset.counts()["train"]):
+        raise NeuroshellError(
+            f"dataset {dataset.name} has no training examples (it is one to evaluate on); make one with e.g. "
+            "--split 0.7,0.15,0.15"
+        )
+    device = pick_device(args.device)
+    name = args.name or next_name(session, "model")
     with session.ui.progress(f"training {name}", total=args.epochs) as bar:
 
         def on_epoch(row):
             bar.update(row["epoch"], f"training {name}: loss {row['loss']:.3f}, val acc {row['val_accuracy']:.2f}")
 
-        trained = train(dataset, recipe, name, args.epochs, args.lr, args.batch, device, seed, on_epoch=on_epoch)
-    session.models[name] = trained
-    weights = save_checkpoint(trained, Path(session.settings["models.dir"]))
-    trained.recipe["checkpoint"] = str(weights)
-    session.outputs.append(("model", str(weights)))
+        model = fit_model(dataset, args, name, device, on_epoch)
+    model.recipe["data"] = _what_it_takes(dataset)
+    session.models[name] = model
+    saved = save_model(model, Path(session.settings["models.dir"]))
+    model.recipe["checkpoint"] = str(saved)
+    session.outputs.append(("model", str(saved)))
+    return [*_training_report(model, args, device), Message(_trained_line(model, dataset, saved), "success")]
+
+
+def _what_it_takes(dataset) -> dict:
+    """What a model needs to know of its data to decode a device later without the dataset (channels,
+    rate, window, markers, filters), and where that dataset is."""
+    keys = ("kind", "markers", "window_s", "baseline_s", "filtered", "filter", "resample_hz", "file")
+    return {
+        **{key: dataset.recipe.get(key) for key in keys},
+        "dataset": dataset.name,
+        "channel_names": list(dataset.channel_names),
+        "sampling_rate_hz": dataset.sampling_rate_hz,
+    }
+
+
+def _training_report(model, args, device) -> list:
+    if not model.history:
+        return []
     rows = [
         (
             r["epoch"],
@@ -299,55 +138,89 @@ def train_verb(session, args):
             f"{r['train_accuracy']:.3f}",
             f"{r['val_loss']:.4f}",
             f"{r['val_accuracy']:.3f}",
+            f"{r['val_balanced_accuracy']:.3f}",
         )
-        for r in trained.history
+        for r in model.history
     ]
-    columns = ("epoch", "loss", "train acc", "val loss", "val acc")
-    history = Table(columns, rows, title=f"{name} ({args.model}, {device})")
-    best = trained.history[trained.best_epoch - 1]["val_accuracy"] if trained.history else float("nan")
-    stopped = (
-        []
-        if trained.completed
-        else [interrupted(f"training at epoch {len(trained.history)} of {args.epochs}", "kept the best epoch so far")]
-    )
-    return [
-        history,
-        *stopped,
-        Message(
-            f"{name}: best validation accuracy {best:.3f} at epoch {trained.best_epoch}; logistic baseline "
-            f"{trained.baseline['val_accuracy']:.3f}; chance {1 / len(dataset.classes):.3f}; "
-            f"{trained.samples_per_s:.0f} samples/s; saved {weights}",
-            "success",
-        ),
-    ]
+    columns = ("epoch", "loss", "train acc", "val loss", "val acc", "val bal. acc")
+    report = [Table(columns, rows, title=f"{model.name} ({args.model}, {device})")]
+    if not model.completed:
+        epochs = f"epoch {len(model.history)} of {args.epochs}"
+        report.append(interrupted(f"training at {epochs}", "kept the best epoch so far"))
+    return report
+
+
+def _trained_line(model, dataset, saved) -> str:
+    from neuroshell.training.datasets import VALIDATION
+
+    if model.history and not (dataset.split == VALIDATION).any():
+        done = f"no validation split: ran every epoch and kept the last ({model.best_epoch})"
+        done += f"; {model.samples_per_s:.0f} samples/s"
+    elif model.history:
+        best = model.history[model.best_epoch - 1]
+        done = f"best validation balanced accuracy {best['val_balanced_accuracy']:.3f} at epoch {model.best_epoch}"
+        done += f"; logistic baseline {model.baseline['val_accuracy']:.3f}; {model.samples_per_s:.0f} samples/s"
+    else:
+        done = f"{model.recipe['model']} fitted on {sum(dataset.counts()['train'])} training examples"
+        if (dataset.split == VALIDATION).any():
+            done += f"; validation balanced accuracy {model.validation_balanced_accuracy:.3f}"
+    return f"{model.name}: {done}; saved {saved}"
+
+
+def model_of(session, text: str):
+    """A model of this session, or one saved in models.dir (or a checkpoint file) loaded into it."""
+    if text in session.models:
+        return session.models[text]
+    from neuroshell.training.checkpoints import find_model, load_model
+
+    candidate = Path(text) if Path(text).is_file() else find_model(Path(session.settings["models.dir"]), text)
+    if candidate is None:
+        known = ", ".join(session.models) or "none"
+        raise NeuroshellError(f"no model '{text}' in this session or in models.dir (models: {known})")
+    model = load_model(candidate)
+    model.recipe["checkpoint"] = str(candidate)
+    session.models[model.name] = model
+    return model
+
+
+def _training_data(session, model):
+    """The dataset the model learnt from (its training split is the yardsticks' training data), or None
+    when neither this session nor its file still has it."""
+    data = model.recipe.get("data") or {}
+    if model.dataset in session.datasets:
+        return session.datasets[model.dataset]
+    if data.get("file"):
+        try:
+            return dataset_of(session, f"{data['file']}:/datasets/{model.dataset}")
+        except Exception:  # the file moved or is gone: the evaluation says the yardsticks are missing
+            return None
+    return None
 
 
 @verbs.verb(
     "evaluate",
-    "Test-split metrics of a model on a dataset (stored in its file).",
-    Arg("model", SessionName(kind="model")),
-    Arg("dataset", SessionName(kind="dataset")),
+    "A model's metrics on a dataset's test split (all of it, if it has none), beside chance and yardsticks.",
+    Arg("model", SessionName(kind="model"), "a model of this session, or one saved in models.dir"),
+    Arg("dataset", SessionName(kind="dataset"), "a dataset of this session, or FILE:/datasets/NAME"),
     Opt("device", Choice(choices=DEVICES), "where to evaluate", "cpu"),
+    details="Prints accuracy, balanced accuracy and ROC-AUC (one against the rest for more than two classes), the "
+    "chance level (the majority class's rate among the examples), and the balanced accuracy of the logistic "
+    "baseline and of the best classical pipeline, both trained on the model's own training split and scored on "
+    "the same examples. The metrics go into the dataset's file under /models/MODEL/evaluation/DATASET.",
 )
 def evaluate_verb(session, args):
-    from neuroshell.training.trainer import evaluate, pick_device
+    from neuroshell.training.evaluation import evaluate, yardsticks
+    from neuroshell.training.trainer import pick_device
 
-    if args.model in session.models:
-        trained = session.models[args.model]
-    else:
-        from neuroshell.training.checkpoints import load_checkpoint
-
-        candidate = Path(args.model)
-        if not candidate.exists():
-            candidate = Path(session.settings["models.dir"]) / f"{args.model}.safetensors"
-        if not candidate.exists():
-            raise NeuroshellError(f"no model '{args.model}' (models: {', '.join(session.models) or 'none'})")
-        trained = load_checkpoint(candidate)
-        session.models[trained.name] = trained
-    dataset = _dataset(session, args.dataset)
-    metrics = evaluate(trained, dataset, pick_device(args.device))
-    trained.evaluation[dataset.name] = metrics
-    _store_evaluation(session, trained, dataset, metrics)
+    model = model_of(session, args.model)
+    dataset = dataset_of(session, args.dataset)
+    with session.ui.progress(f"evaluating {model.name} on {dataset.name}", total=None):
+        metrics = evaluate(model, dataset, pick_device(args.device))
+        reference = _training_data(session, model)
+        if reference is not None:
+            metrics.update(yardsticks(reference, dataset, model.recipe.get("steps", 20), model.recipe.get("seed", 0)))
+    model.evaluation[dataset.name] = metrics
+    _store_evaluation(session, model, dataset, metrics)
     rows = [
         (
             name,
@@ -361,44 +234,91 @@ def evaluate_verb(session, args):
     table = Table(
         ("class", "precision", "recall", "support", "confusion row (predicted)"),
         rows,
-        title=f"{trained.name} on {dataset.name} ({metrics['split']} split, {metrics['n_examples']} examples)",
+        title=f"{model.name} on {dataset.name} ({metrics['split']} split, {metrics['n_examples']} examples)",
     )
-    baseline = trained.baseline.get("test_accuracy", float("nan"))
-    return [
-        table,
-        Message(
-            f"accuracy {metrics['accuracy']:.3f}, balanced accuracy {metrics['balanced_accuracy']:.3f}; "
-            f"logistic baseline {baseline:.3f}; chance {1 / len(dataset.classes):.3f}"
-        ),
-    ]
+    return [table, Message(metrics_line(metrics) + "; " + _yardstick_line(metrics, model))]
 
 
-def _store_evaluation(session, trained, dataset, metrics) -> None:
+def metrics_line(metrics: dict) -> str:
+    return (
+        f"accuracy {metrics['accuracy']:.3f}, balanced accuracy {metrics['balanced_accuracy']:.3f}, "
+        f"roc-auc {metrics['roc_auc']:.3f}; chance {metrics['chance']:.3f} (the majority class)"
+    )
+
+
+def _yardstick_line(metrics: dict, model) -> str:
+    if "logistic" not in metrics:
+        return f"no yardsticks: the dataset {model.dataset} that {model.name} learnt from is not at hand"
+    line = f"yardsticks trained on {model.dataset}'s training split, balanced accuracy: "
+    line += f"logistic {metrics['logistic']:.3f}"
+    if "best_classical" in metrics:
+        line += f", best classical ({metrics['best_classical_kind']}) {metrics['best_classical']:.3f}"
+    return line
+
+
+def _store_evaluation(session, model, dataset, metrics) -> None:
     from neuroshell.training.datasets import save_evaluation
 
     path = dataset.recipe.get("file")
     if path:
         with session.workspace.writable(Path(path)) as handle:
-            save_evaluation(handle, trained.name, trained.recipe, dataset, metrics)
+            save_evaluation(handle, model.name, model.recipe, dataset, metrics)
+
+
+@verbs.verb(
+    "crossval",
+    "Cross-validate a decoder kind on a dataset: train afresh on each fold, print mean and spread.",
+    Arg("dataset", SessionName(kind="dataset"), help="a dataset of this session, or FILE:/datasets/NAME"),
+    *MODEL_OPTIONS,
+    Opt("folds", Int(minimum=2), "stratified folds", 5),
+    Flag("by-run", "one fold per run of a pooled dataset (leave one run out) instead of stratified folds"),
+    Opt(
+        "validation",
+        Float(minimum=0.0),
+        "spiking: share of each training fold kept to pick the epoch",
+        0.15,
+    ),
+    details="Every example is tested once, by a model that never saw it. The dataset's own split is ignored.",
+)
+def crossval_verb(session, args):
+    import numpy as np
+    import torch
+
+    from neuroshell.training.crossval import cross_validate
+
+    torch.set_num_threads(session.settings["torch.threads"])
+    dataset = dataset_of(session, args.dataset)
+    validation = 0.0 if args.model in CLASSICAL_KINDS else args.validation
+    total = len(np.unique(dataset.runs)) if args.by_run else args.folds
+    with session.ui.progress(f"cross-validating {args.model} on {dataset.name}", total=total) as bar:
+        results = cross_validate(
+            dataset, lambda fold: fit_model(fold, args, "fold"), args.folds, args.by_run, validation, args.seed,
+            lambda number: bar.update(number),
+        )  # fmt: skip
+    keys = ("accuracy", "balanced_accuracy", "roc_auc", "chance")
+    rows = [(n, *(f"{m[key]:.3f}" for key in keys)) for n, m in enumerate(results, start=1)]
+    table = Table(
+        ("fold", "accuracy", "balanced acc.", "roc-auc", "chance"), rows, title=f"{args.model} on {dataset.name}"
+    )
+    values = {key: np.array([m[key] for m in results]) for key in keys[:3]}
+    summary = ", ".join(
+        f"{key.replace('_', ' ')} {np.nanmean(v):.3f} ± {np.nanstd(v):.3f}" for key, v in values.items()
+    )
+    how = "leave one run out" if args.by_run else f"{args.folds} stratified folds"
+    return [table, Message(f"{args.model} on {dataset.name} ({how}): {summary}", "success")]
 
 
 @verbs.verb("models", "List the trained models of this session.", replayable=False)
 def models_verb(session, args):
     rows = []
-    for name, trained in session.models.items():
-        best = trained.history[trained.best_epoch - 1]["val_accuracy"] if trained.history else float("nan")
-        tested = ", ".join(f"{d}: {m['accuracy']:.3f}" for d, m in trained.evaluation.items()) or "-"
+    for name, model in session.models.items():
+        if model.history:
+            validation = f"{model.history[model.best_epoch - 1]['val_balanced_accuracy']:.3f}"
+        else:
+            validation = f"{getattr(model, 'validation_balanced_accuracy', float('nan')):.3f}"
+        tested = ", ".join(f"{d}: {m['balanced_accuracy']:.3f}" for d, m in model.evaluation.items()) or "-"
         rows.append(
-            (
-                name,
-                trained.recipe["model"],
-                trained.dataset,
-                trained.best_epoch,
-                f"{best:.3f}",
-                f"{trained.baseline.get('val_accuracy', float('nan')):.3f}",
-                tested,
-                trained.recipe.get("checkpoint", ""),
-            )
+            (name, model.recipe["model"], model.dataset, validation, tested, model.recipe.get("checkpoint", ""))
         )
-    columns = ("model", "kind", "dataset", "best epoch", "val acc", "baseline val", "test acc", "checkpoint")
+    columns = ("model", "kind", "dataset", "val bal. acc", "tested (bal. acc)", "saved")
     return Table(columns, rows, title="Models", empty="no models in this session (train DATASET)")
