@@ -317,6 +317,7 @@ class Session:
         if self.decoder is not None:
             device, decoder, outputs = self.decoder
             device.remove_listener(decoder)
+            decoder.close()
             outputs.close()
             self.decoder = None
         if self.recording is not None:

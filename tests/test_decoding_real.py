@@ -133,3 +133,25 @@ def test_trigger_channel_events_become_markers_at_find_events_onsets(session, tm
     np.testing.assert_allclose(times, expected[:, 0] / raw.info["sfreq"], atol=1e-9)
     assert labels == [str(code) for code in expected[:, 2]] and set(sources) == {"stim STI 014"}
     assert f"{len(expected)} of the markers from trigger channels" in session.ui.lines[-1]
+
+
+def test_resample_is_polyphase_over_the_stream_and_channels_pick_by_type(session, runs):
+    from scipy import signal
+
+    assert session.execute(f"dataset epochs {runs[6]} {MI} --resample 80Hz --channels eeg --name slow")
+    slow = session.datasets["slow"]
+    assert slow.sampling_rate_hz == 80.0 and slow.X.shape == (15, 21, 80)
+    data, times, _, _ = _continuous(runs[6])
+    whole = signal.resample_poly(data, 1, 2, axis=0)
+    first_cue = next(onset for onset, label in _annotations() if label != "T0")
+    first = int(np.ceil((first_cue + 1.0 - times[0]) * 80 - 0.5))
+    np.testing.assert_allclose(slow.X[0], whole[first : first + 80].T, rtol=1e-6, atol=1e-3)
+    assert not session.execute(f"dataset epochs {runs[6]} {MI} --channels grad --name none")
+    assert session.ui.errors[-1] == "--channels grad: no channel of that type (types here: eeg)"
+
+
+def _annotations():
+    import mne
+
+    raw = mne.io.read_raw_edf(DATA / "S001R06-motor.edf", verbose="error")
+    return list(zip(raw.annotations.onset, raw.annotations.description, strict=True))

@@ -7,7 +7,7 @@ SPIKING_KINDS = {
     "snn-conv": "spiking 1-D convolution across channels at each time bin: evoked responses with spatial structure",
     "snn-csp": "spiking MLP on the log-variance of --components CSP components (fitted on the training split), "
     "held as input currents for --steps steps: oscillations (motor imagery, mu/beta rhythms)",
-    "snn-xdawn": "spiking MLP on xDAWN components (--components per class, fitted on the training split) "
+    "snn-xdawn": "spiking MLP on xDAWN components (--components, 1 per class, fitted on the training split) "
     "averaged in 10 time windows, held as input currents for --steps steps: ERPs such as the P300, at low SNR",
 }
 # The field's standard pipelines (mne.decoding, pyriemann, scikit-learn) and what each suits.

@@ -134,8 +134,10 @@ def make_epochs(
     names: list[str],
     units: list[str],
 ) -> SourceEpochs:
-    """Epochs of ``channels`` from the whole stream ``data`` (n, n_channels) in the channels' units (all
-    channels: a common average takes them all), as ``plan`` says. ``markers``: (times in s, labels)."""
+    """Epochs of ``channels`` (column indices of ``data``, named by ``names``, in ``units``) from the whole
+    stream ``data`` (n, n_columns) in the channels' units, as ``plan`` says: with a common average in the
+    plan, ``data`` holds every channel of the stream (the average takes them all), else it may hold only
+    the channels wanted. ``markers``: (times in s, labels)."""
     marker_times, labels = markers
     wanted = sorted({label for label in labels if plan.class_of(label) is not None})
     if not wanted:

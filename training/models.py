@@ -240,6 +240,6 @@ def default_recipe(model: str, n_channels: int, n_classes: int, steps: int, **ov
     if model == "snn-csp":
         recipe.update(components=4, windows=1, hidden=64)
     if model == "snn-xdawn":
-        recipe.update(components=2, windows=10, hidden=64)
+        recipe.update(components=1, windows=10)
     recipe.update({k: v for k, v in overrides.items() if v is not None})
     return recipe

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from neuroshell.sessions.argtypes import (
-    Choice,
     CsvList,
     FilePath,
     Float,
@@ -18,6 +17,7 @@ from neuroshell.sessions.channels import Amplitudes, Channels
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
+from neuroshell.sessions.verbs.filters import STAGE_OPTIONS, stages_of
 
 verbs = VerbSet("training")
 
@@ -84,7 +84,7 @@ def next_name(session, prefix: str) -> str:
     "Cut epochs around markers into a dataset (stored in the file under /datasets/NAME).",
     Arg(
         "stream",
-        CsvList(item=H5Path(under="/streams/")),
+        CsvList(item=H5Path(under="/streams/"), completes="h5"),
         "FILE:/streams/NAME, or several separated by commas (pooled, one run each; default: the latest recording's)",
         None,
     ),
@@ -94,11 +94,7 @@ def next_name(session, prefix: str) -> str:
     Opt("window", Span(), "epoch span around each marker", "-100ms:500ms"),
     Opt("channels", Channels(), "channel types (eeg, meg, mag, grad), names or indices (default: all)"),
     Opt("baseline", Span(), "span whose mean is subtracted, e.g. -100ms:0s"),
-    Opt("bandpass", Span(unit="Hz"), "LOW:HIGH band-pass over the continuous data, e.g. 8Hz:30Hz"),
-    Opt("highpass", Quantity(unit="Hz", positive=True), "high-pass edge, e.g. 1Hz"),
-    Opt("lowpass", Quantity(unit="Hz", positive=True), "low-pass edge, e.g. 40Hz"),
-    Opt("notch", Quantity(unit="Hz", positive=True), "line frequency, notched with its harmonics, e.g. 50Hz"),
-    Opt("reref", Choice(choices=("mean",)), "mean: common average reference (over all the stream's channels)"),
+    *STAGE_OPTIONS,
     Flag("causal", "filter causally, exactly as 'filter' does live (default: zero-phase, as MNE's filter)"),
     Flag("filtered", "redo the online filters recorded with the stream (what a live decoder saw)"),
     Opt("resample", Quantity(unit="Hz", positive=True), "resample before cutting (polyphase), e.g. 128Hz"),
@@ -163,17 +159,10 @@ def dataset_epochs(session, args):
 
 def _plan(args):
     """The EpochPlan the options describe, and its filtering in words."""
-    from neuroshell.filters.chain import ChainSpec, Stage
+    from neuroshell.filters.chain import ChainSpec
     from neuroshell.training.epochs import EpochPlan, parse_markers
 
-    stages = [
-        Stage("bandpass", *args.bandpass) if args.bandpass else None,
-        Stage("highpass", low_hz=args.highpass) if args.highpass else None,
-        Stage("lowpass", high_hz=args.lowpass) if args.lowpass else None,
-        Stage("notch", low_hz=args.notch) if args.notch else None,
-        Stage("reref") if args.reref else None,
-    ]
-    stages = tuple(stage for stage in stages if stage is not None)
+    stages = stages_of(args)
     if stages and args.filtered:
         raise NeuroshellError("--filtered redoes the recorded filters: give it alone, or filters, not both")
     if args.causal and not stages:
@@ -192,6 +181,9 @@ def _source_epochs(session, location, args, plan):
     words) with --filtered."""
     from neuroshell.training.epochs import make_epochs
 
+    # A common average (asked for, or among the recorded chains) takes every channel; else only the picked
+    # channels are read, so an hour of 306 channels is not held whole for a few.
+    whole = bool(args.filtered or args.reref)
     with session.workspace.readable(location.file) as file:
         view = file.stream(location.path)
         spec = view.spec
@@ -202,15 +194,19 @@ def _source_epochs(session, location, args, plan):
         )
         n = view.n_samples
         times, gaps = view.time[:n], view.gaps()
-        data = view.samples(0, n)
+        data = view.samples(0, n) if whole else view.samples(0, n, channels)
         marker_times, labels, _ = file.markers()
         described = ""
         if args.filtered:
             prepare, described = _recorded_filters(view, location)
             data = prepare(data, times, gaps)
+    names = spec.channel_names
     units = spec.channel_units or [""] * spec.n_channels
+    if not whole:
+        names, units = [names[c] for c in channels], [units[c] for c in channels]
+        channels = list(range(len(channels)))
     piece = make_epochs(data, times, spec.sampling_rate_hz, gaps, (marker_times, labels), plan, channels,
-                        spec.channel_names, units)  # fmt: skip
+                        names, units)  # fmt: skip
     return piece, described
 
 

@@ -145,6 +145,7 @@ def decode_stop(session, args):
     if device.name in session.filters:
         session.filters[device.name].remove_listener(decoder)
     figures = outputs.status()
+    decoder.close()
     outputs.close()
     session.decoder = None
     skipped = sum(figures["skipped"].values())

@@ -7,29 +7,20 @@ from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 
 verbs = VerbSet("filters")
 
-
-@verbs.verb(
-    "filter",
-    "Filter a device's live stream as it arrives (monitor and decoders see it; the recording stays raw).",
-    Arg("device", SessionName(kind="device"), "the device"),
-    Opt("bandpass", Span(unit="Hz"), "LOW:HIGH band-pass, e.g. 1Hz:40Hz (Butterworth, order 4)"),
+# The stages a chain may have, as options: `filter` runs them live, `dataset epochs` over a recording.
+STAGE_OPTIONS = (
+    Opt("bandpass", Span(unit="Hz"), "LOW:HIGH band-pass, e.g. 1Hz:40Hz"),
     Opt("highpass", Quantity(unit="Hz", positive=True), "high-pass edge, e.g. 0.5Hz"),
     Opt("lowpass", Quantity(unit="Hz", positive=True), "low-pass edge, e.g. 100Hz"),
     Opt("notch", Quantity(unit="Hz", positive=True), "line frequency, notched with its harmonics, e.g. 50Hz"),
-    Opt("reref", Choice(choices=("mean",)), "mean: common average reference"),
-    Flag("clear", "remove the device's filters"),
-    details="Stages add to the device's chain (a stage of a kind already there is replaced); the chain runs "
-    "reref first, then the rest, causally (second-order sections with their state kept across blocks). The "
-    "chain in force and each change are written into a running recording (/streams/NAME/filters).",
+    Opt("reref", Choice(choices=("mean",)), "mean: common average reference (over all the stream's channels)"),
 )
-def filter_verb(session, args):
-    from neuroshell.filters.chain import ChainSpec, Stage
-    from neuroshell.filters.online import OnlineFilter
 
-    device = session.devices.get(args.device)
-    if device is None:
-        raise NeuroshellError(f"no device called {args.device} (devices: {', '.join(session.devices) or 'none'})")
-    current = session.filters.get(device.name)
+
+def stages_of(args) -> tuple:
+    """The ``filters.chain.Stage`` of each stage option given."""
+    from neuroshell.filters.chain import Stage
+
     stages = [
         Stage("bandpass", *args.bandpass) if args.bandpass else None,
         Stage("highpass", low_hz=args.highpass) if args.highpass else None,
@@ -37,7 +28,29 @@ def filter_verb(session, args):
         Stage("notch", low_hz=args.notch) if args.notch else None,
         Stage("reref") if args.reref else None,
     ]
-    stages = [stage for stage in stages if stage is not None]
+    return tuple(stage for stage in stages if stage is not None)
+
+
+@verbs.verb(
+    "filter",
+    "Filter a device's live stream as it arrives (monitor and decoders see it; the recording stays raw).",
+    Arg("device", SessionName(kind="device"), "the device"),
+    *STAGE_OPTIONS,
+    Flag("clear", "remove the device's filters"),
+    details="Stages add to the device's chain (a stage of a kind already there is replaced); the chain runs "
+    "reref first, then the rest, causally (Butterworth of order 4 as second-order sections, their state kept "
+    "across blocks; IIR notches). The "
+    "chain in force and each change are written into a running recording (/streams/NAME/filters).",
+)
+def filter_verb(session, args):
+    from neuroshell.filters.chain import ChainSpec
+    from neuroshell.filters.online import OnlineFilter
+
+    device = session.devices.get(args.device)
+    if device is None:
+        raise NeuroshellError(f"no device called {args.device} (devices: {', '.join(session.devices) or 'none'})")
+    current = session.filters.get(device.name)
+    stages = stages_of(args)
     if args.clear == bool(stages):
         raise NeuroshellError("filter: give stages (--bandpass, --highpass, --lowpass, --notch, --reref) or --clear")
     chain = ChainSpec() if args.clear or current is None else current.chain
