@@ -138,9 +138,9 @@ def _training_report(model, args, device) -> list:
             r["epoch"],
             f"{r['loss']:.4f}",
             f"{r['train_accuracy']:.3f}",
-            f"{r['val_loss']:.4f}",
-            f"{r['val_accuracy']:.3f}",
-            f"{r['val_balanced_accuracy']:.3f}",
+            _figure(r["val_loss"], 4),
+            _figure(r["val_accuracy"]),
+            _figure(r["val_balanced_accuracy"]),
         )
         for r in model.history
     ]
@@ -150,6 +150,13 @@ def _training_report(model, args, device) -> list:
         epochs = f"epoch {len(model.history)} of {args.epochs}"
         report.append(interrupted(f"training at {epochs}", "kept the best epoch so far"))
     return report
+
+
+def _figure(value: float, digits: int = 3) -> str:
+    """A figure, or "-" where there is none (no validation split)."""
+    import math
+
+    return "-" if math.isnan(value) else f"{value:.{digits}f}"
 
 
 def _trained_line(model, dataset, saved) -> str:
@@ -315,9 +322,9 @@ def models_verb(session, args):
     rows = []
     for name, model in session.models.items():
         if model.history:
-            validation = f"{model.history[model.best_epoch - 1]['val_balanced_accuracy']:.3f}"
+            validation = _figure(model.history[model.best_epoch - 1]["val_balanced_accuracy"])
         else:
-            validation = f"{getattr(model, 'validation_balanced_accuracy', float('nan')):.3f}"
+            validation = _figure(getattr(model, "validation_balanced_accuracy", float("nan")))
         tested = ", ".join(f"{d}: {m['balanced_accuracy']:.3f}" for d, m in model.evaluation.items()) or "-"
         rows.append(
             (name, model.recipe["model"], model.dataset, validation, tested, model.recipe.get("checkpoint", ""))
