@@ -30,7 +30,7 @@ MODEL_OPTIONS = (
     Opt("epochs", Int(minimum=1), "spiking: at most this many passes over the training set", 30),
     Opt("lr", Float(minimum=0), "spiking: learning rate", 2e-3),
     Opt("batch", Int(minimum=1), "spiking: batch size", 32),
-    Opt("steps", Int(minimum=1), "spiking: SNN time steps (default 20 time bins; 10 for snn-csp and snn-xdawn)"),
+    Opt("steps", Int(minimum=1), "spiking: SNN time steps (time bins of the epoch, or steps an input is held)", 20),
     Opt("encoding", Choice(choices=ENCODINGS), "spiking: input encoding", ENCODINGS[0]),
     Opt("hidden", Int(minimum=1), "spiking: hidden units (default 128; 64 for snn-csp)"),
     Opt("components", Int(minimum=1), "snn-csp: CSP components (default 4); snn-xdawn: xDAWN filters per class (1)"),
@@ -63,16 +63,14 @@ def fit_model(dataset, args, name: str, device: str = "cpu", on_epoch=None):
         from neuroshell.training.classical import fit_classical
 
         return fit_classical(dataset, args.model, name, args.seed)
-    from neuroshell.training.models import SPATIAL_KINDS, default_recipe
+    from neuroshell.training.models import default_recipe
     from neuroshell.training.trainer import train
 
-    # A spatial front end holds constant currents: 10 steps decide as well as 20, in half the time online.
-    steps = args.steps or (10 if args.model in SPATIAL_KINDS else 20)
     recipe = default_recipe(
         args.model,
         dataset.X.shape[1],
         len(dataset.classes),
-        min(steps, dataset.X.shape[2]),
+        min(args.steps, dataset.X.shape[2]),
         hidden=args.hidden,
         encoding=args.encoding,
         components=args.components,
