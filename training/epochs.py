@@ -49,10 +49,16 @@ class EpochPlan:
 
     def class_of(self, label: str) -> str | None:
         """The class a marker label goes to (the first pattern that matches), or None."""
-        for pattern, name in self.markers:
-            if fnmatch.fnmatchcase(label, pattern):
-                return name or label
-        return None
+        return class_of(self.markers, label)
+
+
+def class_of(markers: tuple[tuple[str, str], ...], label: str) -> str | None:
+    """The class ``label`` goes to under (glob pattern, class) pairs (``parse_markers``): the first pattern
+    that matches gives it (an empty class keeps the label); None when none matches."""
+    for pattern, name in markers:
+        if fnmatch.fnmatchcase(label, pattern):
+            return name or label
+    return None
 
 
 @dataclass

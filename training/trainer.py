@@ -13,6 +13,7 @@ from torch import nn
 
 from neuroshell.training.datasets import TRAIN, VALIDATION, Dataset, bin_epochs
 from neuroshell.training.errors import TrainingError
+from neuroshell.training.metrics import classification_metrics
 from neuroshell.training.models import build_model, fit_front_end
 
 
@@ -87,11 +88,10 @@ def judge(model: nn.Module, features: torch.Tensor, y: torch.Tensor, weights: to
     with torch.inference_mode():
         logits = torch.cat([model.head(batch) for batch in features.split(512)])
     model.train()
-    predicted = logits.argmax(1)
-    recalls = [float((predicted[y == c] == c).float().mean()) for c in torch.unique(y)]
+    metrics = classification_metrics(y.cpu().numpy(), logits.argmax(1).cpu().numpy(), len(weights))
     return {
-        "accuracy": float((predicted == y).float().mean()),
-        "balanced_accuracy": float(np.mean(recalls)),
+        "accuracy": metrics["accuracy"],
+        "balanced_accuracy": metrics["balanced_accuracy"],
         "loss": float(nn.functional.cross_entropy(logits, y, weight=weights.to(logits.device))),
     }
 

@@ -56,15 +56,13 @@ def decode_start(session, args):
 
 def _truth(recipe: dict, model):
     """marker label -> the class it names (after the dataset's relabelling), or None."""
-    import fnmatch
-
-    from neuroshell.training.epochs import parse_markers
+    from neuroshell.training.epochs import class_of, parse_markers
 
     pairs = parse_markers(recipe["markers"].split(","))
     known = set(model.classes)
 
     def truth(label: str) -> str | None:
-        name = next((new or label for pattern, new in pairs if fnmatch.fnmatchcase(label, pattern)), label)
+        name = class_of(pairs, label) or label
         return name if name in known else None
 
     return truth
