@@ -3,7 +3,8 @@
 The signal (in fT) is realistic enough to test a pipeline end to end: per-channel 1/f background, a
 10 Hz alpha rhythm strongest over occipital channels, a heartbeat artifact, 50 Hz line noise, and
 stimulus markers of a few classes at random intervals, each followed by a class-specific evoked field,
-so a decoder can learn the classes. Everything is seeded.
+so a decoder can learn the classes. A subject's head (``simhead``) stays from one session (seed) to the
+next, moved a little; everything is seeded.
 
 ``SimHelmetServer`` plays the signal in real time into a pseudo-terminal (the neuroshell serial frame
 protocol, read back through pyserial) or into pylsl outlets (data and markers) on this machine.
@@ -22,6 +23,13 @@ from loguru import logger
 
 from neuroshell.devices.base import DeviceError
 from neuroshell.devices.protocols import encode_marker, encode_samples
+from neuroshell.devices.simhead import (
+    DEFAULT_SUBJECT,
+    DIFFICULTY_EVOKED_FT,
+    TRIAL_AMPLITUDE_SD,
+    session_head,
+    subject_head,
+)
 from neuroshell.storage.spec import StreamSpec
 
 # Paul Kellet's economy 1/f ("pink") filter: three leaky integrators of white noise plus a direct term.
@@ -35,7 +43,11 @@ WRITE_WAIT_S = 0.05
 
 
 class HelmetSignal:
-    """Generates the helmet's samples block by block, with the markers of the stimuli in each block."""
+    """Generates the helmet's samples block by block, with the markers of the stimuli in each block.
+
+    ``subject`` fixes the head (``simhead.subject_head``); ``seed`` draws the session: the head's small
+    movement, noise, heartbeat, line phase and the order of stimuli. ``difficulty`` sets the evoked peak
+    against the background (``simhead.DIFFICULTY_EVOKED_FT``); ``evoked_ft`` overrides it."""
 
     def __init__(
         self,
@@ -44,26 +56,32 @@ class HelmetSignal:
         seed: int = 0,
         classes: tuple[str, ...] = DEFAULT_CLASSES,
         stimulus_interval_s: tuple[float, float] = (0.8, 1.5),
-        evoked_ft: float = 400.0,
+        evoked_ft: float | None = None,
+        subject: str = DEFAULT_SUBJECT,
+        difficulty: str = "realistic",
     ) -> None:
+        if difficulty not in DIFFICULTY_EVOKED_FT:
+            raise DeviceError(f"unknown difficulty '{difficulty}' ({', '.join(DIFFICULTY_EVOKED_FT)})")
         self.n_channels, self.rate_hz, self.classes = n_channels, rate_hz, classes
+        self.subject, self.seed, self.difficulty = subject, seed, difficulty
         self.rng = np.random.default_rng(seed)
         rng = self.rng
+        self.head = session_head(subject_head(subject, n_channels, len(classes)), rng)
         self.sample_index = 0
-        self.background_ft = rng.uniform(80, 160, n_channels)
+        self.background_ft = self.head.background_ft
         self.pink_state = np.zeros((len(PINK_POLES), n_channels))
-        occipital = np.arange(n_channels) >= int(0.7 * n_channels)
-        self.alpha_ft = np.where(occipital, rng.uniform(250, 400, n_channels), rng.uniform(20, 60, n_channels))
+        self.alpha_ft = self.head.alpha_ft
         self.alpha_phase = rng.uniform(0, 2 * np.pi, n_channels)
-        self.heart_ft = rng.normal(0, 150, n_channels)
+        self.heart_ft = self.head.heart_ft
         self.heart_period_s = 60 / 68
         self.next_beat = int(rng.uniform(0.2, 0.8) * rate_hz)
-        self.line_ft = rng.uniform(20, 80, n_channels)
+        self.line_ft = self.head.line_ft
         self.line_phase = rng.uniform(0, 2 * np.pi, n_channels)
         self.interval_s = stimulus_interval_s
         self.next_stimulus = int(rng.uniform(*stimulus_interval_s) * rate_hz)
-        self.templates = self._evoked_templates(evoked_ft)
-        self.active: list[tuple[int, int]] = []  # (onset sample, class index)
+        self.evoked_ft = DIFFICULTY_EVOKED_FT[difficulty] if evoked_ft is None else evoked_ft
+        self.templates = self._evoked_templates(self.evoked_ft)
+        self.active: list[tuple[int, int, float]] = []  # (onset sample, class index, amplitude)
         self.beats: list[int] = []
 
     @property
@@ -71,14 +89,11 @@ class HelmetSignal:
         return [f"MEG{c + 1:03d}" for c in range(self.n_channels)]
 
     def _evoked_templates(self, peak_ft: float) -> np.ndarray:
-        """(n_classes, n_samples, n_channels): an M100/M200-like response with a class-specific topography."""
+        """(n_classes, n_samples, n_channels): an M100/M200-like response with the class's topography."""
         t = np.arange(int(EVOKED_S * self.rate_hz)) / self.rate_hz
         templates = []
-        for k in range(len(self.classes)):
-            latency = 0.09 + 0.02 * k
+        for latency, topography in zip(self.head.latencies_s, self.head.topographies(), strict=True):
             waveform = np.exp(-(((t - latency) / 0.025) ** 2)) - 0.6 * np.exp(-(((t - 2 * latency) / 0.05) ** 2))
-            topography = self.rng.normal(size=self.n_channels)
-            topography /= np.abs(topography).max()
             templates.append(peak_ft * waveform[:, None] * topography[None, :])
         return np.array(templates)
 
@@ -94,6 +109,7 @@ class HelmetSignal:
         data += self._heartbeat(index)[:, None] * self.heart_ft
         markers = self._stimuli(start, n)
         self._add_evoked(data, start, n)
+        data *= self.head.gains
         self.sample_index += n
         return data.astype(np.float32), markers
 
@@ -123,18 +139,19 @@ class HelmetSignal:
         markers = []
         while self.next_stimulus < start + n:
             k = int(self.rng.integers(len(self.classes)))
-            self.active.append((self.next_stimulus, k))
+            amplitude = max(0.0, self.rng.normal(1.0, TRIAL_AMPLITUDE_SD))
+            self.active.append((self.next_stimulus, k, amplitude))
             markers.append((self.next_stimulus, f"stim/{self.classes[k]}"))
             self.next_stimulus += int(self.rng.uniform(*self.interval_s) * self.rate_hz)
         return markers
 
     def _add_evoked(self, data: np.ndarray, start: int, n: int) -> None:
         length = self.templates.shape[1]
-        for onset, k in self.active:
+        for onset, k, amplitude in self.active:
             first, last = max(start, onset), min(start + n, onset + length)
             if first < last:
-                data[first - start : last - start] += self.templates[k, first - onset : last - onset]
-        self.active = [(onset, k) for onset, k in self.active if onset + length > start + n]
+                data[first - start : last - start] += amplitude * self.templates[k, first - onset : last - onset]
+        self.active = [item for item in self.active if item[0] + length > start + n]
 
 
 class SimHelmetServer:
@@ -152,6 +169,9 @@ class SimHelmetServer:
         if transport == "serial":
             self._master, self._slave = os.openpty()
             tty.setraw(self._slave)  # bytes pass untouched: no echo, no newline translation
+            # A blocking write of a whole block into a full pty never returns once nobody reads it (a stop
+            # then waited 2 s for this thread); non-blocking, it writes what fits.
+            os.set_blocking(self._master, False)
             self.port_path = os.ttyname(self._slave)
         elif transport == "lsl":
             self._open_outlets()
@@ -186,7 +206,13 @@ class SimHelmetServer:
             signal.rate_hz,
             ["fT"] * signal.n_channels,
             source=f"sim/{self.transport}",
-            info={"model": "neuroshell simulated OPM-MEG helmet", "classes": ",".join(signal.classes)},
+            info={
+                "model": "neuroshell simulated OPM-MEG helmet",
+                "classes": ",".join(signal.classes),
+                "subject": signal.subject,
+                "session_seed": str(signal.seed),
+                "difficulty": signal.difficulty,
+            },
         )
 
     def start(self) -> "SimHelmetServer":
@@ -221,7 +247,8 @@ class SimHelmetServer:
             while view and not self._stop.is_set():
                 # Wait for room in short steps: once nobody reads the port, a blocking write would never end.
                 if select.select([], [self._master], [], WRITE_WAIT_S)[1]:
-                    view = view[os.write(self._master, view) :]
+                    with contextlib.suppress(BlockingIOError):
+                        view = view[os.write(self._master, view) :]
         else:
             self._outlet.push_chunk(data, start + (first + len(data) - 1) / rate)
             for index, label in markers:
@@ -249,12 +276,16 @@ def connect_sim(
     seed: int = 0,
     classes: tuple[str, ...] = DEFAULT_CLASSES,
     interval_s: tuple[float, float] = (0.8, 1.5),
+    subject: str = DEFAULT_SUBJECT,
+    difficulty: str = "realistic",
 ):
     """Start a simulated helmet on a real transport and connect a device to it; returns the device.
 
     The device owns the server: closing the device stops the helmet.
     """
-    signal = HelmetSignal(n_channels, rate_hz, seed, classes, stimulus_interval_s=interval_s)
+    signal = HelmetSignal(
+        n_channels, rate_hz, seed, classes, stimulus_interval_s=interval_s, subject=subject, difficulty=difficulty
+    )
     server = SimHelmetServer(signal, transport, clock).start()
     try:
         if transport == "serial":

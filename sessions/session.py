@@ -146,13 +146,15 @@ class Session:
 
     def notify(self, message: str, error: bool = True) -> None:
         """Queue a message from a background thread (a fault, or with ``error=False`` news such as a timed
-        recording's end); it is shown after the running command, or before the next prompt (the toolbar
-        shows the state at once)."""
+        recording's end or an online prediction); at the prompt it is shown after the running command, or at
+        once while the prompt waits (the toolbar shows the state at once); in a script, at once."""
         from loguru import logger
 
         logger.info("notice: {}", message)
         self.notices.append((message, error))
-        if self.notices_at_once:  # the shell prints them above the line being typed
+        # The shell prints them above the line being typed; a script (no one types) prints them as they come,
+        # whole lines, so its output holds each online prediction in order.
+        if self.notices_at_once or not self.interactive:
             self.show_notices()
 
     def show_notices(self) -> None:

@@ -173,9 +173,12 @@ def helmet_recording(
     rate_hz: float = 500.0,
     seed: int = 0,
     gap: tuple[float, float] | None = None,
+    difficulty: str = "easy",
+    interval_s: tuple[float, float] = (0.8, 1.5),
 ) -> Path:
     """A recording of the simulated helmet written straight to HDF5 (no transport): sample k at k / rate;
-    the markers at their stimulus onsets. ``gap`` leaves out that span and writes it as a gap."""
+    the markers at their stimulus onsets. ``gap`` leaves out that span and writes it as a gap. The helmet is
+    ``easy`` unless asked: tests of plumbing want classes a model cannot miss."""
     import time as _time
 
     import numpy as np
@@ -184,7 +187,7 @@ def helmet_recording(
     from neuroshell.storage.layout import StreamSpec
     from neuroshell.storage.recorder import Recorder
 
-    signal = HelmetSignal(channels, rate_hz, seed)
+    signal = HelmetSignal(channels, rate_hz, seed, stimulus_interval_s=interval_s, difficulty=difficulty)
     spec = StreamSpec("meg", signal.spec_channels, rate_hz, ["fT"] * channels, source="sim")
     recorder = Recorder(path, [spec], clock=_time.monotonic, overwrite=True)
     block = int(rate_hz // 10)

@@ -164,3 +164,50 @@ def test_the_decoder_follows_the_signal_as_filters_come_change_and_go(session, t
         assert decoder.last_time > before  # blocks keep coming, through the filter or straight
     assert session.execute("decode stop")
     assert decoder not in device.listeners
+
+
+def test_a_model_trained_in_one_process_decodes_in_another_and_the_script_prints_each_prediction(tmp_path):
+    """Yesterday's model, today: trained by one neuroshell process, used by name by another that loads
+    nothing else (no dataset); the script's own output holds every online prediction, equal to evaluate's."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from neuroshell.storage.files import open_file
+    from neuroshell.training.checkpoints import load_model
+    from neuroshell.training.datasets import epochs_from_file
+
+    executable = Path(sys.executable).with_name("neuroshell")
+    helmet_recording(tmp_path / "day1.h5", 40, channels=8, seed=3)
+    helmet_recording(tmp_path / "day2.h5", 8, channels=8, seed=5)
+    (tmp_path / "day1.nsh").write_text(
+        "set models.dir models\n"
+        "dataset epochs day1.h5:/streams/meg --window -100ms:300ms --baseline -100ms:0s --name ep\n"
+        "train ep --epochs 3 --steps 10 --hidden 32 --name dec --seed 1\n"
+    )
+    (tmp_path / "day2.nsh").write_text(
+        "set models.dir models\nconnect replay day2.h5:/streams/meg --name rp\ndecode start dec\nwait 8.5s\n"
+        "decode stop\n"
+    )
+    env = {**os.environ, "NEUROSHELL_HOME": str(tmp_path / "home")}
+    for script in ("day1.nsh", "day2.nsh"):
+        run = subprocess.run([str(executable), script], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+    printed = re.findall(r"^decoder: (\S+) \(p=([0-9.]+)\) for (\S+), ", run.stdout, flags=re.MULTILINE)
+    model = load_model(tmp_path / "models" / "dec.safetensors")
+    file = open_file(tmp_path / "day2.h5")
+    try:
+        X, labels, _, _, _ = epochs_from_file(file, "meg", ["stim/*"], WINDOW, BASELINE)
+    finally:
+        file.close()
+    # The replay plays from its connection on; loading the model (torch's import) may let the first marker or
+    # two pass before the decoder listens: every later one is decoded.
+    n = len(printed)
+    assert n >= 3 and n >= len(labels) - 2
+    offline, labels = model.classify(X)[-n:], labels[-n:]
+    assert [marker for _, _, marker in printed] == labels
+    assert [label for label, _, _ in printed] == [model.classes[i] for i in offline.argmax(axis=1)]
+    np.testing.assert_allclose([float(p) for _, p, _ in printed], offline.max(axis=1), atol=0.006)
+    assert f"stopped decoding rp: {n} predictions" in run.stdout

@@ -9,11 +9,12 @@ import h5py
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTABLE = Path(sys.executable).with_name("neuroshell")
+SHORT = ["seconds=8", "online=8", "epochs=3", "channels=32", "out=out"]
 
 
 def test_demo_script_runs_end_to_end(tmp_path):
     result = subprocess.run(
-        [str(EXECUTABLE), str(ROOT / "examples" / "demo.nsh"), "seconds=8", "epochs=3", "channels=32", "out=out"],
+        [str(EXECUTABLE), str(ROOT / "examples" / "demo.nsh"), *SHORT],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -52,7 +52,7 @@ def test_record_for_a_duration_stops_by_itself(session, tmp_path):
     assert 30 <= n <= 120
 
 
-def test_replay_plays_a_recording_back_faster(session, tmp_path):
+def test_a_fast_replay_is_not_recorded_and_a_real_time_one_keeps_its_time(session, tmp_path):
     original = tmp_path / "original.h5"
     session.execute("connect sim --channels 8 --rate 250Hz --seed 4")
     session.execute(f"record start {original} --for 1s")
@@ -61,6 +61,11 @@ def test_replay_plays_a_recording_back_faster(session, tmp_path):
     session.execute("disconnect sim0")
     assert session.execute(f"connect replay {original}:/streams/sim0 --speed 4")
     replayed = tmp_path / "replayed.h5"
+    assert not session.execute(f"record start {replayed}")
+    assert session.ui.errors[-1].startswith("replay0 replays at 4x real time: recorded, its samples would lie 1/4")
+    assert session.recording is None and not replayed.exists()
+    session.execute("disconnect replay0")
+    assert session.execute(f"connect replay {original}:/streams/sim0")
     session.execute(f"record start {replayed}")
     assert wait_until(lambda: session.devices["replay0"].state == "finished", 5)
     session.execute("record stop")
@@ -70,14 +75,14 @@ def test_replay_plays_a_recording_back_faster(session, tmp_path):
         assert len(played) >= 200
         np.testing.assert_array_equal(played, a["streams/sim0/data"][-len(played) :])
         t_a, t_b = a["streams/sim0/time"][-len(played) :], b["streams/replay0/time"][:]
-        np.testing.assert_allclose(t_b - t_b[0], (t_a - t_a[0]) / 4, atol=1e-9)
+        np.testing.assert_allclose(t_b - t_b[0], t_a - t_a[0], atol=1e-9)  # samples stay 1/rate apart
         original_markers = [
             (t, v.decode()) for t, v in zip(a["markers/time"][:], a["markers/label"][:], strict=True) if t >= t_a[0]
         ]
         replayed_markers = [(t, v.decode()) for t, v in zip(b["markers/time"][:], b["markers/label"][:], strict=True)]
         assert [label for _, label in replayed_markers] == [label for _, label in original_markers]
         for (t_orig, _), (t_play, _) in zip(original_markers, replayed_markers, strict=True):
-            assert t_play - t_b[0] == pytest.approx((t_orig - t_a[0]) / 4, abs=1e-6)
+            assert t_play - t_b[0] == pytest.approx(t_orig - t_a[0], abs=1e-6)
 
 
 def test_monitor_flags_flat_and_saturated_channels(session):

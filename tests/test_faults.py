@@ -167,7 +167,7 @@ def test_integer_counts_are_read_in_their_unit_and_replayed_as_counts(session, t
         first = round((epoch[0, 0] - 10.0) / 0.5)
         np.testing.assert_array_equal(epoch, unit[first : first + 100].T)
     replayed = tmp_path / "replayed.h5"
-    assert session.execute(f"connect replay {path}:/streams/adc --speed 10 --name again")
+    assert session.execute(f"connect replay {path}:/streams/adc --name again")
     assert session.execute(f"record start {replayed}")
     time.sleep(0.6)
     assert session.execute("record stop")

@@ -37,6 +37,16 @@ def test_dataset_train_evaluate_models(session, recording, tmp_path, monkeypatch
     assert recording.read_bytes() == raw
     assert session.execute("models")
     assert session.ui.results[-1].rows[0][0] == "dec"
+    from neuroshell.sessions import Session
+    from tests.helpers import RecordingUI
+
+    later = Session(ui=RecordingUI(), home=session.home)  # a later session lists what models.dir holds
+    try:
+        assert later.execute("models")
+        row = later.ui.results[-1].rows[0]
+        assert row[:4] == ("dec", "snn-mlp", "stim/left,stim/right,stim/tone", "ep") and "dec.safetensors" in row[-1]
+    finally:
+        later.close()
     assert session.execute("datasets")
     assert session.ui.results[-1].rows[0][:2] == ("ep", len(session.datasets["ep"].y))
 

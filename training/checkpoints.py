@@ -24,9 +24,39 @@ def save_model(model, folder: Path) -> Path:
             "classes": model.classes,
             "dataset": model.dataset,
             "baseline": model.baseline,
+            "validation_balanced_accuracy": model.validation_balanced_accuracy,
         }
         return save_classical(model, folder, meta)
     return save_checkpoint(model, folder)
+
+
+def saved_models(folder: Path) -> list[dict]:
+    """What ``folder`` holds, one dict per model with its file beside its JSON: ``name``, ``kind``,
+    ``classes``, ``dataset`` (trained on), ``validation_balanced_accuracy`` (nan when unknown), ``path`` and
+    ``saved`` (the file's modification time, local, to the minute). Unreadable JSON files are left out."""
+    import datetime
+    import math
+
+    found = []
+    for meta_path in sorted(Path(folder).glob("*.json")):
+        path = next((meta_path.with_suffix(s) for s in SUFFIXES if meta_path.with_suffix(s).is_file()), None)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            kind, classes, dataset = meta["recipe"]["model"], meta["classes"], meta["dataset"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if path is None:
+            continue
+        validation = meta.get("validation_balanced_accuracy", math.nan)
+        history, best = meta.get("history") or [], meta.get("best_epoch") or 0
+        if history and 0 < best <= len(history):
+            validation = history[best - 1].get("val_balanced_accuracy", math.nan)
+        modified = datetime.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        found.append(
+            {"name": meta_path.stem, "kind": kind, "classes": classes, "dataset": dataset, "path": str(path),
+             "validation_balanced_accuracy": validation, "saved": modified}
+        )  # fmt: skip
+    return found
 
 
 def find_model(folder: Path, name: str) -> Path | None:
@@ -50,6 +80,7 @@ def load_model(path: Path):
     model = ClassicalModel(
         meta["name"], meta["recipe"], meta["classes"], load_pipeline(path), meta["dataset"], meta["baseline"]
     )
+    model.validation_balanced_accuracy = meta.get("validation_balanced_accuracy", float("nan"))
     model.recipe["checkpoint"] = str(path)
     return model
 

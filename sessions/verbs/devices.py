@@ -53,9 +53,14 @@ def _added(session, device) -> Message:
     Opt("transport", Choice(choices=("serial", "lsl")), "a pseudo-terminal read by pyserial, or LSL outlets", "serial"),
     Opt("channels", Int(minimum=1, maximum=4096), "number of channels", 306),
     Opt("rate", Quantity(unit="Hz", positive=True), "sampling rate", 1000.0),
-    Opt("seed", Int(minimum=0), "random seed", FromSetting("seed")),
+    Opt("seed", Int(minimum=0), "the session: noise, stimulus order, the head's small movement", FromSetting("seed")),
     Opt("isi", Span(), "range of intervals between stimuli", "800ms:1500ms"),
+    Opt("subject", help="the subject: head, evoked responses, alpha, gains (default sub-01)", default="sub-01"),
+    Opt("difficulty", Choice(choices=("easy", "realistic", "hard")), "evoked size against the background", "realistic"),
     NAME,
+    details="One subject keeps its head from one session (--seed) to the next, moved by 1-4 degrees, gains within "
+    "5% and alpha power within 20%. At --difficulty realistic, single trials of the three classes decode at "
+    "0.75-0.95; easy separates them perfectly, hard is near chance for a poor decoder.",
 )
 def connect_sim(session, args):
     from neuroshell.devices.simhelmet import connect_sim as start
@@ -71,6 +76,8 @@ def connect_sim(session, args):
         rate_hz=args.rate,
         seed=args.seed,
         interval_s=args.isi,
+        subject=args.subject,
+        difficulty=args.difficulty,
     )
     return _added(session, device)
 
@@ -291,6 +298,12 @@ def record_start(session, args):
     if session.recording is not None and session.recording.running:
         raise NeuroshellError(f"already recording to {session.recording.path}: 'record stop' first")
     chosen = _chosen_devices(session, args.devices)
+    fast = next((d for d in chosen if getattr(d, "speed", 1.0) != 1.0), None)
+    if fast is not None:
+        raise NeuroshellError(
+            f"{fast.name} replays at {fast.speed:g}x real time: recorded, its samples would lie 1/{fast.speed:g} of "
+            f"their interval apart; connect the replay at --speed 1 to record it, or use its file as it is"
+        )
     if session.workspace.find(str(args.file)) is not None:
         raise NeuroshellError(f"{args.file} is open in this session: close it first, or record to another file")
     settings = session.settings

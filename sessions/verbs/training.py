@@ -315,8 +315,15 @@ def crossval_verb(session, args):
     return [table, Message(f"{args.model} on {dataset.name} ({how}): {summary}", "success")]
 
 
-@verbs.verb("models", "List the trained models of this session.", replayable=False)
+@verbs.verb(
+    "models",
+    "List the models of this session and those saved in models.dir.",
+    replayable=False,
+    details="A saved model is used by name in decode start, evaluate and plot, in this session or a later one.",
+)
 def models_verb(session, args):
+    from neuroshell.training.checkpoints import saved_models
+
     rows = []
     for name, model in session.models.items():
         if model.history:
@@ -324,8 +331,14 @@ def models_verb(session, args):
         else:
             validation = _figure(getattr(model, "validation_balanced_accuracy", float("nan")))
         tested = ", ".join(f"{d}: {m['balanced_accuracy']:.3f}" for d, m in model.evaluation.items()) or "-"
-        rows.append(
-            (name, model.recipe["model"], model.dataset, validation, tested, model.recipe.get("checkpoint", ""))
-        )
-    columns = ("model", "kind", "dataset", "val bal. acc", "tested (bal. acc)", "saved")
-    return Table(columns, rows, title="Models", empty="no models in this session (train DATASET)")
+        saved = model.recipe.get("checkpoint", "") or "not saved"
+        rows.append((name, model.recipe["model"], ",".join(model.classes), model.dataset, validation, tested, saved))
+    folder = Path(session.settings["models.dir"])
+    for meta in saved_models(folder):
+        if meta["name"] not in session.models:
+            rows.append(
+                (meta["name"], meta["kind"], ",".join(meta["classes"]), meta["dataset"],
+                 _figure(meta["validation_balanced_accuracy"]), "-", f"{meta['path']} ({meta['saved']})")
+            )  # fmt: skip
+    columns = ("model", "kind", "classes", "trained on", "val bal. acc", "tested (bal. acc)", "saved")
+    return Table(columns, rows, title="Models", empty=f"no models in this session or in {folder} (train DATASET)")
