@@ -61,6 +61,7 @@ class Recording:
         self._timer = None
         for device in self.devices:
             device.add_listener(self)
+        self.summary_shown = False  # told the user already (a timed end), so `record stop` need not repeat it
         if duration_s is not None:
             self._timer = threading.Timer(duration_s, self._stop_on_time)
             self._timer.daemon = True
@@ -110,6 +111,7 @@ class Recording:
         return when
 
     def _stop_on_time(self) -> None:
+        self.summary_shown = self.notify is not None
         self.stop()
         if self.notify is not None:  # the session's notice line: shown at once, or before the next prompt
             self.notify(self.summary(), False)

@@ -6,6 +6,8 @@
 set seed 7
 set plot.dir ${out:-demo-output}/plots
 set models.dir ${out:-demo-output}/models
+# The simulator's kernels compile once per machine (about 90 s): in the background, while the demo records.
+net compile
 
 # 1. Record: subject sub-01's first session on the simulated OPM-MEG helmet, over a real pseudo-terminal,
 #    stimuli every 0.4-0.7 s, evoked responses at a realistic amplitude against the background.

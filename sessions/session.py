@@ -81,6 +81,7 @@ class Session:
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
         self.simulation: Any = None  # the last neuron.SimulationResult
+        self.kernel_warmup: Any = None  # a neuron.warmup.KernelWarmup started by `net compile`
         self.models: dict[str, Any] = {}  # name -> training.TrainedModel
         self.datasets: dict[str, Any] = {}
         self.outputs: list[tuple[str, str]] = []  # (kind, path) of every file this session made
@@ -142,6 +143,14 @@ class Session:
         if kind == "population":
             return [name for name, _ in self.network.populations()] if self.network is not None else []
         held = {"dataset": self.datasets, "model": self.models, "device": self.devices}.get(kind, {})
+        if kind == "model":  # and those saved in models.dir by earlier sessions, which the verbs find by name
+            from neuroshell.training.choices import CHECKPOINT_SUFFIXES
+
+            folder = Path(self.settings["models.dir"])
+            saved = [
+                p.stem for p in folder.glob("*.json") if any(p.with_suffix(s).is_file() for s in CHECKPOINT_SUFFIXES)
+            ]
+            return list(dict.fromkeys([*held, *saved]))
         return list(held)
 
     def notify(self, message: str, error: bool = True) -> None:
@@ -328,6 +337,9 @@ class Session:
             if was_running:
                 self.ui.show(Message(f"stopped the recording on leaving: {self.recording.describe()}", "warning"))
             self.recording = None
+        if self.kernel_warmup is not None:
+            self.kernel_warmup.stop()
+            self.kernel_warmup = None
         if self.devices:
             for device in list(self.devices.values()):
                 device.close()

@@ -158,7 +158,7 @@ def test_version_and_empty_tables_say_one_line():
         "no devices connected (connect sim, connect serial, connect lsl)",
         "no files open",
         "no datasets in this session (dataset epochs, dataset spikes)",
-        "no models in this session (train DATASET)",
+        "no models in this session or in models.dir (models): train DATASET",
     ]
 
 

@@ -50,6 +50,9 @@ def test_demo_script_runs_end_to_end(tmp_path):
     assert "Made in this session (13)" in result.stdout
     loop = next(line for line in result.stdout.splitlines() if line.startswith("stopped decoding sim0: "))
     assert "online accuracy " in loop and "(offline, on its test split: " in loop
+    predictions = int(loop.split(": ")[1].split()[0])
+    printed = [line for line in result.stdout.splitlines() if line.startswith("decoder: stim/")]
+    assert predictions >= 1 and len(printed) == predictions  # a script prints each online prediction
     with h5py.File(out / "loop.h5") as f:
         labels = [label.decode() for label in f["markers/label"][:]]
         sources = [source.decode() for source in f["markers/source"][:]]

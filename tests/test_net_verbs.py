@@ -5,6 +5,7 @@ import time
 
 import h5py
 import numpy as np
+import pytest
 
 from neuroshell.storage.layout import StreamSpec
 from neuroshell.storage.recorder import Recorder
@@ -208,3 +209,23 @@ def test_threads_from_the_option_or_the_setting_give_the_same_spikes(session):
     assert session.execute("simulate 10ms --threads 2")
     assert session.simulation.threads_used == 1
     assert " wall on 1 thread (2 asked: under 20,000 neurons one thread is faster)" in session.ui.text
+
+
+def test_net_compile_works_in_the_background_and_simulate_waits_for_it(session):
+    assert session.execute("net compile")
+    warmup = session.kernel_warmup
+    assert session.ui.lines[-1].startswith("compiling the simulator's kernels in the background")
+    assert session.execute("net example cuba --n 400") and session.execute("simulate 20ms")
+    assert warmup.process.returncode == 0 and session.kernel_warmup is None  # it ended well before the run
+    assert session.simulation.duration_s == pytest.approx(0.02)
+
+
+def test_a_compilation_still_running_ends_with_the_session(neuroshell_home):
+    from neuroshell.sessions import Session
+    from tests.helpers import RecordingUI
+
+    session = Session(ui=RecordingUI(), home=neuroshell_home)
+    assert session.execute("net compile")
+    process = session.kernel_warmup.process
+    session.close()
+    assert process.poll() is not None  # no process left behind

@@ -45,6 +45,7 @@ def test_dataset_train_evaluate_models(session, recording, tmp_path, monkeypatch
         assert later.execute("models")
         row = later.ui.results[-1].rows[0]
         assert row[:4] == ("dec", "snn-mlp", "stim/left,stim/right,stim/tone", "ep") and "dec.safetensors" in row[-1]
+        assert later.names("model") == ["dec"]  # completion offers it too
     finally:
         later.close()
     assert session.execute("datasets")

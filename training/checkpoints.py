@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from neuroshell.training.choices import CHECKPOINT_SUFFIXES
 from neuroshell.training.classical import ClassicalModel, load_pipeline, save_classical
 from neuroshell.training.errors import TrainingError
 from neuroshell.training.trainer import TrainedModel
 
-SUFFIXES = (".safetensors", ".skops", ".pt", ".pth")
+SUFFIXES = CHECKPOINT_SUFFIXES
 
 
 def save_model(model, folder: Path) -> Path:

@@ -5,7 +5,10 @@ from importlib import import_module
 
 from neuroshell.sessions.registry import Registry
 
-MODULES = ("core", "storage", "devices", "net", "datasets", "training", "plot", "formats", "sweep", "filters", "decode")
+MODULES = (
+    "core", "storage", "devices", "net", "kernels", "datasets", "training", "plot", "formats", "sweep", "filters",
+    "decode",
+)  # fmt: skip
 
 
 def build_registry() -> Registry:

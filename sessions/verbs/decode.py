@@ -11,7 +11,7 @@ verbs = VerbSet("decode")
 @verbs.verb(
     "decode start",
     "Classify a live device's response after each marker with a trained model, as it arrives.",
-    Arg("model", SessionName(kind="model"), "a model of this session"),
+    Arg("model", SessionName(kind="model"), "a model of this session, or one saved in models.dir (or its file)"),
     Opt("device", SessionName(kind="device"), "the device (default: the only one)"),
     Opt("markers", CsvList(), "labels to answer, * wildcards (default: the model's dataset's)"),
     Opt("every", Quantity(unit="s", positive=True), "classify the latest window this often, e.g. 100ms (no markers)"),

@@ -20,6 +20,7 @@ from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 from neuroshell.sessions.units import format_quantity
+from neuroshell.sessions.verbs.kernels import wait_for_kernels
 
 verbs = VerbSet("neuron")
 
@@ -294,6 +295,7 @@ def simulate_verb(session, args):
     from neuroshell.neuron.simulator import simulate
 
     network = _network(session)
+    wait_for_kernels(session)
     record = _traces(network, args.trace) if "v" in args.record else []
     if "weights" in args.record and not any(attrs.get("plasticity") for _, _, attrs in network.projections()):
         raise NeuroshellError("--record weights: no projection learns (net connect ... --plasticity stdp)")

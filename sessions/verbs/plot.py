@@ -199,7 +199,11 @@ def _model(session, name: str):
     return model_of(session, name)
 
 
-@verbs.verb("plot training", "Loss and accuracy per epoch of a trained model.", Arg("model", SessionName(kind="model")))
+@verbs.verb(
+    "plot training",
+    "Loss and accuracy per epoch of a trained model.",
+    Arg("model", SessionName(kind="model"), "a model of this session, or one saved in models.dir"),
+)
 def plot_training(session, args):
     from neuroshell.training.plots import plot_training as draw
 

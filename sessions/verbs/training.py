@@ -7,6 +7,7 @@ from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 from neuroshell.sessions.verbs.datasets import next_name
+from neuroshell.sessions.verbs.kernels import cores_left
 from neuroshell.training.choices import CLASSICAL_KINDS, DEVICES, ENCODINGS, MODEL_KINDS, SPIKING_KINDS
 
 verbs = VerbSet("training")
@@ -107,7 +108,8 @@ def train_verb(session, args):
         def on_epoch(row):
             bar.update(row["epoch"], f"training {name}: loss {row['loss']:.3f}, val acc {row['val_accuracy']:.2f}")
 
-        model = fit_model(dataset, args, name, device, on_epoch)
+        with cores_left(session):
+            model = fit_model(dataset, args, name, device, on_epoch)
     model.recipe["data"] = _what_it_takes(dataset)
     session.models[name] = model
     saved = save_model(model, Path(session.settings["models.dir"]))
@@ -221,7 +223,7 @@ def evaluate_verb(session, args):
 
     model = model_of(session, args.model)
     dataset = dataset_of(session, args.dataset)
-    with session.ui.progress(f"evaluating {model.name} on {dataset.name}", total=None):
+    with session.ui.progress(f"evaluating {model.name} on {dataset.name}", total=None), cores_left(session):
         metrics = evaluate(model, dataset, pick_device(args.device))
         reference = _training_data(session, model)
         if reference is not None:
@@ -297,7 +299,8 @@ def crossval_verb(session, args):
     dataset = dataset_of(session, args.dataset)
     validation = 0.0 if args.model in CLASSICAL_KINDS else args.validation
     total = len(np.unique(dataset.runs)) if args.by_run else args.folds
-    with session.ui.progress(f"cross-validating {args.model} on {dataset.name}", total=total) as bar:
+    progress = session.ui.progress(f"cross-validating {args.model} on {dataset.name}", total=total)
+    with progress as bar, cores_left(session):
         results = cross_validate(
             dataset, lambda fold: fit_model(fold, args, "fold"), args.folds, args.by_run, validation, args.seed,
             lambda number: bar.update(number),
@@ -341,4 +344,6 @@ def models_verb(session, args):
                  _figure(meta["validation_balanced_accuracy"]), "-", f"{meta['path']} ({meta['saved']})")
             )  # fmt: skip
     columns = ("model", "kind", "classes", "trained on", "val bal. acc", "tested (bal. acc)", "saved")
-    return Table(columns, rows, title="Models", empty=f"no models in this session or in {folder} (train DATASET)")
+    return Table(
+        columns, rows, title="Models", empty=f"no models in this session or in models.dir ({folder}): train DATASET"
+    )
