@@ -180,7 +180,7 @@ def test_a_fif_made_by_mne_imports_exactly(session, tmp_path):
 
 def test_round_trip_through_fif_gives_the_same_epochs(session, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert session.execute("connect sim --channels 8 --rate 500Hz --seed 7")
+    assert session.execute("connect sim --channels 8 --rate 500Hz --seed 7 --isi 400ms:700ms")
     assert session.execute("record start rec.h5") and session.execute("wait 10s") and session.execute("record stop")
     assert session.execute("export rec.h5:/streams/sim0 --to rec.fif")
     assert session.execute("import rec.fif --to back.h5"), session.ui.errors

@@ -167,7 +167,7 @@ def test_ctrl_c_during_a_simulation_says_what_was_cancelled_and_kept(session):
 
     watcher = threading.Thread(target=interrupt_once_running, daemon=True)
     watcher.start()
-    assert session.execute("simulate 600s")
+    assert session.execute("simulate 600s"), session.ui.errors
     watcher.join()
     assert session.ui.lines[-1].startswith("warning: interrupted: simulation at ")
     assert session.ui.lines[-1].endswith(" of 600 s cancelled; kept what ran")
