@@ -144,13 +144,9 @@ class Session:
             return [name for name, _ in self.network.populations()] if self.network is not None else []
         held = {"dataset": self.datasets, "model": self.models, "device": self.devices}.get(kind, {})
         if kind == "model":  # and those saved in models.dir by earlier sessions, which the verbs find by name
-            from neuroshell.training.choices import CHECKPOINT_SUFFIXES
+            from neuroshell.training.saved import model_files
 
-            folder = Path(self.settings["models.dir"])
-            saved = [
-                p.stem for p in folder.glob("*.json") if any(p.with_suffix(s).is_file() for s in CHECKPOINT_SUFFIXES)
-            ]
-            return list(dict.fromkeys([*held, *saved]))
+            return list(dict.fromkeys([*held, *model_files(Path(self.settings["models.dir"]))]))
         return list(held)
 
     def notify(self, message: str, error: bool = True) -> None:

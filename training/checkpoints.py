@@ -8,12 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from neuroshell.training.choices import CHECKPOINT_SUFFIXES
 from neuroshell.training.classical import ClassicalModel, load_pipeline, save_classical
 from neuroshell.training.errors import TrainingError
+from neuroshell.training.saved import model_files
 from neuroshell.training.trainer import TrainedModel
-
-SUFFIXES = CHECKPOINT_SUFFIXES
 
 
 def save_model(model, folder: Path) -> Path:
@@ -39,14 +37,11 @@ def saved_models(folder: Path) -> list[dict]:
     import math
 
     found = []
-    for meta_path in sorted(Path(folder).glob("*.json")):
-        path = next((meta_path.with_suffix(s) for s in SUFFIXES if meta_path.with_suffix(s).is_file()), None)
+    for name, path in model_files(folder).items():
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = json.loads((Path(folder) / f"{name}.json").read_text(encoding="utf-8"))
             kind, classes, dataset = meta["recipe"]["model"], meta["classes"], meta["dataset"]
         except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if path is None:
             continue
         validation = meta.get("validation_balanced_accuracy", math.nan)
         history, best = meta.get("history") or [], meta.get("best_epoch") or 0
@@ -54,19 +49,10 @@ def saved_models(folder: Path) -> list[dict]:
             validation = history[best - 1].get("val_balanced_accuracy", math.nan)
         modified = datetime.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
         found.append(
-            {"name": meta_path.stem, "kind": kind, "classes": classes, "dataset": dataset, "path": str(path),
+            {"name": name, "kind": kind, "classes": classes, "dataset": dataset, "path": str(path),
              "validation_balanced_accuracy": validation, "saved": modified}
         )  # fmt: skip
     return found
-
-
-def find_model(folder: Path, name: str) -> Path | None:
-    """``folder/NAME.safetensors`` (or another checkpoint suffix) if one exists."""
-    for suffix in SUFFIXES:
-        candidate = Path(folder) / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def load_model(path: Path):

@@ -1,9 +1,6 @@
 """What a training recipe may choose, declared once for the engine and the verbs (no torch import here, so
 the prompt's start-up does not pay for it)."""
 
-# A saved model is NAME.json beside one of these (spiking weights, a skops pipeline, a torch state dict).
-CHECKPOINT_SUFFIXES = (".safetensors", ".skops", ".pt", ".pth")
-
 # Spiking decoders (snntorch) and what each suits.
 SPIKING_KINDS = {
     "snn-mlp": "spiking MLP on the epoch averaged into --steps time bins: evoked responses (ERPs, ERFs)",

@@ -1,7 +1,7 @@
 """Kernel verbs: net compile (the engine is ``neuron.warmup``)."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from neuroshell.sessions.output import Message
 from neuroshell.sessions.registry import VerbSet
@@ -31,10 +31,8 @@ def wait_for_kernels(session) -> None:
     warmup, session.kernel_warmup = session.kernel_warmup, None
     if warmup is None:
         return
-    if warmup.running:
-        with session.ui.progress("waiting for the kernels to compile", total=None):
-            failed = warmup.wait()
-    else:
+    waiting = session.ui.progress("waiting for the kernels to compile", total=None) if warmup.running else nullcontext()
+    with waiting:
         failed = warmup.wait()
     if failed:
         session.ui.show(Message(f"compiling ahead failed ({failed}): simulate compiles the kernels itself", "warning"))

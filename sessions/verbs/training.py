@@ -180,9 +180,10 @@ def model_of(session, text: str):
     """A model of this session, or one saved in models.dir (or a checkpoint file) loaded into it."""
     if text in session.models:
         return session.models[text]
-    from neuroshell.training.checkpoints import find_model, load_model
+    from neuroshell.training.checkpoints import load_model
+    from neuroshell.training.saved import model_file
 
-    candidate = Path(text) if Path(text).is_file() else find_model(Path(session.settings["models.dir"]), text)
+    candidate = Path(text) if Path(text).is_file() else model_file(Path(session.settings["models.dir"]), text)
     if candidate is None:
         known = ", ".join(session.models) or "none"
         raise NeuroshellError(f"no model '{text}' in this session or in models.dir (models: {known})")
