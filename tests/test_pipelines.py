@@ -61,6 +61,39 @@ def test_each_pipeline_predicts_as_the_librarys_own(session, pooled, kind):
     )
 
 
+@pytest.mark.parametrize("kind", ["ts-lr", "mdm", "erpcov-ts"])
+def test_above_64_channels_riemannian_pipelines_work_in_the_principal_subspace_and_load_again(kind, tmp_path):
+    """306-channel MEG: the signals projected to 64 principal components (MNE's UnsupervisedSpatialFilter with
+    scikit-learn's PCA), sample covariances there, then the kind's own steps; saved and loaded, the same."""
+    from mne.decoding import UnsupervisedSpatialFilter
+    from pyriemann.classification import MDM
+    from pyriemann.estimation import Covariances, ERPCovariances
+    from pyriemann.tangentspace import TangentSpace
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from neuroshell.training.classical import ClassicalModel, build_pipeline, load_pipeline, save_classical
+
+    rng = np.random.default_rng(3)
+    y = np.arange(40) % 2
+    sources = rng.standard_normal((40, 90, 100)) * (1.0 + 0.5 * y[:, None, None] * (np.arange(90) < 3)[:, None])
+    X = np.einsum("ck,nkt->nct", rng.standard_normal((100, 90)), sources)  # 100 channels of rank 90
+    steps = {
+        "ts-lr": [Covariances("scm"), TangentSpace(metric="riemann"), LogisticRegression()],
+        "mdm": [Covariances("scm"), MDM(metric="riemann")],
+        "erpcov-ts": [ERPCovariances(estimator="scm", svd=4), TangentSpace(metric="riemann"), LogisticRegression()],
+    }[kind]
+    pca = UnsupervisedSpatialFilter(PCA(64, svd_solver="full"), average=False)
+    reference = make_pipeline(pca, *steps).fit(X[:30], y[:30])
+    pipeline = build_pipeline(kind, 0, 100).fit(X[:30], y[:30])
+    expected = reference.predict_proba(X[30:])
+    np.testing.assert_allclose(pipeline.predict_proba(X[30:]), expected, rtol=1e-7, atol=1e-9)
+    assert (expected.argmax(axis=1) == y[30:]).mean() >= 0.9  # the variance of 3 sources tells the classes
+    saved = save_classical(ClassicalModel("big", {}, ["a", "b"], pipeline, "d"), tmp_path, {})
+    np.testing.assert_array_equal(load_pipeline(saved).predict_proba(X[30:]), pipeline.predict_proba(X[30:]))
+
+
 def test_a_saved_pipeline_predicts_the_same_in_a_new_session_and_foreign_types_are_refused(session, pooled, tmp_path):
     from neuroshell.sessions import Session
     from tests.helpers import RecordingUI

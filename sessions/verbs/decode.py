@@ -26,6 +26,7 @@ def decode_start(session, args):
 
     if session.decoder is not None:
         raise NeuroshellError("a decoder runs already: 'decode stop' first")
+    from neuroshell.sessions.verbs.devices import spare_live_threads
     from neuroshell.sessions.verbs.training import model_of
 
     trained = model_of(session, args.model)
@@ -44,6 +45,7 @@ def decode_start(session, args):
     online_filter = session.filters.get(device.name)
     (online_filter or device).add_listener(decoder)
     session.decoder = (device, decoder, outputs)
+    spare_live_threads()
     window = f"{recipe['window_s'][0] * 1e3:g} ms to {recipe['window_s'][1] * 1e3:g} ms"
     when = f"every {args.every * 1e3:g} ms" if args.every else f"after markers {recipe['markers']}"
     live = online_filter.chain.describe() if online_filter else ""

@@ -325,7 +325,18 @@ def record_start(session, args):
     except FileExistsError as error:
         raise NeuroshellError(str(error)) from None
     names = ", ".join(d.name for d in chosen)
+    spare_live_threads()
     return Message(f"recording {names} to {args.file}", "success")
+
+
+def spare_live_threads() -> None:
+    """Keep the garbage collector's full passes short while devices are read: once torch, mne and numba are
+    loaded, one pass over the session's objects holds every thread ~0.3 s (bench/closedloop.py saw 13 of up
+    to 323 ms). What lives now is frozen (never walked again, never freed: the session keeps it anyway);
+    freezing walks nothing, so the readers do not wait for it."""
+    import gc
+
+    gc.freeze()
 
 
 def _status_table(stats) -> Table:
