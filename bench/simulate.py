@@ -16,9 +16,14 @@ is warmed once before timing. Before the table, one run each with cold caches sh
 
 Figures are medians over --repeats runs for cases up to 50,000 neurons; larger cases run once.
 
+Then the thread count (CUBA at 40k and 200k, 1 s): one thread, two, and the default (``auto``), on an idle
+machine and beside one CPU-bound process (a busy machine: another program, a recording, a browser).
+
 Run: python bench/simulate.py [--cases cuba:4000,cuba:40000,...] [--durations 1,10] [--threads 1,2] [--repeats 3]
+     [--only-threads]
 Targets: loop >= 2x and end to end >= 4x Brian2's fastest on one thread; rates within 5% and CV within 0.05
-of Brian2's; 2 threads >= 1.7x 1 thread at 40k and 200k (CUBA).
+of Brian2's. Threads: busy, the default within 1.1x one thread's loop; idle, the default never slower than
+one thread and 2 threads >= 1.4x one thread at 200k.
 """
 
 import argparse
@@ -44,7 +49,7 @@ CHANNELS = {"cuba": 2, "coba": 2, "brunel": 1}
 DELAYED = {"brunel"}
 
 
-def worker_neuroshell(network: str, n: int, duration: float, threads: int, out: Path) -> dict:
+def worker_neuroshell(network: str, n: int, duration: float, threads: int | str, out: Path) -> dict:
     from neuroshell.neuron import network as examples
     from neuroshell.neuron.simulator import simulate
     from neuroshell.storage.simulations import create_and_write
@@ -166,11 +171,13 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="neuroshell's thread counts")
     parser.add_argument("--engines", default="neuroshell,brian2-cpp,brian2-cython")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only-threads", action="store_true", help="only the thread-count section")
     parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         engine, network, n, duration, threads, out = args.worker
-        print(json.dumps(WORKERS[engine](network, int(n), float(duration), int(threads), Path(out))))
+        count = threads if threads == "auto" else int(threads)
+        print(json.dumps(WORKERS[engine](network, int(n), float(duration), count, Path(out))))
         return
     engines, threads = args.engines.split(","), [int(t) for t in args.threads.split(",")]
     byte_compile_neuroshell()
@@ -179,6 +186,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         report_first_compile(Path(folder), engines)
         run_worker("neuroshell", "cuba", 4000, 0.01, 1, Path(folder))  # warm numba's cache, as the target states
+        if args.only_threads:
+            report_threads(Path(folder), args.repeats)
+            return
         print(f"Each figure is the median of {args.repeats} runs up to {REPEATED_UP_TO:,} neurons; one run above.")
         print(
             f"{'network':>7} {'N':>7} {'bio s':>5} {'engine':16} {'loop s':>8} {'end-to-end s':>12} {'rate Hz':>8} "
@@ -196,6 +206,7 @@ def main() -> None:
                 for label, r in runs.items():
                     print_row(network, n, duration, label, r)
                 report_ratios(runs, threads)
+        report_threads(Path(folder), args.repeats)
 
 
 def print_row(network: str, n: int, duration: float, label: str, r: dict) -> None:
@@ -210,7 +221,7 @@ def print_row(network: str, n: int, duration: float, label: str, r: dict) -> Non
     print(line)
 
 
-def median_run(engine: str, network: str, n: int, duration: float, threads: int, folder: Path, repeats: int) -> dict:
+def median_run(engine: str, network: str, n: int, duration: float, threads, folder: Path, repeats: int) -> dict:
     runs = [run_worker(engine, network, n, duration, threads, folder) for _ in range(repeats)]
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
@@ -247,6 +258,29 @@ def report_ratios(runs: dict, threads: list[int]) -> None:
     for t in threads[1:]:
         if one and f"neuroshell {t}t" in runs:
             print(f"{'':14} {t} threads: loop {one['loop_s'] / runs[f'neuroshell {t}t']['loop_s']:.2f}x 1 thread")
+
+
+def report_threads(folder: Path, repeats: int) -> None:
+    """CUBA's loop on 1 and 2 threads and the default (auto), idle and beside one CPU-bound process."""
+    print(f"\nThreads, CUBA 1 s, loop seconds (medians of {repeats}); busy: one CPU-bound process beside the run")
+    for n in (40_000, 200_000):
+        idle = {t: median_run("neuroshell", "cuba", n, 1.0, t, folder, repeats)["loop_s"] for t in (1, 2, "auto")}
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            busy = {t: median_run("neuroshell", "cuba", n, 1.0, t, folder, repeats)["loop_s"] for t in (1, 2, "auto")}
+        finally:
+            spinner.kill()
+        for name, loops in (("idle", idle), ("busy", busy)):
+            print(f"{'cuba':>7} {n:>7} {name}: 1 thread {loops[1]:.3f}, 2 threads {loops[2]:.3f}, "
+                  f"default (auto) {loops['auto']:.3f}")  # fmt: skip
+        busy_ratio, idle_ratio, two = busy["auto"] / busy[1], idle["auto"] / idle[1], idle[1] / idle[2]
+        verdict = {True: "met", False: "NOT met"}
+        line = (
+            f"{'':14} busy: default {busy_ratio:.2f}x one thread's loop (target <= 1.1x: {verdict[busy_ratio <= 1.1]}"
+            f"; 2 threads {busy[2] / busy[1]:.2f}x); idle: default {1 / idle_ratio:.2f}x one thread's speed "
+            f"(target >= 1: {verdict[idle_ratio <= 1.0]}); 2 threads {two:.2f}x"
+        )
+        print(line + (f" (target >= 1.4x: {verdict[two >= 1.4]})" if n == 200_000 else ""))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from neuroshell.neuron.kernels.propagate import row_splits
 from neuroshell.neuron.kernels.threaded import parts_for
 from neuroshell.neuron.network import Network, NetworkError
 from neuroshell.neuron.records import Output, Work
+from neuroshell.neuron.threadchoice import AUTO, MachineLoad, ThreadChoice
 
 __all__ = ["Compiled", "SimulationResult", "compile_network", "simulate"]
 
@@ -47,8 +48,9 @@ class SimulationResult:
     weights: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     learned: dict[str, np.ndarray] = field(default_factory=dict)
     peak_resident_bytes: int = 0  # of the process, since it started (the run's own peak is at most this)
-    threads: int = 1  # asked for
-    threads_used: int = 1  # parts the steps ran in (``kernels.threaded.parts_for``), on at most the cores
+    threads: int | str = 1  # asked for: a count or "auto"
+    threads_used: int = 1  # parts most steps ran in (``kernels.threaded.parts_for``), on at most the cores
+    threads_said: str = "1 thread"  # what ran and, with "auto", why (``ThreadChoice.describe``)
     _by_population: tuple | None = field(default=None, repr=False, compare=False)
 
     def spikes_of(self, population: str) -> tuple[np.ndarray, np.ndarray]:
@@ -126,20 +128,22 @@ def simulate(
     progress: Callable[[float], None] | None = None,
     stream_loader: Callable | None = None,
     weights_every_s: float | None = None,
-    threads: int | None = None,
+    threads: int | str | ThreadChoice = AUTO,
+    cores: int | None = None,
 ) -> SimulationResult:
     """Run ``network`` for ``duration_s``. ``progress(simulated seconds)`` is called between chunks; a
     KeyboardInterrupt there (or during a chunk) ends the run cleanly, keeping what was simulated. With
     ``weights_every_s``, the plastic projections' weights are kept at the start, that often, and at the end.
-    ``threads`` (default: every core this process may use) share each step (``kernels.threaded``); the spikes
-    do not depend on it."""
+    ``threads`` share each step (``kernels.threaded``): a count, or ``"auto"`` (every core this process may
+    use, or ``cores`` of them, or one, whichever the chunks' timings find faster: ``threadchoice``), or a
+    ``ThreadChoice`` that decides. The spikes do not depend on it."""
     dt = dt_s
     if duration_s <= 0 or dt <= 0:
         raise NetworkError("the duration and the time step must be positive")
-    threads = available_cores() if threads is None else threads
-    if threads < 1:
-        raise NetworkError(f"threads must be at least 1, not {threads}")
+    if not isinstance(threads, ThreadChoice) and threads != AUTO and threads < 1:
+        raise NetworkError(f"threads must be at least 1 or 'auto', not {threads}")
     started = time.perf_counter()
+    load = MachineLoad()  # measured from here: by the first probe, the build has given it a window
     with _gc_paused():
         compiled = compile_network(
             network, dt_s=dt, seed=seed, record=record, duration_s=duration_s, stream_loader=stream_loader
@@ -156,7 +160,8 @@ def simulate(
     spike_index = np.empty(capacity, dtype=np.int64)
     record_v = np.zeros((n_steps, len(a["record_index"])))
     pop_counts = np.zeros((n_steps, len(compiled.populations)), dtype=np.int64)
-    parts = parts_for(n_total, threads)
+    choice = _thread_choice(threads, n_total, cores or available_cores())
+    parts = choice.most
     # numba's generator (Poisson inputs) is one per process and thread, not per network: seeding it here at
     # the start of every run makes a run's spikes a function of its seed alone. Two runs must therefore not
     # share a thread at once (neuroshell runs one simulation at a time per session).
@@ -171,21 +176,22 @@ def simulate(
     t, completed = 0, True
     kept_steps, kept_index = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
 
-    def advance(todo: int) -> tuple[int, int]:
+    def advance(todo: int, n_parts: int) -> tuple[int, int]:
         out = Output(spike_step, spike_index, a["record_index"], record_v[t : t + todo], pop_counts[t : t + todo])
-        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0, parts)
+        return k.run_chunk(t, todo, dt, pops, channels, projections, drive, state, out, work, plastic, 0, n_parts)
 
     with _gc_paused():
-        advance(0)  # load the compiled kernel first, so wall_s times the simulation loop alone
+        advance(0, parts)  # load the compiled kernel first, so wall_s times the simulation loop alone
     # numba's thread count belongs to the calling thread; more parts than its pool holds share its threads
     numba_threads = numba.get_num_threads()
-    threads_used = min(parts, numba.config.NUMBA_NUM_THREADS)
-    numba.set_num_threads(threads_used)
+    numba.set_num_threads(min(parts, numba.config.NUMBA_NUM_THREADS))
     loop_started = time.perf_counter()
     try:
         while t < n_steps:
-            todo = min(chunk, n_steps - t, snapshots.steps_to_next(t))
-            done, n_spikes = advance(todo)
+            n_parts, todo = choice.next_chunk(min(chunk, n_steps - t, snapshots.steps_to_next(t)))
+            chunk_started = time.perf_counter()
+            done, n_spikes = advance(todo, n_parts)
+            choice.observe(n_parts, done, time.perf_counter() - chunk_started, load.others_busy())
             kept_steps.append(spike_step[:n_spikes].copy())
             kept_index.append(spike_index[:n_spikes].copy())
             t += done
@@ -218,8 +224,9 @@ def simulate(
         peak_resident_bytes=_peak_resident_bytes(),
         weights=snapshots.by_projection(),
         learned=snapshots.final(),
-        threads=threads,
-        threads_used=threads_used,
+        threads=threads if not isinstance(threads, ThreadChoice) else AUTO,
+        threads_used=min(choice.mostly(), numba.config.NUMBA_NUM_THREADS),
+        threads_said=choice.describe(),
     )
 
 
@@ -259,6 +266,16 @@ class WeightSnapshots:
 
     def final(self) -> dict[str, np.ndarray]:
         return {name: self.weights[a:b].copy() for name, (a, b) in zip(self.names, self.spans, strict=True)}
+
+
+def _thread_choice(threads: int | str | ThreadChoice, n_neurons: int, cores: int) -> ThreadChoice:
+    """A fixed count is a choice that never probes; "auto" chooses between one thread and ``cores``."""
+    if isinstance(threads, ThreadChoice):
+        return threads
+    if threads == AUTO:
+        return ThreadChoice(parts_for(n_neurons, cores), cores=cores)
+    parts = parts_for(n_neurons, threads)
+    return ThreadChoice(parts, current=parts, fixed=True)
 
 
 def available_cores() -> int:

@@ -46,6 +46,20 @@ class Int(ArgType):
 
 
 @dataclass(eq=False)
+class ThreadCount(ArgType):
+    """``auto`` or a whole number of threads, at least 1."""
+
+    label: str = "N|auto"
+
+    def convert(self, text: str) -> int | str:
+        if text == "auto":
+            return text
+        if not text.isdigit() or int(text) < 1:
+            raise UsageError(f"'{text}' is not a thread count: give a whole number from 1, or auto")
+        return int(text)
+
+
+@dataclass(eq=False)
 class Float(ArgType):
     """A finite number, optionally bounded below."""
 

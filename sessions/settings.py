@@ -1,10 +1,9 @@
 """Typed session settings: every key is declared once with its type, default and help."""
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from neuroshell.sessions.argtypes import TEXT, ArgType, Bool, Choice, Int, Quantity
+from neuroshell.sessions.argtypes import TEXT, ArgType, Bool, Choice, Int, Quantity, ThreadCount
 from neuroshell.sessions.errors import UsageError
 from neuroshell.sessions.units import format_quantity
 
@@ -43,9 +42,9 @@ DECLARED = (
     Setting("sim.dt", Quantity(unit="s", positive=True), 1e-4, "simulation time step"),
     Setting(
         "sim.threads",
-        Int(minimum=1),
-        len(os.sched_getaffinity(0)),
-        "threads a simulation uses (default: this machine's cores; the spikes do not depend on it)",
+        ThreadCount(),
+        "auto",
+        "threads a simulation uses: auto (one or all cores, whichever runs faster now) or N (same spikes)",
     ),
     Setting("seed", Int(minimum=0), 0, "default random seed for simulations, splits and training"),
     Setting("sweep.scheduler", TEXT, "", "Dask scheduler sweeps run on (tcp://HOST:8786); empty: a local cluster"),

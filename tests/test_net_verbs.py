@@ -211,10 +211,29 @@ def test_threads_from_the_option_or_the_setting_give_the_same_spikes(session):
     assert np.array_equal(session.simulation.spike_index, one) and len(one) > 100
     assert not session.execute("simulate 30ms --threads 0")
     assert "--threads" in session.ui.errors[-1]
+    assert session.execute("set sim.threads auto") and session.execute("simulate 30ms --seed 2")
+    assert session.simulation.threads == "auto" and " wall on " in session.ui.lines[-1]
+    assert "(auto: " in session.ui.lines[-1] or available_cores() == 1
+    assert np.array_equal(session.simulation.spike_index, one)
     assert session.execute("net example cuba --n 4000")
     assert session.execute("simulate 10ms --threads 2")
     assert session.simulation.threads_used == 1
     assert " wall on 1 thread (2 asked: under 20,000 neurons one thread is faster)" in session.ui.text
+    assert session.execute("simulate 10ms")
+    assert " wall on 1 thread (auto: under 20,000 neurons one thread is faster)" in session.ui.lines[-1]
+
+
+def test_a_simulation_beside_a_connected_device_leaves_the_devices_reader_a_core(session):
+    from neuroshell.neuron.simulator import available_cores
+
+    cores = available_cores()
+    assert session.execute("connect sim --channels 8 --rate 250Hz")
+    assert session.execute("net example cuba --n 20000") and session.execute("simulate 30ms")
+    assert session.simulation.threads_used == max(1, cores - 1)
+    if cores == 2:
+        assert " wall on 1 thread (auto, on 1 of 2 cores: 1 kept for the devices' readers)" in session.ui.lines[-1]
+    assert session.execute("simulate 30ms --threads 2")  # a count given is a count run
+    assert session.simulation.threads_used == min(2, cores)
 
 
 def test_net_compile_works_in_the_background_and_simulate_waits_for_it(session):
@@ -235,3 +254,45 @@ def test_a_compilation_still_running_ends_with_the_session(neuroshell_home):
     process = session.kernel_warmup.process
     session.close()
     assert process.poll() is not None  # no process left behind
+
+
+class Arrivals:
+    """A device listener that notes when each block reaches it."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def samples(self, device, data, times) -> None:
+        self.times.append(time.monotonic())
+
+    def marker(self, device, time_s, label) -> None:
+        pass
+
+    def gap(self, device, start_s, stop_s) -> None:
+        pass
+
+    def clock_offset(self, device, local_time_s, offset_s) -> None:
+        pass
+
+
+def test_a_device_is_read_while_a_simulation_runs(session, tmp_path):
+    """The simulator's kernel lets go of the interpreter while it runs, so the device's reader and the recorder
+    go on: holding it, each chunk of a 200k-neuron run (~0.2 s) stopped them, and a simulated helmet beside a
+    7 s run fell 2.6 s behind."""
+    assert session.execute("connect sim --channels 8 --rate 1000Hz --name helmet")
+    assert session.execute("net example cuba --n 100000") and session.execute("simulate 10ms")  # built and loaded
+    assert session.execute(f"record start {tmp_path / 'beside.h5'}")
+    arrivals = Arrivals()
+    session.devices["helmet"].add_listener(arrivals)
+    assert session.execute("simulate 500ms --threads 1")
+    chunk_wall_s = session.simulation.wall_s / 10  # 50 ms of simulated time a chunk
+    during = np.diff(arrivals.times)
+    assert session.execute("record stop")
+    assert chunk_wall_s > 0.06 and len(during) > 10
+    assert (during > 0.05).sum() <= 1  # blocks come every 20 ms; the network's build (in Python) may hold one
+    with h5py.File(tmp_path / "beside.h5") as f:
+        times = f["streams/helmet/time"][:]
+        # every sample there, spaced as the clock allows (the period within 0.4% while it follows the arrivals)
+        assert len(f["streams/helmet/gaps"]) == 0 and abs(len(times) - 1 - (times[-1] - times[0]) * 1000) < 0.005 * len(
+            times
+        )

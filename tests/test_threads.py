@@ -1,5 +1,5 @@
 """A run's spikes do not depend on the number of threads (the large passes are cut into parts that each
-update and deliver to their own neurons)."""
+update and deliver to their own neurons), nor on the count ``auto`` picks chunk by chunk; how it picks."""
 
 import numba
 import numpy as np
@@ -8,6 +8,7 @@ import pytest
 from neuroshell.neuron.kernels.threaded import THREADED_NEURONS
 from neuroshell.neuron.network import Network, coba, cuba
 from neuroshell.neuron.simulator import simulate
+from neuroshell.neuron.threadchoice import ThreadChoice
 
 
 def delta_with_delays(n: int = 45_000) -> Network:
@@ -99,3 +100,62 @@ def test_each_part_gets_the_targets_its_membrane_pass_updates():
             expected = np.searchsorted(targets, bounds)  # where parts 1 and 2 begin in the row
             at = offsets[q] + row * 2
             np.testing.assert_array_equal(split[at : at + 2], expected, err_msg=f"{source} -> {target} row {row}")
+
+
+class EveryOther(ThreadChoice):
+    """Switches count after every chunk: a run that changes its mind as often as it can."""
+
+    def next_chunk(self, steps: int) -> tuple[int, int]:
+        self.current = self.other
+        return self.current, max(1, steps // 3)
+
+
+def test_auto_and_a_run_switching_counts_every_chunk_give_the_spikes_of_one_thread():
+    network = cuba(40_000)
+    one = simulate(network, 0.05, seed=4, threads=1)
+    auto = simulate(network, 0.05, seed=4, threads="auto", cores=2)
+    switching = EveryOther(2)
+    switched = simulate(network, 0.05, seed=4, threads=switching)
+    assert len(one.spike_index) > 1_000 and auto.threads == "auto"
+    assert switching.steps_run[1] > 0 and switching.steps_run[2] > 0
+    for run in (auto, switched):
+        np.testing.assert_array_equal(run.spike_index, one.spike_index)
+        np.testing.assert_array_equal(run.spike_times_s, one.spike_times_s)
+
+
+def run_chunks(choice: ThreadChoice, per_step_s: dict[int, float], chunks: int, others_busy=None) -> list[int]:
+    """Feed the choice chunks of 500 steps that take ``per_step_s[count]`` each; the counts it ran."""
+    counts = []
+    for _ in range(chunks):
+        threads, steps = choice.next_chunk(500)
+        choice.observe(threads, steps, per_step_s[threads] * steps, others_busy)
+        counts.append(threads)
+    return counts
+
+
+def test_auto_tries_both_counts_keeps_the_faster_and_revises_when_timings_change():
+    choice = ThreadChoice(2, cores=2)
+    counts = run_chunks(choice, {1: 70e-6, 2: 45e-6}, 12)
+    assert counts[:3] == [1, 2, 2] and choice.current == 2  # one chunk on 1, a probe on 2, then 2
+    assert counts.count(1) == 2  # after 4 chunks on 2, one probe of 1 lost
+    assert "2 threads" in choice.describe() and "1.5" in choice.describe()
+    # another program takes a core: the chunks on 2 threads slow down, a probe of 1 wins at once
+    counts = run_chunks(choice, {1: 75e-6, 2: 160e-6}, 3)
+    assert counts == [2, 1, 1] and choice.current == 1
+    # probes of 2 lose while the machine stays busy, ever more rarely (4, 8, 16 ... chunks apart)
+    counts = run_chunks(choice, {1: 75e-6, 2: 160e-6}, 40)
+    probes = [i for i, n in enumerate(counts) if n == 2]
+    assert len(probes) == 3 and np.diff(probes).tolist() == [9, 17]  # 8 and 16 chunks on one thread between
+    steps_1 = choice.steps_run[1]
+    run_chunks(choice, {1: 75e-6, 2: 40e-6}, 70)  # the machine is free again: the next probe finds 2 faster
+    assert choice.current == 2 and choice.steps_run[1] - steps_1 < 40 * 500
+
+
+def test_auto_does_not_try_more_threads_while_other_programs_keep_the_cores_busy():
+    choice = ThreadChoice(2, cores=2)
+    assert run_chunks(choice, {1: 70e-6, 2: 500e-6}, 30, others_busy=1.0) == [1] * 30
+    assert choice.describe() == "1 thread (auto: other programs kept 1.0 of 2 cores busy; 2 threads not tried)"
+    counts = run_chunks(choice, {1: 70e-6, 2: 40e-6}, 70, others_busy=0.1)  # they stopped
+    assert counts[-1] == 2 and choice.current == 2
+    fixed = ThreadChoice(2, current=2, fixed=True)
+    assert run_chunks(fixed, {1: 1e-6, 2: 1.0}, 10) == [2] * 10 and fixed.describe() == "2 threads"

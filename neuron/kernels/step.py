@@ -22,7 +22,7 @@ from neuroshell.neuron.kernels.threaded import population_work, propagate_thread
 from neuroshell.neuron.layout import LIF, POISSON
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, fastmath=True, nogil=True)
 def run_chunk(t0, n_steps, dt, pops, ch, proj, drive, state, out, work, pl, n_spikes, n_parts):
     """Advance ``n_steps`` from step ``t0``. Returns (steps done, spikes stored); stops early when one
     more step's spikes might not fit in the spike buffer, so the caller can empty it and continue.

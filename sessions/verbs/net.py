@@ -13,6 +13,7 @@ from neuroshell.sessions.argtypes import (
     NeuronRef,
     Quantity,
     SessionName,
+    ThreadCount,
     Weight,
 )
 from neuroshell.sessions.channels import Channels
@@ -285,7 +286,12 @@ def net_example(session, args):
     Opt("run", help="run name in the file (default: run1, run2, ...)"),
     Flag("overwrite", "with --run: replace a run of that name"),
     Opt("seed", Int(minimum=0), "random seed", FromSetting("seed")),
-    Opt("threads", Int(minimum=1), "threads sharing each step (same spikes for any count)", FromSetting("sim.threads")),
+    Opt(
+        "threads",
+        ThreadCount(),
+        "threads sharing each step: auto (one or all cores left, whichever runs faster now) or N (same spikes)",
+        FromSetting("sim.threads"),
+    ),
     Opt(
         "trace", CsvList(item=NeuronRef()), "neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"
     ),
@@ -317,6 +323,7 @@ def simulate_verb(session, args):
             stream_loader=stream_currents,
             weights_every_s=args.every if "weights" in args.record else None,
             threads=args.threads,
+            cores=cores_left(session),
         )
     session.simulation = result
     _keep_learned(network, result)
@@ -326,7 +333,7 @@ def simulate_verb(session, args):
     ]
     table = Table(("population", "neurons", "spikes", "mean rate (Hz)"), rows)
     rtf = result.wall_s / result.duration_s if result.duration_s else 0.0
-    threads = _threads(result.threads, result.threads_used)
+    threads = _threads(result, cores_left(session))
     summary = Message(
         f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall on {threads} "
         f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {result.n_synapses} synapses, "
@@ -344,17 +351,29 @@ def simulate_verb(session, args):
     return out
 
 
-def _threads(asked: int, used: int) -> str:
+def _threads(result, cores: int) -> str:
     from neuroshell.neuron.kernels.threaded import THREADED_NEURONS
     from neuroshell.neuron.simulator import available_cores
 
-    cores = available_cores()
-    said = f"{used} thread{'s' if used > 1 else ''}"
-    if used == 1 and asked > 1:
-        return f"{said} ({asked} asked: under {THREADED_NEURONS:,} neurons one thread is faster)"
-    if asked > cores:
-        return f"{said} ({asked} asked; this machine has {cores} cores)"
+    asked, used, said = result.threads, result.threads_used, result.threads_said
+    n_neurons = sum(size for _, size in result.populations.values())
+    if used == 1 and asked != 1 and cores > 1 and n_neurons < THREADED_NEURONS:
+        asked = "auto" if asked == "auto" else f"{asked} asked"
+        return f"{said} ({asked}: under {THREADED_NEURONS:,} neurons one thread is faster)"
+    if asked == "auto" and cores < available_cores():
+        kept = available_cores() - cores
+        return f"{said} (auto, on {cores} of {available_cores()} cores: {kept} kept for the devices' readers)"
+    if asked != "auto" and asked > available_cores():
+        return f"{said} ({asked} asked; this machine has {available_cores()} cores)"
     return said
+
+
+def cores_left(session) -> int:
+    """The cores a simulation may use: a connected device's reader (and a recording or decoder fed by it)
+    keeps one, so that a run never slows what is being recorded."""
+    from neuroshell.neuron.simulator import available_cores
+
+    return max(1, available_cores() - len(session.devices))
 
 
 def _keep_learned(network, result) -> None:
