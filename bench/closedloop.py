@@ -11,7 +11,12 @@ Reported: latency from the arrival of a window's last sample to the prediction o
 p99 < 15 ms), end to end from that sample's timestamp to the outlet (target p99 < 50 ms, the helmet's block
 included) and to the other program's inlet, the share of a core the whole session used, samples lost.
 
+With ``--beside cuba:40000`` the session simulates that network again and again while it decodes, instead of
+running `monitor` (the thread count left to `auto`): the decoder's latency and the samples lost beside a
+simulation.
+
 Run: python bench/closedloop.py [--seconds 60] [--train 60] [--channels 306] [--rate 1000] [--model snn-mlp]
+     [--beside cuba:40000]
 """
 
 import argparse
@@ -102,7 +107,10 @@ def run_loop(session: Session, args, out: Path) -> dict:
         reader.start()
         assert session.execute(f"record start {out / 'loop.h5'} --for {seconds:g}s")
         cpu_start, wall_start = os.times(), time.monotonic()
-        assert session.execute(f"monitor --for {seconds:g}s")
+        if args.beside:
+            simulate_beside(session, args.beside, wall_start + seconds)
+        else:
+            assert session.execute(f"monitor --for {seconds:g}s")
         cpu_end, wall_end = os.times(), time.monotonic()
         time.sleep(0.5)
         device, outputs = session.decoder[0], session.decoder[2]
@@ -129,6 +137,17 @@ def run_loop(session: Session, args, out: Path) -> dict:
     }
 
 
+def simulate_beside(session: Session, network: str, until: float) -> None:
+    """Simulate ``network`` (EXAMPLE:N) in runs of 10 s until ``until`` (monotonic time)."""
+    example, n = network.split(":")
+    assert session.execute(f"net example {example} --n {n}")
+    runs = 0
+    while time.monotonic() < until:
+        assert session.execute("simulate 10s")
+        runs += 1
+    print(f"beside the decoder: {runs} runs of {network} x 10 s, the last on {session.simulation.threads_said}")
+
+
 def recorded_samples(path: Path) -> tuple[int, int]:
     import h5py
 
@@ -145,8 +164,8 @@ def report(figures: dict, recorded: tuple[int, int], args) -> None:
     rows = [
         (
             "run",
-            f"{args.seconds:g} s of {args.channels} ch x {args.rate:g} Hz over a pty, recording + monitor + "
-            f"{args.model} decoder",
+            f"{args.seconds:g} s of {args.channels} ch x {args.rate:g} Hz over a pty, recording + "
+            f"{f'simulating {args.beside}' if args.beside else 'monitor'} + {args.model} decoder",
             "",
         ),
         ("predictions", f"{figures['predictions']} ({figures['received']} read by the other program)", ""),
@@ -190,6 +209,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=306)
     parser.add_argument("--rate", type=float, default=1000.0, help="the helmet's rate in Hz")
     parser.add_argument("--model", default="snn-mlp", help="decoder kind (train --model), e.g. csp-lda, ts-lr")
+    parser.add_argument("--beside", help="simulate this network (EXAMPLE:N) during the loop instead of monitor")
     args = parser.parse_args()
     logger.remove()  # the session logs to its own file
     byte_compile_neuroshell()

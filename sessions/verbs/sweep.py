@@ -1,6 +1,5 @@
 """Sweep verbs: sweep simulate, sweep train (the engine is ``sweeps``, on Dask distributed)."""
 
-import os
 import re
 from pathlib import Path
 
@@ -23,7 +22,7 @@ def _where(kind: str):
         Opt("seed", Int(minimum=0), "first seed", FromSetting("seed")),
         Opt("to", FilePath(), f"the HDF5 file the sweep goes to (default: {DEFAULT_FILE})", DEFAULT_FILE),
         Opt("name", help=f"the sweep's name in the file (default: from the {kind} and the varied parameters)"),
-        Opt("workers", Int(minimum=1), "worker processes of the local cluster (default: the machine's cores)"),
+        Opt("workers", Int(minimum=1), "local cluster processes (default: the cores, less one per connected device)"),
         Opt(
             "scheduler", help="a Dask scheduler to use instead, tcp://HOST:8786", default=FromSetting("sweep.scheduler")
         ),
@@ -88,12 +87,13 @@ def _progress(bar):
 
 
 def _run(session, plan, args, on_result=None):
+    from neuroshell.sessions.verbs.net import cores_left
     from neuroshell.sweeps.run import run_sweep
 
     path: Path = args.to
     session.workspace.ensure_free(path)
     plan.scheduler = args.scheduler or None
-    plan.workers = args.workers or os.cpu_count() or 1
+    plan.workers = args.workers or cores_left(session)
     with session.workspace.writable(path) as handle, session.ui.progress("sweep", total=len(plan.points)) as bar:
         outcome = run_sweep(handle, plan, args.overwrite, _progress(bar), on_result)
     session.outputs.append(("sweep", f"{path}:/sweeps/{plan.name}"))
