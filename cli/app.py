@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     color = not args.no_color and "NO_COLOR" not in os.environ
     from loguru import logger
 
+    from neuroshell.sessions.imports import ShieldedImports
+
+    ShieldedImports().install()  # a Ctrl-C never leaves torch, numba or mne half imported
+
     from neuroshell.cli.render import RichUI
     from neuroshell.sessions import Session
     from neuroshell.sessions.errors import NeuroshellError

@@ -22,6 +22,9 @@ class InterruptRouter:
         self.prompting = False
 
     def __call__(self, signum, frame) -> None:
+        if self.session.cleaning_up:  # the command has ended: its clean-up must finish
+            self.session.interrupt_pending = True
+            return
         if not self.prompting:
             raise KeyboardInterrupt
         app = self.prompt.app

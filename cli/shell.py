@@ -81,7 +81,11 @@ def _loop(session, prompt: PromptSession, interrupts: InterruptRouter) -> None:
             if may_leave(session):
                 break
             continue
-        if session.execute(line) and isinstance(prompt.auto_suggest, SucceededSuggest):
+        try:
+            succeeded = session.execute(line)
+        except KeyboardInterrupt:  # a Ctrl-C in the instant between the command's end and its clean-up
+            continue
+        if succeeded and isinstance(prompt.auto_suggest, SucceededSuggest):
             prompt.auto_suggest.remember(line)
         if session.quit_requested and not may_leave(session):
             session.quit_requested = False

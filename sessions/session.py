@@ -90,6 +90,7 @@ class Session:
         # A Ctrl-C that came after the line was entered but before its verb started (set by the shell):
         # it cancels that command as it starts.
         self.interrupt_pending = False
+        self.cleaning_up = False  # execute's own clean-up, which a Ctrl-C must not break
         # Whether a person is at the prompt (set by the shell): scripts and -c runs never wait for Ctrl-C.
         self.interactive = False
         self.notices: deque[tuple[str, bool]] = deque()  # what background work (a recording's fault) has to say
@@ -133,9 +134,13 @@ class Session:
             self.report(f"interrupted: {self.running_verb or 'the command'} cancelled; nothing kept")
         finally:
             self.interrupt_pending = False
-            self.show_notices()
-            if time.monotonic() - started > TRIM_AFTER_S:  # a long command: hand back what it freed
-                return_freed_memory()
+            self.cleaning_up = True  # a Ctrl-C now waits for the next command (cli.interrupts)
+            try:
+                self.show_notices()
+                if time.monotonic() - started > TRIM_AFTER_S:  # a long command: hand back what it freed
+                    return_freed_memory()
+            finally:
+                self.cleaning_up = False
         return False
 
     def names(self, kind: str) -> list[str]:

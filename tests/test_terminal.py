@@ -153,3 +153,54 @@ def test_clear_clears_the_screen_and_the_shell_goes_on():
     terminal.read_until("after-clear")
     terminal.type("quit\r")
     assert terminal.close() == 0
+
+
+TORCH_INTERRUPTED = """
+import os, signal, sys, threading
+from neuroshell.sessions.imports import ShieldedImports
+ShieldedImports().install()
+threading.Timer(float(sys.argv[1]), lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    import torch
+except KeyboardInterrupt:
+    print("interrupted")
+import torch
+x = torch.ones(3, requires_grad=True)
+(x * 2).sum().backward()
+print("gradient", x.grad.tolist())
+"""
+
+
+def test_a_ctrl_c_during_the_first_import_of_torch_leaves_it_whole():
+    # Without the shield, the same Ctrl-C left torch half imported: "cannot import name 'nn' from partially
+    # initialized module 'torch'", or numpy's "CPU dispatcher tracer already initlized", for good.
+    for delay_s in (0.1, 0.6):
+        run = subprocess.run([sys.executable, "-c", TORCH_INTERRUPTED, str(delay_s)], capture_output=True, text=True)
+        assert run.stdout.splitlines() == ["interrupted", "gradient [2.0, 2.0, 2.0]"], run.stderr[-1500:]
+
+
+def test_ctrl_c_while_train_first_imports_torch_leaves_train_working(tmp_path):
+    setup = (
+        f"set models.dir {tmp_path / 'models'}; net new drive; net add cells --n 40 e_l=-70mV v_init=-70mV; "
+        f"net input cells --current 0.4nA --start 300ms --stop 600ms; simulate 600ms --to {tmp_path / 'sim.h5'}; "
+        f"dataset spikes {tmp_path / 'sim.h5'}:/simulations/run1 --labels 0s:300ms=rest,300ms:600ms=driven "
+        "--window 50ms --bins 5 --name sp"
+    )
+    for delay_s in (0.3, 0.9):
+        terminal = Terminal(NEUROSHELL_HOME=str(tmp_path))
+        terminal.read_until("neuroshell>")
+        terminal.type(setup.replace("; ", "\r") + "\r")
+        terminal.read_until("dataset sp: ")
+        terminal.read_until("neuroshell>")
+        terminal.screen = ""  # what follows is train's
+        terminal.type("train sp --model snn-mlp --epochs 2 --name m\r")  # imports torch: its first use here
+        terminal.read_until("\x1b[?2004l")
+        master = terminal.master
+        assert wait_until(lambda: termios.tcgetattr(master)[3] & termios.ISIG, 5, 0.005)  # noqa: B023 (called here)
+        time.sleep(delay_s)
+        terminal.type("\x03")
+        terminal.read_until("interrupted: train cancelled")
+        terminal.type("train sp --model snn-mlp --epochs 2 --name m\r")
+        terminal.read_until("m: best validation balanced accuracy")
+        terminal.type("quit\r")
+        assert terminal.close() == 0

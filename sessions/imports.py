@@ -1,0 +1,92 @@
+"""Heavy libraries imported where a Ctrl-C cannot break them.
+
+A KeyboardInterrupt in the middle of ``import torch`` (or numpy, numba, scipy ...) leaves the library half
+initialised for the rest of the process: every later use fails ("cannot import name 'nn' from partially
+initialized module 'torch'", "CPU dispatcher tracer already initialized"). SIGINT only ever interrupts the
+main thread, so while ``ShieldedImports`` is installed, the main thread's first import of a library named in
+``HEAVY`` runs in a helper thread and the main thread waits for it: a Ctrl-C ends the wait (the verb is
+cancelled) while the import completes behind it, and the next use finds the library whole.
+"""
+
+import builtins
+import contextlib
+import importlib
+import sys
+import threading
+
+HEAVY = frozenset(
+    {
+        "dask", "distributed", "edfio", "h5py", "libsonata", "matplotlib", "mne", "mne_lsl", "numba", "numpy",
+        "pandas", "pylsl", "pymatreader", "pynwb", "pyriemann", "pyxdf", "safetensors", "scipy", "skops",
+        "sklearn", "snntorch", "torch",
+    }
+)  # fmt: skip
+MAIN_THREAD_ONLY = frozenset({"matplotlib.pyplot"})  # its GUI backends belong to the main thread
+WAIT_S = 0.05
+
+
+class ShieldedImports:
+    """``builtins.__import__`` while installed (``install()``/``uninstall()``)."""
+
+    def __init__(self) -> None:
+        self.original = builtins.__import__
+        self.running: dict[str, threading.Thread] = {}
+        self.failures: dict[str, BaseException] = {}
+
+    def install(self) -> "ShieldedImports":
+        builtins.__import__ = self
+        return self
+
+    def uninstall(self) -> None:
+        builtins.__import__ = self.original
+
+    def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name.partition(".")[0] in HEAVY and threading.current_thread() is threading.main_thread():
+            wanted = name.partition(".")[0] if name in MAIN_THREAD_ONLY else name
+            if _missing(wanted, fromlist) and not _initialising(wanted.partition(".")[0]):
+                self._import_aside(wanted, fromlist)
+        return self.original(name, globals, locals, fromlist, level)
+
+    def _import_aside(self, name: str, fromlist) -> None:
+        thread = self.running.get(name)
+        if thread is None or not thread.is_alive():
+            thread = threading.Thread(target=self._import, args=(name, tuple(fromlist or ())), daemon=True)
+            thread.name = f"import {name}"
+            self.running[name] = thread
+            thread.start()
+        while thread.is_alive():
+            thread.join(WAIT_S)  # a Ctrl-C raises here, in the main thread, and the import goes on
+        self.running.pop(name, None)
+        failure = self.failures.pop(name, None)
+        if failure is not None:
+            raise failure
+
+    def _import(self, name: str, fromlist: tuple) -> None:
+        try:
+            module = importlib.import_module(name)
+            for item in fromlist:
+                if item != "*" and not hasattr(module, item):
+                    # not a submodule either: the main thread's own import then says what is missing
+                    with contextlib.suppress(ModuleNotFoundError):
+                        importlib.import_module(f"{name}.{item}")
+        except BaseException as error:  # handed to the main thread, which raises it as the import would
+            self.failures[name] = error
+
+
+def _missing(name: str, fromlist) -> bool:
+    module = sys.modules.get(name)
+    if module is None or _being_initialised(module):
+        return True
+    return any(item != "*" and not hasattr(module, item) for item in fromlist or ())
+
+
+def _initialising(top: str) -> bool:
+    """Whether the main thread is itself part way through importing a module of package ``top``: a helper
+    thread that needed that module would then wait for the main thread, which waits for it."""
+    prefix = top + "."
+    modules = list(sys.modules.items())
+    return any((key == top or key.startswith(prefix)) and _being_initialised(module) for key, module in modules)
+
+
+def _being_initialised(module) -> bool:
+    return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
