@@ -16,7 +16,7 @@ class Recording:
 
     When the recorder stops by itself (disk full, a failing write) the recording lets go of the devices,
     which stay connected, and ``notify(message)`` tells the user; ``notify(summary, False)`` when
-    ``duration_s`` ends it.
+    ``duration_s`` ends it. ``on_end(path)`` is called once, however it ends (stopped, timed, a fault).
     """
 
     def __init__(
@@ -33,8 +33,11 @@ class Recording:
         min_free_bytes: float = 0.0,
         notify: Callable[..., None] | None = None,
         filter_chains: dict[str, str] | None = None,
+        on_end: Callable[[Path], None] | None = None,
     ) -> None:
         self.path = Path(path)
+        self.on_end = on_end
+        self._ended = False
         self.clock = clock
         self.devices = list(devices)
         self.notify = notify
@@ -78,6 +81,7 @@ class Recording:
         for device in self.devices:
             device.remove_listener(self)
         logger.info("recording stopped: {}", reason)
+        self._end()
         if self.notify is not None:
             self.notify(f"{reason}; devices stay connected; {self.summary()}")
 
@@ -126,7 +130,13 @@ class Recording:
                     device.remove_listener(self)
                 self.final = self.recorder.stop()
                 self.stopped_at = self.stopped_at or self.clock()
+                self._end()
             return self.final
+
+    def _end(self) -> None:
+        if not self._ended and self.on_end is not None:
+            self._ended = True
+            self.on_end(self.path)
 
     def stats(self) -> RecorderStats:
         return self.final or self.recorder.stats()

@@ -104,7 +104,7 @@ def export_format(target: Path, given: str | None) -> str:
         if suffix in entry.suffixes and entry.directions in ("export", "both") and entry.name != "sonata":
             return entry.name
     choices = ", ".join(s for s in EXPORT_SUFFIXES if s != ".h5")
-    raise FormatError(f"cannot tell the format of '{target}' from its suffix: use {choices}, or --format sonata")
+    raise FormatError(f"cannot tell the format of '{target}' from its suffix: use {choices} (a simulation run: .h5)")
 
 
 def import_format(source: Path) -> str:

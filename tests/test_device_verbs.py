@@ -42,8 +42,12 @@ def test_record_the_simulated_helmet_with_marks(session, tmp_path):
 
 def test_record_for_a_duration_stops_by_itself(session, tmp_path):
     session.execute("connect sim --channels 4 --rate 200Hz")
+    assert session.execute(f"record start {tmp_path / 'early.h5'} --for 200ms") and session.execute("wait 400ms")
     assert session.execute(f"record start {tmp_path / 'short.h5'} --for 300ms")
     assert wait_until(lambda: not session.recording.running, 3)
+    # ended by itself, it is the latest recording, as one ended by `record stop` would be
+    assert session.execute(f"set plot.dir {tmp_path}") and session.execute("plot traces"), session.ui.errors
+    assert f"(the latest: {tmp_path / 'short.h5'}:/streams/sim0)" in session.ui.text
     assert not session.execute("mark late")
     assert session.ui.errors[-1] == "not recording: 'record start FILE' first"
     session.execute("record stop")

@@ -237,3 +237,15 @@ def test_completion_offers_the_formats_by_suffix(session, tmp_path, monkeypatch)
     assert {"out.fif", "out.edf", "out.nwb"} <= offered("export rec.h5:/streams/x --to out")
     assert offered("export rec.h5:/streams/x --to out.n") == {"out.nwb"}
     assert offered("import ") == {"old.xdf"}
+
+
+def test_export_refuses_a_format_that_does_not_fit_the_source_or_the_name(session, tmp_path):
+    assert session.execute("net example cuba --n 200") and session.execute(f"simulate 50ms --to {tmp_path / 's.h5'}")
+    run = f"{tmp_path / 's.h5'}:/simulations/run1"
+    assert not session.execute(f"export {run} --to {tmp_path / 'x.fif'}")
+    assert session.ui.errors[-1] == "a simulation run exports to SONATA spikes (.h5), not fif: name the target .h5"
+    assert not session.execute(f"export {run} --to {tmp_path / 'x.edf'} --format sonata")
+    assert session.ui.errors[-1] == "x.edf would hold sonata: name it .h5"
+    assert not (tmp_path / "x.fif").exists() and not (tmp_path / "x.edf").exists()
+    assert session.execute(f"export {run} --to {tmp_path / 'spikes.h5'}")
+    assert (tmp_path / "spikes.h5").is_file()

@@ -212,15 +212,19 @@ def test_threads_from_the_option_or_the_setting_give_the_same_spikes(session):
     assert not session.execute("simulate 30ms --threads 0")
     assert "--threads" in session.ui.errors[-1]
     assert session.execute("set sim.threads auto") and session.execute("simulate 30ms --seed 2")
-    assert session.simulation.threads == "auto" and " wall on " in session.ui.lines[-1]
-    assert "(auto: " in session.ui.lines[-1] or available_cores() == 1
+    summary = session.ui.lines[-2]
+    assert session.simulation.threads == "auto" and " wall on " in summary
+    assert "(auto: " in summary or available_cores() == 1
+    assert session.ui.lines[-1] == (
+        "the run is kept in memory only, until the next simulate: plot raster plots it; --to FILE writes it"
+    )
     assert np.array_equal(session.simulation.spike_index, one)
     assert session.execute("net example cuba --n 4000")
     assert session.execute("simulate 10ms --threads 2")
     assert session.simulation.threads_used == 1
     assert " wall on 1 thread (2 asked: under 20,000 neurons one thread is faster)" in session.ui.text
     assert session.execute("simulate 10ms")
-    assert " wall on 1 thread (auto: under 20,000 neurons one thread is faster)" in session.ui.lines[-1]
+    assert " wall on 1 thread (auto: under 20,000 neurons one thread is faster)" in session.ui.lines[-2]
 
 
 def test_a_simulation_beside_a_connected_device_leaves_the_devices_reader_a_core(session):
@@ -231,7 +235,7 @@ def test_a_simulation_beside_a_connected_device_leaves_the_devices_reader_a_core
     assert session.execute("net example cuba --n 20000") and session.execute("simulate 30ms")
     assert session.simulation.threads_used == max(1, cores - 1)
     if cores == 2:
-        assert " wall on 1 thread (auto, on 1 of 2 cores: 1 kept for the devices' readers)" in session.ui.lines[-1]
+        assert " wall on 1 thread (auto, on 1 of 2 cores: 1 kept for the devices' readers)" in session.ui.lines[-2]
     assert session.execute("simulate 30ms --threads 2")  # a count given is a count run
     assert session.simulation.threads_used == min(2, cores)
 

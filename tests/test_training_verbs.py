@@ -37,6 +37,15 @@ def test_dataset_train_evaluate_models(session, recording, tmp_path, monkeypatch
     assert recording.read_bytes() == raw
     assert session.execute("models")
     assert session.ui.results[-1].rows[0][0] == "dec"
+    saved = (tmp_path / "models" / "dec.safetensors").read_bytes()
+    assert not session.execute("train ep --epochs 1 --steps 10 --hidden 8 --name dec")
+    assert session.ui.errors[-1] == (
+        "a model 'dec' exists already (models/dec.safetensors): choose another --name, or add --overwrite"
+    )
+    assert (tmp_path / "models" / "dec.safetensors").read_bytes() == saved
+    assert session.execute("train ep --epochs 1 --steps 10 --hidden 8 --name dec --overwrite")
+    assert session.models["dec"].recipe["hidden"] == 8
+    assert (tmp_path / "models" / "dec.safetensors").read_bytes() != saved
     from neuroshell.sessions import Session
     from tests.helpers import RecordingUI
 
@@ -81,6 +90,11 @@ def test_spike_datasets_from_a_simulation(session, tmp_path, monkeypatch):
     )
     dataset = session.datasets["sp"]
     assert dataset.X.shape == (12, 40, 5) and dataset.classes == ["driven", "rest"]
+    assert not session.execute(f"dataset spikes {tmp_path / 'sim.h5'}:/simulations/run1 --labels 300ms:2s=driven")
+    assert session.ui.errors[-1] == (
+        "--labels 0.3s:2s=driven ends after the run (0.6 s): its windows would be empty, not quiet; "
+        "label spans within the run"
+    )
     assert dataset.X[dataset.y == 1].sum() == 0 and dataset.X[dataset.y == 0].sum() > 0
 
 

@@ -264,7 +264,7 @@ def _fractions(parts: list[float]) -> tuple[float, float, float]:
     Opt("seed", Int(minimum=0), "split seed", FromSetting("seed")),
 )
 def dataset_spikes(session, args):
-    from neuroshell.storage.simulations import read_spikes
+    from neuroshell.storage.simulations import read_spikes, run_group
     from neuroshell.training.datasets import make_dataset, spike_windows
 
     location, ranges = args.run, args.labels
@@ -273,6 +273,14 @@ def dataset_spikes(session, args):
     path = session.workspace.path_of(location)
     with session.workspace.readable(str(path)) as handle:
         spikes = read_spikes(handle, location.path)
+        duration_s = float(run_group(handle, location.path).attrs["duration_s"])
+    late = [(a, b, label) for a, b, label in ranges if b > duration_s + 1e-9]
+    if late:
+        a, b, label = late[0]
+        raise NeuroshellError(
+            f"--labels {a:g}s:{b:g}s={label} ends after the run ({duration_s:g} s): its windows would be empty, "
+            "not quiet; label spans within the run"
+        )
     population = args.population or next(iter(spikes))
     if population not in spikes:
         raise NeuroshellError(f"{location} has no population {population} (populations: {', '.join(spikes)})")

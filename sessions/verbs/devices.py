@@ -321,6 +321,7 @@ def record_start(session, args):
             min_free_bytes=settings["record.min_free"],
             notify=session.notify,
             filter_chains={name: online.chain.to_json() for name, online in session.filters.items()},
+            on_end=lambda path: session.outputs.append(("recording", str(path))),  # the latest, however it ends
         )
     except FileExistsError as error:
         raise NeuroshellError(str(error)) from None
@@ -354,7 +355,6 @@ def record_stop(session, args):
         raise NeuroshellError("not recording")
     stats = recording.stop()
     session.recording = None
-    session.outputs.append(("recording", str(stats.path)))
     result = [_status_table(stats)]
     if not recording.summary_shown:  # every recording ends with one summary
         result.append(Message(recording.summary(), "success"))

@@ -48,8 +48,9 @@ def export_verb(session, args):
 
     location: H5Location = args.source
     target = args.to
-    kind = "sonata" if args.format is None and location.path.startswith("/simulations/") else None
-    kind = export_format(target, args.format or kind)
+    simulation = location.path.startswith("/simulations/")
+    kind = export_format(target, args.format or ("sonata" if simulation and target.suffix.lower() == ".h5" else None))
+    _check_fit(kind, simulation, target)
     if target.exists() and not args.overwrite:
         raise NeuroshellError(f"{target} exists: choose another name or add --overwrite")
     session.workspace.ensure_free(target)
@@ -59,6 +60,19 @@ def export_verb(session, args):
         if kind == "nwb":
             return _export_nwb(session, file, location, target, args.overwrite)
         return _export_sonata(file, location, target, args.overwrite)
+
+
+def _check_fit(kind: str, simulation: bool, target: Path) -> None:
+    """Refuse a format that cannot hold the source, or a name whose suffix says another format."""
+    from neuroshell.formats.catalog import FORMATS
+
+    if simulation and kind != "sonata":
+        raise NeuroshellError(f"a simulation run exports to SONATA spikes (.h5), not {kind}: name the target .h5")
+    if not simulation and kind == "sonata":
+        raise NeuroshellError("SONATA holds a simulation run's spikes: give FILE:/simulations/RUN")
+    suffixes = next(f.suffixes for f in FORMATS if f.name == kind)
+    if target.suffix.lower() not in suffixes:
+        raise NeuroshellError(f"{target.name} would hold {kind}: name it {' or '.join(suffixes)}")
 
 
 def _stream_of(file, location: H5Location):

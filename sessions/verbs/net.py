@@ -323,7 +323,7 @@ def simulate_verb(session, args):
             stream_loader=stream_currents,
             weights_every_s=args.every if "weights" in args.record else None,
             threads=args.threads,
-            cores=cores_left(session),
+            cores=simulation_cores(session),
         )
     session.simulation = result
     _keep_learned(network, result)
@@ -333,21 +333,26 @@ def simulate_verb(session, args):
     ]
     table = Table(("population", "neurons", "spikes", "mean rate (Hz)"), rows)
     rtf = result.wall_s / result.duration_s if result.duration_s else 0.0
-    threads = _threads(result, cores_left(session))
+    threads = _threads(result, simulation_cores(session))
+    synapses = f"{result.n_synapses} synapses" + (
+        f", {result.synapse_bytes / result.n_synapses:.1f} bytes each" if result.n_synapses else ""
+    )
     summary = Message(
         f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall on {threads} "
-        f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {result.n_synapses} synapses, "
-        f"{result.synapse_bytes / max(result.n_synapses, 1):.1f} bytes each; "
+        f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {synapses}; "
         f"peak resident memory {result.peak_resident_bytes / 2**20:.0f} MB)"
     )
     out = [table, summary]
     if result.learned:
         kept = ", ".join(result.learned)
         out.append(Message(f"learned weights of {kept} stay with the network (the next simulate goes on from them)"))
-    if not result.completed:
-        out.append(interrupted(f"simulation at {result.duration_s:.3f} of {args.duration:g} s", "kept what ran"))
     if args.to:
         out.append(Message(f"wrote {_write(session, args, result)}", "success"))
+    else:
+        out.append(Message("the run is kept in memory only, until the next simulate: plot raster plots it; --to FILE"
+                           " writes it"))  # fmt: skip
+    if not result.completed:
+        out.append(interrupted(f"simulation at {result.duration_s:.3f} of {args.duration:g} s", "kept what ran"))
     return out
 
 
@@ -368,7 +373,7 @@ def _threads(result, cores: int) -> str:
     return said
 
 
-def cores_left(session) -> int:
+def simulation_cores(session) -> int:
     """The cores a simulation may use: a connected device's reader (and a recording or decoder fed by it)
     keeps one, so that a run never slows what is being recorded."""
     from neuroshell.neuron.simulator import available_cores

@@ -87,13 +87,13 @@ def _progress(bar):
 
 
 def _run(session, plan, args, on_result=None):
-    from neuroshell.sessions.verbs.net import cores_left
+    from neuroshell.sessions.verbs.net import simulation_cores
     from neuroshell.sweeps.run import run_sweep
 
     path: Path = args.to
     session.workspace.ensure_free(path)
     plan.scheduler = args.scheduler or None
-    plan.workers = args.workers or cores_left(session)
+    plan.workers = args.workers or simulation_cores(session)
     with session.workspace.writable(path) as handle, session.ui.progress("sweep", total=len(plan.points)) as bar:
         outcome = run_sweep(handle, plan, args.overwrite, _progress(bar), on_result)
     session.outputs.append(("sweep", f"{path}:/sweeps/{plan.name}"))

@@ -6,7 +6,6 @@ from neuroshell.sessions.argtypes import Choice, Float, FromSetting, Int, Sessio
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
-from neuroshell.sessions.verbs.datasets import next_name
 from neuroshell.sessions.verbs.kernels import cores_left
 from neuroshell.training.choices import CLASSICAL_KINDS, DEVICES, ENCODINGS, MODEL_KINDS, SPIKING_KINDS
 
@@ -85,7 +84,8 @@ def fit_model(dataset, args, name: str, device: str = "cpu", on_epoch=None):
     Arg("dataset", SessionName(kind="dataset"), help="a dataset of this session, or FILE:/datasets/NAME"),
     *MODEL_OPTIONS,
     Opt("device", Choice(choices=DEVICES), "spiking: where to train", "cpu"),
-    Opt("name", help="model name (default: model1, ...)"),
+    Opt("name", help="model name (default: model1, ... not yet used here or in models.dir)"),
+    Flag("overwrite", "replace a model of that name (of this session or saved in models.dir)"),
     details=_kinds_help,
 )
 def train_verb(session, args):
@@ -102,7 +102,7 @@ def train_verb(session, args):
             "--split 0.7,0.15,0.15"
         )
     device = pick_device(args.device)
-    name = args.name or next_name(session, "model")
+    name = _model_name(session, args.name, args.overwrite)
     with session.ui.progress(f"training {name}", total=args.epochs) as bar:
 
         def on_epoch(row):
@@ -116,6 +116,24 @@ def train_verb(session, args):
     model.recipe["checkpoint"] = str(saved)
     session.outputs.append(("model", str(saved)))
     return [*_training_report(model, args, device), Message(_trained_line(model, dataset, saved), "success")]
+
+
+def _model_name(session, name: str | None, overwrite: bool) -> str:
+    """``name``, refused when a model of that name exists unless ``overwrite``; by default the first
+    ``modelN`` neither this session nor models.dir holds."""
+    from neuroshell.training.saved import model_file
+
+    folder = Path(session.settings["models.dir"])
+    if name is None:
+        number = 1
+        while f"model{number}" in session.models or model_file(folder, f"model{number}") is not None:
+            number += 1
+        return f"model{number}"
+    existing = model_file(folder, name)
+    if not overwrite and (name in session.models or existing is not None):
+        where = f" ({existing})" if existing is not None else " in this session"
+        raise NeuroshellError(f"a model '{name}' exists already{where}: choose another --name, or add --overwrite")
+    return name
 
 
 def _what_it_takes(dataset) -> dict:
