@@ -9,7 +9,7 @@ from prompt_toolkit.shortcuts import CompleteStyle
 from neuroshell.cli.completer import CommandCompleter
 from neuroshell.cli.inputhook import figures_inputhook
 from neuroshell.cli.interrupts import InterruptRouter
-from neuroshell.cli.keybindings import shell_bindings
+from neuroshell.cli.keybindings import PastedLines, shell_bindings
 from neuroshell.cli.lexer import command_lexer
 from neuroshell.cli.style import shell_style
 from neuroshell.cli.suggest import SucceededSuggest
@@ -81,6 +81,9 @@ def _loop(session, prompt: PromptSession, interrupts: InterruptRouter) -> None:
             if may_leave(session):
                 break
             continue
+        if isinstance(line, PastedLines):
+            _run_pasted(session, prompt, line)
+            continue
         try:
             succeeded = session.execute(line)
         except KeyboardInterrupt:  # a Ctrl-C in the instant between the command's end and its clean-up
@@ -89,6 +92,20 @@ def _loop(session, prompt: PromptSession, interrupts: InterruptRouter) -> None:
             prompt.auto_suggest.remember(line)
         if session.quit_requested and not may_leave(session):
             session.quit_requested = False
+
+
+def _run_pasted(session, prompt: PromptSession, lines: list[str]) -> None:
+    """Each pasted line in turn, shown after the prompt as if typed, until one fails (said as paste:LINE:)."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or session.quit_requested:
+            continue
+        session.ui.show(Message(f"neuroshell> {line}"))
+        prompt.history.append_string(line)
+        try:
+            if not session.execute(line, where=f"paste:{number}"):
+                return
+        except KeyboardInterrupt:
+            return
 
 
 def may_leave(session) -> bool:

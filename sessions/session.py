@@ -122,16 +122,18 @@ class Session:
             logger.info("session started")
         return path
 
-    def execute(self, line: str) -> bool:
-        """Run one command line; report any error as one line. Returns whether it succeeded."""
+    def execute(self, line: str, where: str = "") -> bool:
+        """Run one command line; report any error as one line (after ``where``, e.g. ``paste:2``, if given).
+        Returns whether it succeeded."""
         started = time.monotonic()
+        said = f"{where}: " if where else ""
         try:
             self.run_line(line)
             return True
         except NeuroshellError as error:
-            self.report(str(error))
+            self.report(f"{said}{error}")
         except KeyboardInterrupt:
-            self.report(f"interrupted: {self.running_verb or 'the command'} cancelled; nothing kept")
+            self.report(f"{said}interrupted: {self.running_verb or 'the command'} cancelled; nothing kept")
         finally:
             self.interrupt_pending = False
             self.cleaning_up = True  # a Ctrl-C now waits for the next command (cli.interrupts)

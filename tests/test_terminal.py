@@ -204,3 +204,24 @@ def test_ctrl_c_while_train_first_imports_torch_leaves_train_working(tmp_path):
         terminal.read_until("m: best validation balanced accuracy")
         terminal.type("quit\r")
         assert terminal.close() == 0
+
+
+def test_a_pasted_block_runs_line_by_line_and_stops_at_the_first_failing_line(tmp_path):
+    terminal = Terminal(NEUROSHELL_HOME=str(tmp_path))
+    terminal.read_until("neuroshell>")
+    terminal.type("\x1b[200~echo first-line\recho second-line\recho third-line\r\x1b[201~")  # a terminal's paste
+    terminal.read_until("third-line\r\n")
+    terminal.screen = ""
+    terminal.read_until("\x1b[?2004h")  # the prompt is back: it takes pastes again
+    terminal.type("\x1b[200~echo one-ran\rnet exmple cuba\recho never-ran\r\x1b[201~")
+    terminal.read_until("error: paste:2: ")
+    terminal.screen = ""
+    terminal.read_until("\x1b[?2004h")
+    terminal.type("quit\r")
+    assert terminal.close() == 0
+    shown = [row.rstrip() for row in terminal.rows() if row.strip()]
+    assert "neuroshell> echo one-ran" in shown and "one-ran" in shown
+    assert not any("never-ran" in row for row in shown)  # not run, not even shown as run
+    assert any(row.startswith("error: paste:2: ") for row in shown)
+    history = (tmp_path / "history").read_text()
+    assert "echo second-line" in history and "echo never-ran" not in history
