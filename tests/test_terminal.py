@@ -181,7 +181,7 @@ def test_a_ctrl_c_during_the_first_import_of_torch_leaves_it_whole():
 
 def test_ctrl_c_while_train_first_imports_torch_leaves_train_working(tmp_path):
     setup = (
-        f"set models.dir {tmp_path / 'models'}; net new drive; net add cells --n 40 e_l=-70mV v_init=-70mV; "
+        "set models.dir MODELS; net new drive; net add cells --n 40 e_l=-70mV v_init=-70mV; "
         f"net input cells --current 0.4nA --start 300ms --stop 600ms; simulate 600ms --to {tmp_path / 'sim.h5'}; "
         f"dataset spikes {tmp_path / 'sim.h5'}:/simulations/run1 --labels 0s:300ms=rest,300ms:600ms=driven "
         "--window 50ms --bins 5 --name sp"
@@ -189,7 +189,8 @@ def test_ctrl_c_while_train_first_imports_torch_leaves_train_working(tmp_path):
     for delay_s in (0.3, 0.9):
         terminal = Terminal(NEUROSHELL_HOME=str(tmp_path))
         terminal.read_until("neuroshell>")
-        terminal.type(setup.replace("; ", "\r") + "\r")
+        models = tmp_path / f"models-{delay_s}"  # each try trains its own m
+        terminal.type(setup.replace("MODELS", str(models)).replace("; ", "\r") + "\r")
         terminal.read_until("dataset sp: ")
         terminal.read_until("neuroshell>")
         terminal.screen = ""  # what follows is train's
