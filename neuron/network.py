@@ -43,6 +43,9 @@ def parse_rule(rule: str) -> tuple[str, float]:
     raise NetworkError(f"unknown connection rule '{rule}' (p=0.02, indegree=80, one2one or all)")
 
 
+TIME_VARYING = ("current", "stream")  # input kinds a population takes one of
+
+
 class Network:
     """Populations and projections; see the module docstring for the attributes."""
 
@@ -120,6 +123,25 @@ class Network:
     def add_input(self, population: str, spec: dict[str, Any]) -> None:
         self.population(population)["inputs"].append(dict(spec))
 
+    def replace_input(self, population: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
+        """Give ``population`` the input ``spec`` in place of those of its kind (a current and a stream are one
+        kind: a population takes one time-varying input); returns the inputs it replaced."""
+        inputs = self.population(population)["inputs"]
+        kinds = TIME_VARYING if spec["kind"] in TIME_VARYING else (spec["kind"],)
+        replaced = [item for item in inputs if item["kind"] in kinds]
+        inputs[:] = [item for item in inputs if item["kind"] not in kinds] + [dict(spec)]
+        return replaced
+
+    def clear_inputs(self, population: str) -> list[dict[str, Any]]:
+        """Remove every input of ``population``; returns them."""
+        inputs = self.population(population)["inputs"]
+        removed, inputs[:] = list(inputs), []
+        return removed
+
+    def learned_projections(self) -> list[str]:
+        """``SRC->DST`` of the plastic projections that keep weights learnt in a run."""
+        return [f"{a}->{b}" for a, b, attrs in self.projections() if (attrs.get("plasticity") or {}).get("learned")]
+
     def populations(self) -> list[tuple[str, dict[str, Any]]]:
         return list(self.graph.nodes(data=True))
 
@@ -131,8 +153,11 @@ class Network:
         return sum(attrs["n"] for _, attrs in self.populations())
 
     def summary(self) -> str:
-        edges = self.graph.number_of_edges()
-        return f"{self.name}: {len(self.graph)} populations, {self.n_neurons} neurons, {edges} projections"
+        def counted(n: int, noun: str) -> str:
+            return f"{n} {noun}{'' if n == 1 else 's'}"
+
+        parts = (counted(len(self.graph), "population"), counted(self.n_neurons, "neuron"))
+        return f"{self.name}: {', '.join(parts)}, {counted(self.graph.number_of_edges(), 'projection')}"
 
     # Saving and loading.
     def to_dict(self) -> dict[str, Any]:

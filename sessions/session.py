@@ -91,6 +91,7 @@ class Session:
         # it cancels that command as it starts.
         self.interrupt_pending = False
         self.cleaning_up = False  # execute's own clean-up, which a Ctrl-C must not break
+        self.network_edited = False  # net add/connect/input since the network was made, loaded or built
         # Whether a person is at the prompt (set by the shell): scripts and -c runs never wait for Ctrl-C.
         self.interactive = False
         self.notices: deque[tuple[str, bool]] = deque()  # what background work (a recording's fault) has to say

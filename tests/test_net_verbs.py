@@ -300,3 +300,30 @@ def test_a_device_is_read_while_a_simulation_runs(session, tmp_path):
         assert len(f["streams/helmet/gaps"]) == 0 and abs(len(times) - 1 - (times[-1] - times[0]) * 1000) < 0.005 * len(
             times
         )
+
+
+def test_inputs_are_replaced_checked_and_cleared_and_a_dropped_network_is_said(session, tmp_path):
+    assert session.execute("net new drive") and session.execute("net add cells --n 10")
+    assert session.execute("net input cells --current 0.4nA --start 100ms --stop 200ms")
+    assert session.execute("net input cells --current 0.6nA")
+    assert session.ui.lines[-1] == "cells gets current 600pA (in place of a current)"
+    assert session.execute("net input cells --poisson 10Hz --sources 5")
+    inputs = session.network.population("cells")["inputs"]
+    assert [item["kind"] for item in inputs] == ["current", "poisson"] and inputs[0]["amplitude_a"] == 0.6e-9
+    assert session.execute("simulate 20ms")  # one time-varying input: it runs
+    assert not session.execute("net input cells --current 1nA --start 300ms --stop 100ms")
+    assert session.ui.errors[-1] == "net input: --stop 100ms is not after --start 300ms: the current would never flow"
+    assert len(session.network.population("cells")["inputs"]) == 2  # the refusal changed nothing
+    assert session.execute("net input cells --clear")
+    assert session.ui.lines[-1] == "cells: removed a current, Poisson sources"
+    assert session.network.population("cells")["inputs"] == []
+    # the edited network is said when replaced; a script must say --overwrite
+    script = tmp_path / "replace.nsh"
+    script.write_text("net example cuba --n 200\n")
+    assert not session.execute(f"run {script}")
+    assert "net example would drop network drive: 1 population, 10 neurons, 0 projections" in session.ui.errors[-1]
+    assert session.network.name == "drive"
+    assert session.execute("net example cuba --n 200")
+    assert session.ui.lines[-1].startswith("warning: dropped network drive: 1 population, 10 neurons")
+    script.write_text("net example cuba --n 300\n")
+    assert session.execute(f"run {script}")  # the example was not edited: nothing to drop

@@ -69,12 +69,29 @@ def _model_names() -> tuple[str, ...]:
     return tuple(MODELS)
 
 
-@verbs.verb("net new", "Start an empty network.", Arg("name", default="net"))
+OVERWRITE_NETWORK = Flag("overwrite", "in a script: replace a network this session has edited or trained")
+
+
+@verbs.verb("net new", "Start an empty network.", Arg("name", default="net"), OVERWRITE_NETWORK)
 def net_new(session, args):
     from neuroshell.neuron.network import Network
 
-    session.network = Network(args.name)
-    return Message(f"new network {args.name}")
+    dropped = _replacing_network(session, "net new", args.overwrite)
+    session.network, session.network_edited = Network(args.name), False
+    return [Message(f"new network {args.name}"), *dropped]
+
+
+def _replacing_network(session, verb: str, overwrite: bool) -> list[Message]:
+    """What replacing the session's network drops, said when the user had edited it or it learnt weights;
+    in a script that is refused unless ``overwrite`` (a script's next line may rely on the old one)."""
+    old = session.network
+    learned = old.learned_projections() if old is not None else []
+    if old is None or not (session.network_edited or learned):
+        return []
+    what = old.summary() + (f"; weights learnt by {', '.join(learned)}" if learned else "")
+    if session.script_depth and not overwrite:
+        raise NeuroshellError(f"{verb} would drop network {what}: add --overwrite, or net save it first")
+    return [Message(f"dropped network {what} (net save FILE keeps a network)", "warning")]
 
 
 @verbs.verb(
@@ -94,6 +111,7 @@ def net_add(session, args):
     network = session.network or Network("net")
     network.add_population(args.population, args.model, args.n, _parameters(args.model, args.kv))
     session.network = network  # only once the population is in: a failing net add changes nothing
+    session.network_edited = True
     return Message(f"added {args.population}: {args.n} {args.model} neurons")
 
 
@@ -125,6 +143,7 @@ def net_connect(session, args):
     replaced = _network(session).connect(
         args.source, args.target, args.rule, weight, unit, args.delay, args.syn, args.tau, args.erev, plasticity
     )
+    session.network_edited = True
     verb = "replaced" if replaced else "connected"
     learning = f", STDP {plasticity['rule']} up to {format_quantity(plasticity['wmax'], unit)}" if plasticity else ""
     return Message(f"{verb} {args.source} -> {args.target} ({args.rule}, w {format_quantity(weight, unit)}{learning})")
@@ -155,13 +174,28 @@ def _stdp(args, weight: float, unit: str) -> dict:
     Opt("scale", Quantity(unit="A"), "current of one standard deviation of the stream", 1e-9),
     Opt("tau", Quantity(unit="s", positive=True), "Poisson synapse time constant", 5e-3),
     Flag("delta", "Poisson spikes make the membrane jump by --w (delta synapses) instead"),
+    Flag("clear", "remove the population's inputs"),
+    details="A population takes one input of each kind (Poisson; a current or a stream): a second replaces the "
+    "first, and says so. --clear removes them all.",
 )
 def net_input(session, args):
     network = _network(session)
     stream = getattr(args, "from")
     chosen = [args.poisson is not None, args.current is not None, stream is not None]
+    if args.clear:
+        if any(chosen):
+            raise NeuroshellError("net input --clear removes inputs: give it alone, then add the new input")
+        network.population(args.population)  # a clear error for an unknown population
+        removed = network.clear_inputs(args.population)
+        session.network_edited = True
+        return Message(f"{args.population}: removed {_inputs_said(removed) or 'nothing (it had no input)'}")
     if sum(chosen) != 1:
         raise NeuroshellError("net input: give exactly one of --poisson RATE, --current I, --from FILE:/streams/NAME")
+    if args.current is not None and args.stop is not None and args.stop <= args.start:
+        raise NeuroshellError(
+            f"net input: --stop {format_quantity(args.stop, 's')} is not after --start "
+            f"{format_quantity(args.start, 's')}: the current would never flow"
+        )
     if args.poisson is not None:
         weight, unit = args.w or (0.5e-3, "V")
         spec = {
@@ -188,8 +222,15 @@ def net_input(session, args):
             "scale_a": args.scale,
         }
         text = f"stream {stream} as currents"
-    network.add_input(args.population, spec)
-    return Message(f"{args.population} gets {text}")
+    replaced = network.replace_input(args.population, spec)
+    session.network_edited = True
+    said = f" (in place of {_inputs_said(replaced)})" if replaced else ""
+    return Message(f"{args.population} gets {text}{said}")
+
+
+def _inputs_said(inputs: list[dict]) -> str:
+    names = {"poisson": "Poisson sources", "current": "a current", "stream": "a stream"}
+    return ", ".join(names[item["kind"]] for item in inputs)
 
 
 def _stream_channels(path, stream: str, selection) -> list[int] | None:
@@ -253,12 +294,14 @@ def net_save(session, args):
     return Message(f"saved {session.network.name} to {args.file}", "success")
 
 
-@verbs.verb("net load", "Load a network saved as JSON or GraphML.", Arg("file", FilePath()))
+@verbs.verb("net load", "Load a network saved as JSON or GraphML.", Arg("file", FilePath()), OVERWRITE_NETWORK)
 def net_load(session, args):
     from neuroshell.neuron.network import Network
 
-    session.network = Network.load(args.file)
-    return Message(f"loaded {session.network.summary()}")
+    network = Network.load(args.file)
+    dropped = _replacing_network(session, "net load", args.overwrite)
+    session.network, session.network_edited = network, False
+    return [Message(f"loaded {session.network.summary()}"), *dropped]
 
 
 @verbs.verb(
@@ -266,13 +309,16 @@ def net_load(session, args):
     "Build a classic benchmark network with its literature parameters.",
     Arg("name", Choice(choices=("cuba", "coba", "brunel", "stdp"))),
     Opt("n", Int(minimum=10), "number of neurons (connection probability scales to keep in-degree 80)"),
+    OVERWRITE_NETWORK,
 )
 def net_example(session, args):
     from neuroshell.neuron.network import EXAMPLES
 
     builder = EXAMPLES[args.name]
-    session.network = builder(args.n) if args.n else builder()
-    return Message(f"built {session.network.summary()}")
+    network = builder(args.n) if args.n else builder()
+    dropped = _replacing_network(session, "net example", args.overwrite)
+    session.network, session.network_edited = network, False
+    return [Message(f"built {session.network.summary()}"), *dropped]
 
 
 @verbs.verb(
