@@ -63,6 +63,27 @@ def unit_factor(symbol: str) -> tuple[str, float]:
     raise UsageError(f"unknown unit '{symbol}'")
 
 
+SPELLED_OUT = {"s": ("seconds", "second", "secs", "sec")}  # what people type for a unit's symbol
+
+
+def closest_unit(symbol: str, unit: str) -> str | None:
+    """The symbol of ``unit``'s dimension that a mistyped ``symbol`` most likely meant (``hz`` -> ``Hz``,
+    ``msec`` -> ``ms``, ``10sec`` -> ``10s``), or None."""
+    from difflib import get_close_matches
+
+    candidates = [prefix + unit for prefix in PREFIXES if prefix != "µ"]
+    candidates += [alias for alias, (base, _) in ALIASES.items() if base == unit]
+    lowered = symbol.lower()
+    for spelled in SPELLED_OUT.get(unit, ()):
+        if lowered.endswith(spelled) and symbol[: -len(spelled)] + unit in candidates:
+            return symbol[: -len(spelled)] + unit
+    same_letters = [c for c in candidates if c.lower() == lowered]
+    if same_letters:
+        return same_letters[0]
+    close = get_close_matches(symbol, candidates, n=1, cutoff=0.5)
+    return close[0] if close else None
+
+
 def parse_quantity(text: str, unit: str, *, allow_bare: bool = False) -> float:
     """Parse ``text`` as a quantity of ``unit`` (a base symbol such as ``"s"``), returned in SI.
 
@@ -77,7 +98,9 @@ def parse_quantity(text: str, unit: str, *, allow_bare: bool = False) -> float:
     try:
         base, factor = unit_factor(symbol)
     except UsageError:
-        raise UsageError(f"unknown unit in '{text}': expected {unit_name(unit)}, e.g. {example}") from None
+        close = closest_unit(symbol, unit)
+        guess = f" (did you mean {text[: len(text) - len(symbol)]}{close}?)" if close else ""
+        raise UsageError(f"unknown unit in '{text}': expected {unit_name(unit)}, e.g. {example}{guess}") from None
     if base != unit:
         raise UsageError(f"wrong unit in '{text}': expected {unit_name(unit)}, e.g. {example}")
     return value * factor

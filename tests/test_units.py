@@ -46,3 +46,20 @@ def test_format_quantity_picks_a_readable_prefix():
     assert format_quantity(0.00025, "s") == "250us"
     assert format_quantity(1000.0, "Hz") == "1kHz"
     assert format_quantity(-0.065, "V") == "-65mV"
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "meant"),
+    [
+        ("10sec", "s", "10s"),
+        ("0.1msec", "s", "0.1ms"),
+        ("10hz", "Hz", "10Hz"),
+        ("1khz", "Hz", "1kHz"),
+        ("5mv", "V", "5mV"),
+    ],
+)
+def test_a_mistyped_unit_gets_a_did_you_mean(text, unit, meant):
+    with pytest.raises(UsageError) as error:
+        parse_quantity(text, unit)
+    assert str(error.value).endswith(f"(did you mean {meant}?)")
+    assert parse_quantity(meant, unit) > 0  # and what it suggests is accepted
