@@ -78,8 +78,9 @@ def closest_unit(symbol: str, unit: str) -> str | None:
         if lowered.endswith(spelled) and symbol[: -len(spelled)] + unit in candidates:
             return symbol[: -len(spelled)] + unit
     same_letters = [c for c in candidates if c.lower() == lowered]
-    if same_letters:
-        return same_letters[0]
+    if same_letters:  # mv: the prefix as typed (milli), the unit's own case
+        kept_prefix = [c for c in same_letters if c[: len(c) - len(unit)] == symbol[: len(symbol) - len(unit)]]
+        return (kept_prefix or same_letters)[0]
     close = get_close_matches(symbol, candidates, n=1, cutoff=0.5)
     return close[0] if close else None
 
