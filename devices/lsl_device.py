@@ -4,6 +4,7 @@ are on the local LSL clock, which is the session clock. Regular streams are deji
 ``StreamClock`` (the same for every device kind) rather than by liblsl, whose mean fit would place samples
 late by the mean delay and may step."""
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ from neuroshell.storage.spec import StreamSpec
 
 OFFSET_INTERVAL_S = 5.0
 PULL_TIMEOUT_S = 0.05
+WAIT_S = 0.05  # how often connect lsl's wait for the search lets a Ctrl-C in
 
 
 @dataclass
@@ -193,8 +195,16 @@ class LslDevice(Device):
 
 
 def connect_lsl(device_name: str, clock, timeout_s: float, properties: dict[str, str]) -> LslDevice:
-    """Resolve one stream by its properties (name, type, source_id) and connect to it as ``device_name``."""
-    found = resolve(timeout_s, **properties)
+    """Resolve one stream by its properties (name, type, source_id) and connect to it as ``device_name``.
+    liblsl searches in a helper thread while this one waits in short joins: a Ctrl-C reaches Python only
+    between calls into liblsl, whose search (here at least 5 s, whatever the timeout) it would otherwise wait
+    for."""
+    found: list = []
+    search = threading.Thread(target=lambda: found.extend(resolve(timeout_s, **properties)), daemon=True)
+    search.name = "lsl resolve"
+    search.start()
+    while search.is_alive():
+        search.join(WAIT_S)
     query = predicate(**properties) or "any stream"
     if not found:
         raise DeviceError(f"no LSL stream matching {query} found within {timeout_s:g} s (see 'lsl streams')")

@@ -54,7 +54,7 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator:
         return
     import dask
 
-    with dask.config.set(QUIET_WORKERS):
+    with dask.config.set(QUIET_WORKERS), _sigint_ignored_by_children():
         cluster = _local_cluster(distributed, workers)
     client = distributed.Client(cluster, set_as_default=False)
     try:
@@ -62,6 +62,24 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator:
     finally:
         client.close()
         cluster.close()
+
+
+@contextmanager
+def _sigint_ignored_by_children() -> Iterator[None]:
+    """The workers are started with SIGINT ignored, which they keep: a Ctrl-C at the terminal reaches the whole
+    process group, and each worker printed its own KeyboardInterrupt traceback over the shell's screen. The
+    shell cancels the sweep itself (``run_points``)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _local_cluster(distributed, workers: int):

@@ -215,3 +215,22 @@ def test_sweep_train_keeps_the_best_decoder(session, tmp_path, monkeypatch):
     assert kept.history[kept.best_epoch - 1]["val_accuracy"] == pytest.approx(accuracy[best])
     assert kept.recipe["encoding"] == ("direct", "rate")[best % 2]
     assert (tmp_path / "models" / "ep-lr-encoding-best.safetensors").is_file()
+
+
+def _sigint_disposition() -> str:
+    import signal
+
+    return str(signal.getsignal(signal.SIGINT))
+
+
+def test_local_workers_leave_ctrl_c_to_the_shell():
+    """A Ctrl-C at the terminal reaches every process of its group: the workers ignore it (they printed a
+    traceback each over the shell's screen) and the shell cancels the sweep."""
+    import signal
+
+    from neuroshell.sweeps.cluster import dask_client
+
+    with dask_client(2) as client:
+        dispositions = client.run(_sigint_disposition)
+    assert len(dispositions) == 2 and set(dispositions.values()) == {str(signal.SIG_IGN)}
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the shell's own handling is back

@@ -226,3 +226,19 @@ def test_a_pasted_block_runs_line_by_line_and_stops_at_the_first_failing_line(tm
     assert any(row.startswith("error: paste:2: ") for row in shown)
     history = (tmp_path / "history").read_text()
     assert "echo second-line" in history and "echo never-ran" not in history
+
+
+def test_ctrl_c_ends_a_long_search_for_an_lsl_stream(tmp_path):
+    terminal = Terminal(NEUROSHELL_HOME=str(tmp_path))
+    terminal.read_until("neuroshell>")
+    terminal.type("connect lsl name=no-such-stream --timeout 30s\r")
+    terminal.read_until("\x1b[?2004l")
+    master = terminal.master
+    assert wait_until(lambda: termios.tcgetattr(master)[3] & termios.ISIG, 5, 0.005)
+    time.sleep(1.0)  # liblsl is searching
+    started = time.monotonic()
+    terminal.type("\x03")
+    terminal.read_until("interrupted: connect lsl cancelled")
+    assert time.monotonic() - started < 3  # within a slice of the search, not at the 30 s timeout
+    terminal.type("quit\r")
+    assert terminal.close() == 0
