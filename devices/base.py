@@ -146,6 +146,11 @@ class Device:
                 self._lose(f"{type(error).__name__}: {error}")
                 self._reconnect()
 
+    @property
+    def lost_since(self) -> float | None:
+        """While the device is lost: the time of its last sample (session clock, s); None while it streams."""
+        return self._lost_since
+
     def _lose(self, reason: str) -> None:
         self.state = "lost"
         self.last_error = reason

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from neuroshell.common.words import counted
 from neuroshell.devices.base import Device
 from neuroshell.storage.layout import clock_zero_unix_s
 from neuroshell.storage.recorder import Recorder, RecorderStats
@@ -38,6 +39,7 @@ class Recording:
         self.path = Path(path)
         self.on_end = on_end
         self._ended = False
+        self.lost_at_end: dict[str, float] = {}  # devices lost and not back at the end: since when (session s)
         self.clock = clock
         self.devices = list(devices)
         self.notify = notify
@@ -128,10 +130,21 @@ class Recording:
                     self._timer.cancel()
                 for device in self.devices:
                     device.remove_listener(self)
+                self._gaps_of_lost_devices()
                 self.final = self.recorder.stop()
                 self.stopped_at = self.stopped_at or self.clock()
                 self._end()
             return self.final
+
+    def _gaps_of_lost_devices(self) -> None:
+        """A device lost and not back when the recording ends: its stream has no data from its last sample to
+        the end, which the file says as a gap (the gap is written when a device returns, so never otherwise)."""
+        end = self.clock()
+        for device in self.devices:
+            since = device.lost_since
+            if since is not None and device.name in self.streams and self.fault is None:
+                self.recorder.gap(device.name, since, end)
+                self.lost_at_end[device.name] = since
 
     def _end(self) -> None:
         if not self._ended and self.on_end is not None:
@@ -151,9 +164,13 @@ class Recording:
             f"{name} {c.samples_written} samples ({c.samples_dropped} lost)" for name, c in stats.streams.items()
         )
         gaps = sum(c.gaps_written for c in stats.streams.values())
+        lost = "".join(
+            f"; {name} lost at t={since - self.started:.1f} s and not back by the end (a gap to the end)"
+            for name, since in self.lost_at_end.items()
+        )
         return (
             f"recorded {int(minutes)} min {seconds:.1f} s to {self.path} ({size:.1f} MB): {streams or 'no streams'}; "
-            f"{stats.markers_written} markers; {gaps} gaps"
+            f"{counted(stats.markers_written, 'marker')}; {counted(gaps, 'gap')}{lost}"
         )
 
     def describe(self, short: bool = False) -> str:
@@ -165,4 +182,4 @@ class Recording:
             state = "" if self.running else (" FAILED" if self.fault else " done")
             return f"{self.path.name} {elapsed:.0f}s{state}"
         state = "recording to" if self.running else ("stopped by a fault: recording" if self.fault else "recorded")
-        return f"{state} {self.path}: {written} samples, {stats.markers_written} markers, {lost} dropped"
+        return f"{state} {self.path}: {written} samples, {counted(stats.markers_written, 'marker')}, {lost} dropped"

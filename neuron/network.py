@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from neuroshell.common.errors import UserError, did_you_mean
+from neuroshell.common.words import counted
 from neuroshell.neuron.layout import SYNAPSES
 from neuroshell.neuron.models import MODELS, model_params
 
@@ -153,9 +154,6 @@ class Network:
         return sum(attrs["n"] for _, attrs in self.populations())
 
     def summary(self) -> str:
-        def counted(n: int, noun: str) -> str:
-            return f"{n} {noun}{'' if n == 1 else 's'}"
-
         parts = (counted(len(self.graph), "population"), counted(self.n_neurons, "neuron"))
         return f"{self.name}: {', '.join(parts)}, {counted(self.graph.number_of_edges(), 'projection')}"
 

@@ -38,7 +38,7 @@ def mixed_recording(path, seconds=4.0, rate_hz=200.0, gap=(1.0, 1.5)):
 def test_fif_export_reads_back_in_mne(session, tmp_path):
     path, data, times = mixed_recording(tmp_path / "mix.h5")
     assert session.execute(f"export {path}:/streams/mix --to {tmp_path / 'mix.fif'}"), session.ui.errors
-    assert "3 markers as annotations, 1 gaps as BAD_ACQ_SKIP" in session.ui.lines[-1]
+    assert "3 markers as annotations, 1 gap as BAD_ACQ_SKIP" in session.ui.lines[-1]
     raw = mne.io.read_raw_fif(tmp_path / "mix.fif", verbose="error")
     assert raw.get_channel_types() == ["mag", "mag", "eeg", "misc"]
     assert raw.info["sfreq"] == 200.0 and raw.n_times == 800  # 4 s on the grid, the gap padded
@@ -83,7 +83,7 @@ def test_nwb_export_validates_and_reads_back(session, tmp_path):
     recorder.stop()
     assert session.execute("net example cuba") and session.execute(f"simulate 100ms --to {path} --seed 3")
     assert session.execute(f"export {path} --to {tmp_path / 'rec.nwb'}"), session.ui.errors
-    assert "1 streams (500 samples), 2 markers, 1 gaps, 4000 units" in session.ui.lines[-1]
+    assert "1 stream (500 samples), 2 markers, 1 gap, 4000 units" in session.ui.lines[-1]
     assert pynwb.validate(path=str(tmp_path / "rec.nwb")) == []
     spikes = session.simulation
     with pynwb.NWBHDF5IO(str(tmp_path / "rec.nwb"), "r") as io:

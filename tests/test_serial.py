@@ -173,3 +173,25 @@ def _unchanged_for(read, seconds: float) -> bool:
     before = read()
     time.sleep(seconds)
     return read() == before
+
+
+def test_a_device_lost_until_the_end_leaves_a_gap_to_the_end_and_a_word_in_the_summary(tmp_path):
+    port = FakePort(link=tmp_path / "helmet")
+    feeder = Feeder(port, ramp_frame, 0.01)
+    device = SerialDevice("ns", port.path, CLOCK, protocol="neuroshell", rate_hz=1000.0).start()
+    recording = Recording(tmp_path / "unplugged.h5", [device], CLOCK, flush_interval_s=0.2)
+    assert wait_until(lambda: device.samples_received >= 300, 5)
+    feeder.paused.set()
+    port.pull()
+    assert wait_until(lambda: device.state == "lost", 3)
+    time.sleep(0.3)
+    recording.stop()
+    ended = CLOCK()
+    summary = recording.summary()
+    device.close()
+    feeder.stop()
+    with h5py.File(tmp_path / "unplugged.h5") as f:
+        times = f["streams/ns/time"][:]
+        gaps = f["streams/ns/gaps"][:]
+    assert len(gaps) == 1 and gaps[0, 0] == times[-1] and ended - 0.1 < gaps[0, 1] <= ended
+    assert "; 1 gap; ns lost at t=" in summary and summary.endswith(" and not back by the end (a gap to the end)")

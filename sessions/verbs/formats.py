@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 from pathlib import Path
 
+from neuroshell.common.words import counted
 from neuroshell.formats.catalog import EXPORT_SUFFIXES, FORMATS, IMPORT_SUFFIXES
 from neuroshell.sessions.argtypes import Choice, FilePath, H5Location, H5Path
 from neuroshell.sessions.errors import NeuroshellError
@@ -95,11 +96,12 @@ def _export_mne(session, file, location, target: Path, kind: str, overwrite: boo
     skips = int((annotations == "BAD_ACQ_SKIP").sum())
     text = (
         f"wrote {', '.join(map(str, written))}: {len(raw.ch_names)} channels x {raw.n_times} samples at "
-        f"{raw.info['sfreq']:g} Hz, {len(annotations) - skips} markers as annotations, {skips} gaps as BAD_ACQ_SKIP"
+        f"{raw.info['sfreq']:g} Hz, {counted(len(annotations) - skips, 'marker')} as annotations, "
+        f"{counted(skips, 'gap')} as BAD_ACQ_SKIP"
     )
     result = [Message(text, "success")]
     if left_out:
-        result.append(Message(f"left out {left_out} markers outside the stream's time span", "warning"))
+        result.append(Message(f"left out {counted(left_out, 'marker')} outside the stream's time span", "warning"))
     return result
 
 
@@ -111,8 +113,9 @@ def _export_nwb(session, file, location: H5Location, target: Path, overwrite: bo
         counts = export_nwb(file, target, overwrite, progress=bar.advance)
     result = [
         Message(
-            f"wrote {target}: {counts['streams']} streams ({counts['samples']} samples), {counts['markers']} markers, "
-            f"{counts['gaps']} gaps, {counts['units']} units from simulation runs",
+            f"wrote {target}: {counted(counts['streams'], 'stream')} ({counts['samples']} samples), "
+            f"{counted(counts['markers'], 'marker')}, {counted(counts['gaps'], 'gap')}, "
+            f"{counted(counts['units'], 'unit')} from simulation runs",
             "success",
         )
     ]
@@ -164,10 +167,8 @@ def import_verb(session, args):
             streams = {counts["stream"]: counts["samples"]}
     session.outputs.append(("file", str(target)))
     rows = [(f"{target}:/streams/{name}", n) for name, n in streams.items()]
-    gaps = f", {counts['gaps']} gaps" if counts.get("gaps") else ""
+    gaps = f", {counted(counts['gaps'], 'gap')}" if counts.get("gaps") else ""
     if counts.get("stim_events"):
         gaps += f" ({counts['stim_events']} of the markers from trigger channels)"
-    return [
-        Table(("stream", "samples"), rows, empty="no numeric streams"),
-        Message(f"wrote {target}: {len(streams)} streams, {counts['markers']} markers{gaps}", "success"),
-    ]
+    wrote = f"wrote {target}: {counted(len(streams), 'stream')}, {counted(counts['markers'], 'marker')}{gaps}"
+    return [Table(("stream", "samples"), rows, empty="no numeric streams"), Message(wrote, "success")]
