@@ -186,6 +186,13 @@ class Bool(ArgType):
         raise UsageError(f"'{text}' is not on/off")
 
 
+def checking_script() -> bool:
+    """Whether a script is being read through before it runs (``scriptcheck``): its files may not exist yet."""
+    from neuroshell.sessions.scriptcheck import CHECKING
+
+    return CHECKING.get()
+
+
 @dataclass(eq=False)
 class FilePath(ArgType):
     """A path on disk (``~`` expanded); completes file names (with ``suffixes``: folders, files with one of
@@ -198,7 +205,7 @@ class FilePath(ArgType):
 
     def convert(self, text: str) -> Path:
         path = Path(text).expanduser()
-        if self.must_exist and not path.exists():
+        if self.must_exist and not path.exists() and not checking_script():
             raise UsageError(f"no such file: {text}")
         return path
 

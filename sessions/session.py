@@ -22,7 +22,7 @@ KEPT_LOGS = 100  # session logs kept in $NEUROSHELL_HOME/logs; older ones are re
 TRIM_AFTER_S = 0.2  # commands that ran longer give their freed memory back (common/memory.py)
 
 
-_PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::-([^}]*))?\}")
+PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::-([^}]*))?\}")
 
 
 def expand(line: str, params: dict[str, str]) -> str:
@@ -36,7 +36,7 @@ def expand(line: str, params: dict[str, str]) -> str:
             return default
         raise NeuroshellError(f"${{{name}}} has no value: pass {name}=VALUE")
 
-    return _PARAMETER.sub(value, line)
+    return PARAMETER.sub(value, line)
 
 
 def default_home() -> Path:
@@ -223,7 +223,7 @@ class Session:
         if self.interrupt_pending:
             raise KeyboardInterrupt
         fill_setting_defaults(verb, args, self.settings)
-        self._refuse_endless(verb, args)
+        self.refuse_endless_in_scripts(verb, args)
         try:
             result = verb.func(self, args)
         except NeuroshellError:
@@ -260,17 +260,19 @@ class Session:
         if status:
             raise NeuroshellError(f"!{elide(command, 80)} exited with status {status}")
 
-    def _refuse_endless(self, verb, args) -> None:
+    def refuse_endless_in_scripts(self, verb, args, in_script: bool = False) -> None:
         """A verb that would run until Ctrl-C is refused where no one can press it: a script must end."""
         option = verb.endless_without
-        if option and getattr(args, option.replace("-", "_")) is None and (not self.interactive or self.script_depth):
+        scripted = in_script or not self.interactive or self.script_depth
+        if option and getattr(args, option.replace("-", "_")) is None and scripted:
             raise NeuroshellError(f"{verb.name} needs --{option} in a script: it would run until Ctrl-C")
 
     def run_script(self, path: Path, keep_going: bool = False, params: dict[str, str] | None = None) -> int:
         """Replay a command script line by line in this session; returns the number of failed lines.
 
-        ``${name}`` and ``${name:-default}`` in a line are replaced from ``params``. A failing line raises
-        ScriptError ``FILE:LINE: message`` unless ``keep_going``.
+        ``${name}`` and ``${name:-default}`` in a line are replaced from ``params``. The script is read through
+        first (``scriptcheck``): lines that cannot run are all said, and nothing runs. A failing line raises
+        ScriptError ``FILE:LINE: message`` unless ``keep_going`` (which also skips the read-through).
         """
         try:
             text = Path(path).read_text(encoding="utf-8")
@@ -280,6 +282,13 @@ class Session:
             raise NeuroshellError(f"{path} is not a script: a script is UTF-8 text, one command per line") from None
         if self.script_depth >= MAX_SCRIPT_DEPTH:
             raise NeuroshellError(f"{path}: scripts nested more than {MAX_SCRIPT_DEPTH} deep (a script runs itself?)")
+        from neuroshell.sessions.scriptcheck import script_problems
+
+        problems = [] if keep_going else script_problems(self, path, text.splitlines(), params or {})
+        if problems:  # found before the first line runs: nothing ran
+            for problem in problems[:-1]:
+                self.report(problem)
+            raise ScriptError(problems[-1])
         failures = 0
         self.script_depth += 1
         try:

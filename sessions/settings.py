@@ -74,13 +74,17 @@ class Settings:
 
     def set(self, key: str, text: str) -> Any:
         """Set ``key`` from the text a user typed, converted by its type; returns the value."""
-        setting = self.setting(key)
-        try:
-            value = setting.type.convert(text)
-        except UsageError as error:
-            raise UsageError(f"{key}: {error}") from None
+        value = self.convert(key, text)
         self.values[key] = value
         return value
+
+    def convert(self, key: str, text: str) -> Any:
+        """The value ``text`` gives ``key``, or a UsageError naming the key (nothing is set)."""
+        setting = self.setting(key)
+        try:
+            return setting.type.convert(text)
+        except UsageError as error:
+            raise UsageError(f"{key}: {error}") from None
 
     def unset(self, key: str) -> None:
         """Return ``key`` to its default."""

@@ -45,7 +45,7 @@ def test_script_replays_and_reports_file_and_line(tmp_path):
     script.write_text("# set up\nset seed 4\n\necho configured\nset plot.format bmp\necho unreachable\n")
     result = neuroshell(str(script))
     assert result.returncode == 1
-    assert "configured" in result.stdout and "unreachable" not in result.stdout
+    assert "configured" not in result.stdout and "unreachable" not in result.stdout  # read through: nothing ran
     assert f"error: {script}:5: plot.format: 'bmp' is not one of: png, svg, pdf" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -65,10 +65,28 @@ def test_script_replay_and_file_line_errors(session, tmp_path):
     script = tmp_path / "setup.nsh"
     script.write_text("# comment\n\nset seed 7\necho ready   # trailing comment\nset seed seven\necho never\n")
     assert not session.execute(f"run {script}")
-    assert session.settings["seed"] == 7
-    assert "ready" in session.ui.lines
-    assert "never" not in session.ui.lines
     assert session.ui.errors[-1] == f"{script}:5: seed: 'seven' is not a whole number"
+    assert session.settings["seed"] == 0 and "ready" not in session.ui.lines  # read through first: nothing ran
+    script.write_text("# comment\n\nset seed 7\necho ready   # trailing comment\necho ${missing}\necho never\n")
+    assert session.run_script(script, keep_going=True) == 1  # line by line: line 5 fails as it comes
+    assert session.settings["seed"] == 7 and "ready" in session.ui.lines and "never" in session.ui.lines
+
+
+def test_a_script_is_read_through_before_it_runs_and_every_problem_is_said(session, tmp_path):
+    script = tmp_path / "experiment.nsh"
+    lines = ["connect sim --channels 2 --rate 100Hz", "record start ${out}", "simlate 1s", "wait 10sec", "monitor",
+             "net save ${out}.json", "net load ${out}.json"]  # fmt: skip
+    script.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ScriptError) as raised:
+        session.run_script(script, params={"out": str(tmp_path / "r.h5"), "seeed": "3"})
+    said = [*session.ui.errors, str(raised.value)]
+    assert said == [
+        f"{script}:3: unknown command 'simlate' (did you mean simulate?): type 'help' for the list of commands",
+        f"{script}:4: wait DURATION: unknown unit in '10sec': expected a time (s), e.g. 250ms (did you mean 10s?)",
+        f"{script}:5: monitor needs --for in a script: it would run until Ctrl-C",
+        f"{script}: parameter seeed is not used by the script (it takes: out)",
+    ]
+    assert not session.devices and not (tmp_path / "r.h5").exists()  # line 1 and 2 did not run
 
 
 def test_keep_going_runs_every_line(session, tmp_path):
