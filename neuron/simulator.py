@@ -158,6 +158,7 @@ def simulate(
     capacity = max(n_total * 4, 1 << 16)
     spike_step = np.empty(capacity, dtype=np.int64)
     spike_index = np.empty(capacity, dtype=np.int64)
+    _check_memory(n_steps, len(a["record_index"]) + len(compiled.populations), duration_s)
     record_v = np.zeros((n_steps, len(a["record_index"])))
     pop_counts = np.zeros((n_steps, len(compiled.populations)), dtype=np.int64)
     choice = _thread_choice(threads, n_total, cores or available_cores())
@@ -276,6 +277,18 @@ def _thread_choice(threads: int | str | ThreadChoice, n_neurons: int, cores: int
         return ThreadChoice(parts_for(n_neurons, cores), cores=cores)
     parts = parts_for(n_neurons, threads)
     return ThreadChoice(parts, current=parts, fixed=True)
+
+
+def _check_memory(n_steps: int, values_per_step: int, duration_s: float) -> None:
+    """Refuse a run whose per-step records (traced potentials, population counts: 8 bytes each) cannot fit in
+    the memory free now, before it starts (it ended in a MemoryError part way)."""
+    needed = n_steps * values_per_step * 8
+    free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if needed > free / 2:
+        raise NetworkError(
+            f"simulating {duration_s:g} s keeps {needed / 1e9:.1f} GB of traces and counts per step, and "
+            f"{free / 1e9:.1f} GB of memory is free: simulate less at a time, or use a larger --dt"
+        )
 
 
 def available_cores() -> int:

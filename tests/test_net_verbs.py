@@ -293,7 +293,9 @@ def test_a_device_is_read_while_a_simulation_runs(session, tmp_path):
     during = np.diff(arrivals.times)
     assert session.execute("record stop")
     assert chunk_wall_s > 0.06 and len(during) > 10
-    assert (during > 0.05).sum() <= 1  # blocks come every 20 ms; the network's build (in Python) may hold one
+    # blocks come every 20 ms; the build (in Python) and a busy moment of this machine may hold one or two (a
+    # kernel holding the interpreter held one per chunk: 10 here)
+    assert (during > 0.05).sum() <= 3
     with h5py.File(tmp_path / "beside.h5") as f:
         times = f["streams/helmet/time"][:]
         # every sample there, spaced as the clock allows (the period within 0.4% while it follows the arrivals)
@@ -327,3 +329,24 @@ def test_inputs_are_replaced_checked_and_cleared_and_a_dropped_network_is_said(s
     assert session.ui.lines[-1].startswith("warning: dropped network drive: 1 population, 10 neurons")
     script.write_text("net example cuba --n 300\n")
     assert session.execute(f"run {script}")  # the example was not edited: nothing to drop
+
+
+def test_settings_outside_physiological_sense_are_said_before_running(session):
+    assert session.execute("net add cells --n 10 v_th=50mV")
+    assert session.ui.lines[-1] == (
+        "warning: v_th=50mV is above 0 mV: thresholds sit near -50 mV (a minus sign left out?)"
+    )
+    assert not session.execute("net connect cells cells --w -2nS --syn cond")
+    assert session.ui.errors[-1] == (
+        "net connect: a conductance cannot be negative (-2nS): inhibition is a reversal potential below rest, "
+        "e.g. --w 1nS --erev -80mV"
+    )
+    assert session.network.projections() == []
+    assert session.execute("simulate 10ms --dt 2ms")
+    assert "warning: --dt 2ms is coarse: spikes and synaptic currents of milliseconds want 0.1 ms (1 ms at most)" in (
+        session.ui.lines
+    )
+    assert not session.execute("simulate 1e6s")
+    assert session.ui.errors[-1].startswith("simulating 1e+06 s keeps ") and session.ui.errors[-1].endswith(
+        "simulate less at a time, or use a larger --dt"
+    )

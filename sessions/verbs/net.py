@@ -69,6 +69,7 @@ def _model_names() -> tuple[str, ...]:
     return tuple(MODELS)
 
 
+MAX_SENSIBLE_DT_S = 1e-3  # above this a simulate warns: LIF and synaptic time constants are a few ms
 OVERWRITE_NETWORK = Flag("overwrite", "in a script: replace a network this session has edited or trained")
 
 
@@ -109,10 +110,17 @@ def net_add(session, args):
     if args.n is None:
         raise NeuroshellError("net add: give the population size with --n N")
     network = session.network or Network("net")
-    network.add_population(args.population, args.model, args.n, _parameters(args.model, args.kv))
+    parameters = _parameters(args.model, args.kv)
+    network.add_population(args.population, args.model, args.n, parameters)
     session.network = network  # only once the population is in: a failing net add changes nothing
     session.network_edited = True
-    return Message(f"added {args.population}: {args.n} {args.model} neurons")
+    added = Message(f"added {args.population}: {args.n} {args.model} neurons")
+    threshold = parameters.get("v_th")
+    if threshold is not None and threshold > 0:  # a sign dropped: -50mV typed as 50mV
+        said = format_quantity(threshold, "V")
+        return [added, Message(f"v_th={said} is above 0 mV: thresholds sit near -50 mV (a minus sign left out?)",
+                               "warning")]  # fmt: skip
+    return added
 
 
 @verbs.verb(
@@ -139,6 +147,11 @@ def net_connect(session, args):
     if args.w is None:
         raise NeuroshellError("net connect: give the weight with --w, e.g. --w 0.27mV")
     weight, unit = args.w
+    if unit == "S" and weight < 0:
+        raise NeuroshellError(
+            f"net connect: a conductance cannot be negative ({format_quantity(weight, 'S')}): inhibition is a "
+            "reversal potential below rest, e.g. --w 1nS --erev -80mV"
+        )
     plasticity = _stdp(args, weight, unit) if args.plasticity else None
     replaced = _network(session).connect(
         args.source, args.target, args.rule, weight, unit, args.delay, args.syn, args.tau, args.erev, plasticity
@@ -347,6 +360,9 @@ def simulate_verb(session, args):
     from neuroshell.neuron.simulator import simulate
 
     network = _network(session)
+    if args.dt > MAX_SENSIBLE_DT_S:  # said before the run, which goes on
+        session.ui.show(Message(f"--dt {format_quantity(args.dt, 's')} is coarse: spikes and synaptic currents of "
+                                "milliseconds want 0.1 ms (1 ms at most)", "warning"))  # fmt: skip
     wait_for_kernels(session)
     record = _traces(network, args.trace) if "v" in args.record else []
     if "weights" in args.record and not any(attrs.get("plasticity") for _, _, attrs in network.projections()):
