@@ -32,7 +32,7 @@ def _uniform_open_closed(bits):
     return (float(bits >> np.uint64(11)) + 1.0) * UNIT_53
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _probability_csr(n_source: int, n_target: int, p: float, seed: int):
     """Each pair independently with probability p, by geometric skipping (O(number of synapses)); the
     targets of a row come out in ascending order."""
@@ -64,7 +64,7 @@ def _probability_csr(n_source: int, n_target: int, p: float, seed: int):
     return indptr, indices[:count]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _indegree_csr(n_source: int, n_target: int, k: int, seed: int, indices):
     """For every target, k distinct sources drawn uniformly (Floyd's algorithm), gathered into CSR by
     source with a counting sort into ``indices`` (n_target * k), so each row's targets come out in
