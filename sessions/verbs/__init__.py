@@ -6,8 +6,8 @@ from importlib import import_module
 from neuroshell.sessions.registry import Registry
 
 MODULES = (
-    "core", "storage", "devices", "net", "kernels", "datasets", "training", "plot", "formats", "sweep", "filters",
-    "decode",
+    "core", "storage", "devices", "net", "simulate", "kernels", "datasets", "training", "plot", "formats", "sweep",
+    "filters", "decode",
 )  # fmt: skip
 
 

@@ -1,32 +1,27 @@
-"""Network and simulation verbs: net new/add/connect/input/show/save/load/example, simulate."""
+"""Network verbs: net new/add/connect/input/show/save/load/example (simulate is in ``simulate``)."""
 
 from neuroshell.neuron.layout import SYNAPSES
 from neuroshell.sessions.argtypes import (
     Choice,
-    CsvList,
     FilePath,
     Float,
-    FromSetting,
     H5Path,
     Int,
     LiveChoice,
-    NeuronRef,
     Quantity,
     SessionName,
-    ThreadCount,
     Weight,
 )
 from neuroshell.sessions.channels import Channels
 from neuroshell.sessions.errors import NeuroshellError, UsageError
-from neuroshell.sessions.output import Message, Table, interrupted
+from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
 from neuroshell.sessions.units import format_quantity
-from neuroshell.sessions.verbs.kernels import wait_for_kernels
 
 verbs = VerbSet("neuron")
 
 
-def _network(session):
+def network_of(session):
     if session.network is None:
         raise NeuroshellError("no network yet: 'net new' or 'net example cuba'")
     return session.network
@@ -69,7 +64,6 @@ def _model_names() -> tuple[str, ...]:
     return tuple(MODELS)
 
 
-MAX_SENSIBLE_DT_S = 1e-3  # above this a simulate warns: LIF and synaptic time constants are a few ms
 OVERWRITE_NETWORK = Flag("overwrite", "in a script: replace a network this session has edited or trained")
 
 
@@ -153,7 +147,7 @@ def net_connect(session, args):
             "reversal potential below rest, e.g. --w 1nS --erev -80mV"
         )
     plasticity = _stdp(args, weight, unit) if args.plasticity else None
-    replaced = _network(session).connect(
+    replaced = network_of(session).connect(
         args.source, args.target, args.rule, weight, unit, args.delay, args.syn, args.tau, args.erev, plasticity
     )
     session.network_edited = True
@@ -192,7 +186,7 @@ def _stdp(args, weight: float, unit: str) -> dict:
     "first, and says so. --clear removes them all.",
 )
 def net_input(session, args):
-    network = _network(session)
+    network = network_of(session)
     stream = getattr(args, "from")
     chosen = [args.poisson is not None, args.current is not None, stream is not None]
     if args.clear:
@@ -260,7 +254,7 @@ def _stream_channels(path, stream: str, selection) -> list[int] | None:
 
 @verbs.verb("net show", "Show the network: populations, projections, synapse counts.", replayable=False)
 def net_show(session, args):
-    network = _network(session)
+    network = network_of(session)
     pops = Table(("population", "model", "neurons", "inputs", "parameters"), title=network.summary())
     for name, attrs in network.populations():
         inputs = ", ".join(spec["kind"] for spec in attrs["inputs"]) or "-"
@@ -303,7 +297,7 @@ def _expected_synapses(network, source: str, target: str, rule: str) -> int:
 )
 def net_save(session, args):
     session.workspace.ensure_free(args.file)
-    _network(session).save(args.file, overwrite=args.overwrite)
+    network_of(session).save(args.file, overwrite=args.overwrite)
     return Message(f"saved {session.network.name} to {args.file}", "success")
 
 
@@ -332,140 +326,3 @@ def net_example(session, args):
     dropped = _replacing_network(session, "net example", args.overwrite)
     session.network, session.network_edited = network, False
     return [Message(f"built {session.network.summary()}"), *dropped]
-
-
-@verbs.verb(
-    "simulate",
-    "Simulate the network; prints spikes, rates, wall time and real-time factor (Ctrl-C keeps what ran).",
-    Arg("duration", Quantity(unit="s", positive=True), "biological time, e.g. 1s"),
-    Opt("dt", Quantity(unit="s", positive=True), "time step", FromSetting("sim.dt")),
-    Opt("record", CsvList(item=Choice(choices=("spikes", "v", "rate", "weights"))), "what to keep", "spikes,rate"),
-    Opt("every", Quantity(unit="s", positive=True), "with --record weights: how often (default 1s)", 1.0),
-    Opt("to", FilePath(), "HDF5 file for /simulations/RUN"),
-    Opt("run", help="run name in the file (default: run1, run2, ...)"),
-    Flag("overwrite", "with --run: replace a run of that name"),
-    Opt("seed", Int(minimum=0), "random seed", FromSetting("seed")),
-    Opt(
-        "threads",
-        ThreadCount(),
-        "threads sharing each step: auto (one or all cores left, whichever runs faster now) or N (same spikes)",
-        FromSetting("sim.threads"),
-    ),
-    Opt(
-        "trace", CsvList(item=NeuronRef()), "neurons whose v is recorded, e.g. exc:0,exc:1 (default: 3 per population)"
-    ),
-)
-def simulate_verb(session, args):
-    from neuroshell.neuron.inputs import stream_currents
-    from neuroshell.neuron.simulator import simulate
-
-    network = _network(session)
-    if args.dt > MAX_SENSIBLE_DT_S:  # said before the run, which goes on
-        session.ui.show(Message(f"--dt {format_quantity(args.dt, 's')} is coarse: spikes and synaptic currents of "
-                                "milliseconds want 0.1 ms (1 ms at most)", "warning"))  # fmt: skip
-    wait_for_kernels(session)
-    record = _traces(network, args.trace) if "v" in args.record else []
-    if "weights" in args.record and not any(attrs.get("plasticity") for _, _, attrs in network.projections()):
-        raise NeuroshellError("--record weights: no projection learns (net connect ... --plasticity stdp)")
-    if args.to and args.run and not args.overwrite:
-        from neuroshell.storage.simulations import run_names
-
-        if args.run in run_names(args.to):
-            raise NeuroshellError(
-                f"{args.to} already holds a run '{args.run}': choose another --run, or add --overwrite"
-            )
-    with session.ui.progress("simulating", total=args.duration) as bar:
-        result = simulate(
-            network,
-            args.duration,
-            dt_s=args.dt,
-            seed=args.seed,
-            record=record,
-            progress=bar.update,
-            stream_loader=stream_currents,
-            weights_every_s=args.every if "weights" in args.record else None,
-            threads=args.threads,
-            cores=simulation_cores(session),
-        )
-    session.simulation = result
-    _keep_learned(network, result)
-    rows = [
-        (name, size, result.spike_count(name), f"{result.mean_rate_hz(name):.2f}")
-        for name, (_, size) in result.populations.items()
-    ]
-    table = Table(("population", "neurons", "spikes", "mean rate (Hz)"), rows)
-    rtf = result.wall_s / result.duration_s if result.duration_s else 0.0
-    threads = _threads(result, simulation_cores(session))
-    synapses = f"{result.n_synapses} synapses" + (
-        f", {result.synapse_bytes / result.n_synapses:.1f} bytes each" if result.n_synapses else ""
-    )
-    summary = Message(
-        f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall on {threads} "
-        f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {synapses}; "
-        f"peak resident memory {result.peak_resident_bytes / 2**20:.0f} MB)"
-    )
-    out = [table, summary]
-    if result.learned:
-        kept = ", ".join(result.learned)
-        out.append(Message(f"learned weights of {kept} stay with the network (the next simulate goes on from them)"))
-    if args.to:
-        out.append(Message(f"wrote {_write(session, args, result)}", "success"))
-    else:
-        out.append(Message("the run is kept in memory only, until the next simulate: plot raster plots it; --to FILE"
-                           " writes it"))  # fmt: skip
-    if not result.completed:
-        out.append(interrupted(f"simulation at {result.duration_s:.3f} of {args.duration:g} s", "kept what ran"))
-    return out
-
-
-def _threads(result, cores: int) -> str:
-    from neuroshell.neuron.kernels.threaded import THREADED_NEURONS
-    from neuroshell.neuron.simulator import available_cores
-
-    asked, used, said = result.threads, result.threads_used, result.threads_said
-    n_neurons = sum(size for _, size in result.populations.values())
-    if used == 1 and asked != 1 and cores > 1 and n_neurons < THREADED_NEURONS:
-        asked = "auto" if asked == "auto" else f"{asked} asked"
-        return f"{said} ({asked}: under {THREADED_NEURONS:,} neurons one thread is faster)"
-    if asked == "auto" and cores < available_cores():
-        kept = available_cores() - cores
-        return f"{said} (auto, on {cores} of {available_cores()} cores: {kept} kept for the devices' readers)"
-    if asked != "auto" and asked > available_cores():
-        return f"{said} ({asked} asked; this machine has {available_cores()} cores)"
-    return said
-
-
-def simulation_cores(session) -> int:
-    """The cores a simulation may use: a connected device's reader (and a recording or decoder fed by it)
-    keeps one, so that a run never slows what is being recorded."""
-    from neuroshell.neuron.simulator import available_cores
-
-    return max(1, available_cores() - len(session.devices))
-
-
-def _keep_learned(network, result) -> None:
-    """Plastic projections keep the weights they ended with (and the seed whose connectivity they fit)."""
-    for name, weights in result.learned.items():
-        source, target = name.split("->")
-        plasticity = network.graph.edges[source, target]["plasticity"]
-        plasticity["learned"] = {"seed": result.seed, "weights": weights.astype(float).tolist()}
-
-
-def _traces(network, neurons: list[tuple[str, int]] | None) -> list[tuple[str, int]]:
-    if not neurons:
-        return [(name, i) for name, attrs in network.populations() for i in range(min(3, attrs["n"]))]
-    for name, index in neurons:
-        size = network.population(name)["n"]
-        if index >= size:
-            raise NeuroshellError(f"--trace {name}:{index}: {name} has neurons 0 to {size - 1}")
-    return neurons
-
-
-def _write(session, args, result) -> str:
-    from neuroshell.storage.simulations import next_run_name, write_simulation
-
-    run = args.run or next_run_name(args.to)
-    with session.workspace.writable(args.to) as handle:
-        where = write_simulation(handle, run, result, overwrite_run=args.overwrite)
-    session.outputs.append(("simulation", f"{args.to}:{where}"))
-    return f"{args.to}:{where}"

@@ -87,7 +87,7 @@ def _progress(bar):
 
 
 def _run(session, plan, args, on_result=None):
-    from neuroshell.sessions.verbs.net import simulation_cores
+    from neuroshell.sessions.verbs.simulate import simulation_cores
     from neuroshell.sweeps.run import run_sweep
 
     path: Path = args.to
