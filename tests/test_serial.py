@@ -126,16 +126,22 @@ def test_corrupt_frames_are_counted_and_skipped_with_gaps(tmp_path):
         assert stop - start == pytest.approx((FRAME_SAMPLES - 1) / 1000, rel=0.01)
 
 
-def test_pulled_device_reconnects_and_records_the_gap(tmp_path):
-    port = FakePort(link=tmp_path / "helmet")
+def record_then_pull(path):
+    """A recording of a ramp over a pseudo-terminal whose port is pulled after 300 samples, lost 0.3 s now."""
+    port = FakePort(link=path.with_suffix(".port"))
     feeder = Feeder(port, ramp_frame, 0.01)
     device = SerialDevice("ns", port.path, CLOCK, protocol="neuroshell", rate_hz=1000.0).start()
-    recording = Recording(tmp_path / "pulled.h5", [device], CLOCK, flush_interval_s=0.2)
+    recording = Recording(path, [device], CLOCK, flush_interval_s=0.2)
     assert wait_until(lambda: device.samples_received >= 300, 5)
     feeder.paused.set()
     port.pull()
     assert wait_until(lambda: device.state == "lost", 3)
     time.sleep(0.3)
+    return port, feeder, device, recording
+
+
+def test_pulled_device_reconnects_and_records_the_gap(tmp_path):
+    port, feeder, device, recording = record_then_pull(tmp_path / "pulled.h5")
     port.plug()
     feeder.paused.clear()
     assert wait_until(lambda: device.state == "streaming" and device.reconnects == 1, 5)
@@ -176,15 +182,7 @@ def _unchanged_for(read, seconds: float) -> bool:
 
 
 def test_a_device_lost_until_the_end_leaves_a_gap_to_the_end_and_a_word_in_the_summary(tmp_path):
-    port = FakePort(link=tmp_path / "helmet")
-    feeder = Feeder(port, ramp_frame, 0.01)
-    device = SerialDevice("ns", port.path, CLOCK, protocol="neuroshell", rate_hz=1000.0).start()
-    recording = Recording(tmp_path / "unplugged.h5", [device], CLOCK, flush_interval_s=0.2)
-    assert wait_until(lambda: device.samples_received >= 300, 5)
-    feeder.paused.set()
-    port.pull()
-    assert wait_until(lambda: device.state == "lost", 3)
-    time.sleep(0.3)
+    _, feeder, device, recording = record_then_pull(tmp_path / "unplugged.h5")
     recording.stop()
     ended = CLOCK()
     summary = recording.summary()
