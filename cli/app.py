@@ -61,45 +61,54 @@ def main(argv: list[str] | None = None) -> int:
 
     ShieldedImports().install()  # a Ctrl-C never leaves torch, numba or mne half imported
 
+    from neuroshell.cli.nativelog import native_output_logged
     from neuroshell.cli.render import RichUI
     from neuroshell.sessions import Session
-    from neuroshell.sessions.errors import NeuroshellError
-    from neuroshell.sessions.registry import split_commands
 
     with contextlib.suppress(ValueError):
         logger.remove(0)  # loguru's default stderr handler; sessions add their own files
     # Warnings reach the console as one line; tracebacks go only to the session's log file (--debug shows them).
+    # sys.stderr is looked up at each message: native_output_logged moves it off descriptor 2.
     logger.add(
-        sys.stderr,
+        lambda message: sys.stderr.write(message),
         level="WARNING",
         format="<level>{level}</level>: {message}",
-        colorize=None if color else False,
+        colorize=color and sys.stderr.isatty(),
         filter=lambda record: record["exception"] is None,
     )
     ui = RichUI(color=color)
     session = Session(ui=ui, debug=args.debug)
     ui.command_words = session.registry.top_words
-    try:
-        if args.command is not None:
-            return _run_commands(session, split_commands(args.command))
-        if args.script:
-            script = Path(args.script)
-            if args.script == "demo" and not script.exists():
-                script = demo_script()
-            if not script.is_file():
-                print(f"neuroshell: no such script: {script}", file=sys.stderr)
-                return EXIT_USAGE
-            try:
-                failures = session.run_script(script, keep_going=args.keep_going, params=args.params)
-            except NeuroshellError as error:
-                session.report(str(error))
-                return EXIT_FAILED
-            return EXIT_FAILED if failures else EXIT_OK
-        from neuroshell.cli.shell import build_prompt, run_shell
+    with native_output_logged(session.log_path):
+        try:
+            return _run(session, args, color)
+        finally:
+            session.close()
 
-        return run_shell(session, build_prompt(session, color=color))
-    finally:
-        session.close()
+
+def _run(session, args: argparse.Namespace, color: bool) -> int:
+    """Run what the command line asked for: ``-c`` commands, a script, or the interactive shell."""
+    from neuroshell.sessions.errors import NeuroshellError
+    from neuroshell.sessions.registry import split_commands
+
+    if args.command is not None:
+        return _run_commands(session, split_commands(args.command))
+    if args.script:
+        script = Path(args.script)
+        if args.script == "demo" and not script.exists():
+            script = demo_script()
+        if not script.is_file():
+            print(f"neuroshell: no such script: {script}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            failures = session.run_script(script, keep_going=args.keep_going, params=args.params)
+        except NeuroshellError as error:
+            session.report(str(error))
+            return EXIT_FAILED
+        return EXIT_FAILED if failures else EXIT_OK
+    from neuroshell.cli.shell import build_prompt, run_shell
+
+    return run_shell(session, build_prompt(session, color=color))
 
 
 def _run_commands(session, commands: list[str]) -> int:

@@ -1,5 +1,6 @@
 """Completion that knows the grammar: verbs, sub-verbs, options, choices, files and HDF5 paths."""
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,14 +21,16 @@ class CommandCompleter(Completer):
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
         """Completions for the word at the cursor, from the verb's declaration and the session's live names."""
-        text = document.text_before_cursor
-        command = text.rsplit(";", 1)[-1]
-        words = command.split()
-        if command.endswith((" ", "\t")) or not words:
-            current, before = "", words
-        else:
-            current, before = words[-1], words[:-1]
-        yield from self._complete(before, current)
+        command = document.text_before_cursor.rsplit(";", 1)[-1]
+        before, typed, current = typed_words(command)
+        for completion in self._complete(before, current):
+            full = current[: len(current) + completion.start_position] + completion.text
+            if typed == current and full == quoted(full):
+                yield completion
+            else:  # the word was typed quoted or escaped, or needs it: replace it whole, escaped as bash does
+                yield Completion(
+                    quoted(full), -len(typed), display=completion.display, display_meta=completion.display_meta
+                )
 
     def _complete(self, before: list[str], current: str) -> Iterable[Completion]:
         registry = self.session.registry
@@ -132,6 +135,36 @@ class CommandCompleter(Completer):
             for suffix in suffixes:
                 if (base + suffix).startswith(current) and base + suffix != current:
                     yield Completion(base + suffix, start_position=-len(current), display_meta="format")
+
+
+def typed_words(command: str) -> tuple[list[str], str, str]:
+    """The words before the cursor as the command line reads them (quotes and backslashes undone), the last
+    word as typed and as read: ``'plot "my d'`` -> ``(["plot"], '"my d', "my d")``."""
+    words, typed, word, quote, escaped = [], "", "", None, False
+    for char in command:
+        if escaped:
+            word, escaped = word + char, False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = None if char == quote else quote
+            word += "" if quote is None else char
+        elif char in "'\"":
+            quote = char
+        elif char.isspace():
+            if typed:
+                words.append(word)
+            typed, word = "", ""
+            continue
+        else:
+            word += char
+        typed += char
+    return words, typed, word
+
+
+def quoted(word: str) -> str:
+    """``word`` with the characters that would split or end it escaped: ``my dir/`` -> ``my\\ dir/``."""
+    return re.sub(r"([\s'\"\\#])", r"\\\1", word)
 
 
 def _matching(candidates: Iterable[str], current: str, meta=None) -> Iterable[Completion]:

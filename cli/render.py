@@ -1,10 +1,11 @@
 """Rich rendering of verb results: tables, messages, highlighted commands, error panels, progress."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table as RichTable
 from rich.text import Text
 from rich.tree import Tree as RichTree
@@ -20,7 +21,10 @@ class RichUI:
 
     def __init__(self, color: bool = True) -> None:
         no_color = not color
-        self.console = Console(no_color=no_color, highlight=False, soft_wrap=False)
+        # On a terminal its size is asked at each print, so output follows a resize; COLUMNS set at start-up
+        # would fix rich's width for good.
+        sized_by_terminal = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        self.console = Console(no_color=no_color, highlight=False, soft_wrap=False, _environ=sized_by_terminal)
         if not self.console.is_terminal:
             self.console.width = PIPE_WIDTH  # pipes and logs: no terminal width to fit, so lines stay whole
         self.errors = Console(stderr=True, no_color=no_color, highlight=False)
@@ -59,12 +63,13 @@ class RichUI:
         if isinstance(result, Table) and not result.rows and result.empty:
             return Text(result.empty)
         if isinstance(result, Table):
-            table = RichTable(title=result.title or None, title_justify="left", show_header=any(result.columns))
+            table = RichTable(show_header=any(result.columns))
             for column in result.columns:
                 table.add_column(column, overflow="fold")
             for row in result.rows:
                 table.add_row(*(str(cell) for cell in row))
-            return table
+            # the title is a line of its own: as a table's title it would wrap at the table's width
+            return Group(Text(result.title, style="table.title"), table) if result.title else table
         if isinstance(result, Message):
             prefix = "warning: " if result.level == "warning" else ""
             return Text(prefix + result.text, style=LEVEL_STYLES.get(result.level, ""))

@@ -15,6 +15,7 @@ from neuroshell.cli.style import shell_style
 from neuroshell.cli.suggest import SucceededSuggest
 from neuroshell.cli.toolbar import toolbar_text
 from neuroshell.sessions.output import Message
+from neuroshell.sessions.registry import split_commands
 
 
 def build_prompt(session, input=None, output=None, color: bool = True) -> PromptSession:
@@ -85,13 +86,18 @@ def _loop(session, prompt: PromptSession, interrupts: InterruptRouter) -> None:
             _run_pasted(session, prompt, line)
             continue
         try:
-            succeeded = session.execute(line)
+            succeeded = _run_typed(session, line)
         except KeyboardInterrupt:  # a Ctrl-C in the instant between the command's end and its clean-up
             continue
         if succeeded and isinstance(prompt.auto_suggest, SucceededSuggest):
             prompt.auto_suggest.remember(line)
         if session.quit_requested and not may_leave(session):
             session.quit_requested = False
+
+
+def _run_typed(session, line: str) -> bool:
+    """A typed line: its commands (``a; b``) in turn, up to the first that fails."""
+    return all(session.execute(command) for command in split_commands(line) or [""])
 
 
 def _run_pasted(session, prompt: PromptSession, lines: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from neuroshell.common.words import format_quantity
 from neuroshell.storage.figures import new_figure
 
 MAX_NEURONS_SHOWN = 400
@@ -71,7 +72,9 @@ def plot_graph(network, title: str):
     nx.draw_networkx_edges(
         graph, positions, ax=axes, node_size=sizes, arrowstyle="-|>", arrowsize=18, connectionstyle="arc3,rad=0.15"
     )
-    labels = {(s, t): f"{a['rule']}\n{a['weight']:.3g} {a['weight_unit']}" for s, t, a in graph.edges(data=True)}
+    labels = {
+        (s, t): f"{a['rule']}\n{format_quantity(a['weight'], a['weight_unit'])}" for s, t, a in graph.edges(data=True)
+    }
     nx.draw_networkx_edge_labels(
         graph, positions, edge_labels=labels, ax=axes, font_size=7, connectionstyle="arc3,rad=0.15"
     )

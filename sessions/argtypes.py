@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from neuroshell.common.errors import did_you_mean
+from neuroshell.common.words import format_quantity
 from neuroshell.sessions.errors import UsageError
-from neuroshell.sessions.units import EXAMPLES, format_quantity, parse_quantity, split_quantity, unit_factor, unit_name
+from neuroshell.sessions.units import EXAMPLES, parse_quantity, split_quantity, unit_factor, unit_name
 
 
 @dataclass(eq=False)
@@ -23,6 +24,19 @@ class ArgType:
 
     def describe(self) -> str:
         return self.label
+
+    def shown(self, value: Any) -> str:
+        """A value of this type written as a user would type it (for defaults in help)."""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list | tuple):
+            return ",".join(
+                self.shown(item) if isinstance(item, str) else f"{item:g}" if isinstance(item, float) else str(item)
+                for item in value
+            )
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)
 
 
 @dataclass(eq=False)
@@ -99,6 +113,9 @@ class Quantity(ArgType):
     def describe(self) -> str:
         return f"{unit_name(self.unit)}, e.g. {EXAMPLES.get(self.unit, '1' + self.unit)}"
 
+    def shown(self, value: Any) -> str:
+        return value if isinstance(value, str) else format_quantity(value, self.unit)
+
 
 @dataclass(eq=False)
 class Weight(ArgType):
@@ -118,6 +135,9 @@ class Weight(ArgType):
 
     def describe(self) -> str:
         return "a weight in " + " or ".join(self.units)
+
+    def shown(self, value: Any) -> str:
+        return value if isinstance(value, str) else format_quantity(*value)
 
 
 @dataclass(eq=False)

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from typing import Any
 
+from neuroshell.common.words import format_quantity
 from neuroshell.sessions.argtypes import TEXT, ArgType, Bool, Choice, Int, Quantity, ThreadCount
 from neuroshell.sessions.errors import UsageError
-from neuroshell.sessions.units import format_quantity
 
 
 @dataclass

@@ -121,14 +121,3 @@ def unit_name(unit: str) -> str:
         "T": "a magnetic field (T)",
     }
     return names.get(unit, unit)
-
-
-def format_quantity(value: float, unit: str) -> str:
-    """Format an SI value with a readable prefix: ``format_quantity(0.00025, "s") == "250us"``."""
-    if value == 0:
-        return f"0{unit}"
-    for prefix in ("G", "M", "k", "", "m", "u", "n", "p"):
-        scaled = value / PREFIXES[prefix]
-        if abs(scaled) >= 1:
-            return f"{scaled:g}{prefix}{unit}"
-    return f"{value:g}{unit}"

@@ -37,7 +37,6 @@ def brian2_brunel(v_init: np.ndarray, pairs: dict, n_exc: int) -> tuple[np.ndarr
     return np.asarray(monitor.t), np.asarray(monitor.i)
 
 
-@pytest.mark.slow
 def test_brunel_with_delta_synapses_fires_as_brian2_does():
     network = brunel(N)
     result = simulate(network, DURATION_S, dt_s=DT, seed=1)

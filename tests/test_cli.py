@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import h5py
-import pytest
 
 EXECUTABLE = Path(sys.executable).with_name("neuroshell")
 
@@ -103,7 +102,6 @@ def test_our_neuron_folder_does_not_shadow_neuron(tmp_path):
     assert result.stdout.strip() == "neuron", result.stderr
 
 
-@pytest.mark.slow
 def test_non_editable_wheel_holds_every_subpackage(tmp_path):
     root = Path(__file__).resolve().parents[1]
     subprocess.run(

@@ -80,7 +80,6 @@ def brian2_coba(v_init: np.ndarray, pairs: dict) -> tuple[np.ndarray, np.ndarray
     return np.asarray(monitor.t), np.asarray(monitor.i)
 
 
-@pytest.mark.slow
 def test_coba_fires_as_brian2_does_on_the_same_network():
     network = coba(N)
     brian_times, brian_ids = brian2_coba(*compiled_connectivity(network, seed=2))

@@ -308,7 +308,7 @@ def test_inputs_are_replaced_checked_and_cleared_and_a_dropped_network_is_said(s
     assert session.execute("net new drive") and session.execute("net add cells --n 10")
     assert session.execute("net input cells --current 0.4nA --start 100ms --stop 200ms")
     assert session.execute("net input cells --current 0.6nA")
-    assert session.ui.lines[-1] == "cells gets current 600pA (in place of a current)"
+    assert session.ui.lines[-1] == "cells gets current 600pA (in place of current 400pA from 100ms to 200ms)"
     assert session.execute("net input cells --poisson 10Hz --sources 5")
     inputs = session.network.population("cells")["inputs"]
     assert [item["kind"] for item in inputs] == ["current", "poisson"] and inputs[0]["amplitude_a"] == 0.6e-9
@@ -316,8 +316,13 @@ def test_inputs_are_replaced_checked_and_cleared_and_a_dropped_network_is_said(s
     assert not session.execute("net input cells --current 1nA --start 300ms --stop 100ms")
     assert session.ui.errors[-1] == "net input: --stop 100ms is not after --start 300ms: the current would never flow"
     assert len(session.network.population("cells")["inputs"]) == 2  # the refusal changed nothing
+    assert session.execute("net show")
+    populations = session.ui.results[-2]
+    assert populations.rows[0][3] == "current 600pA, 5 Poisson sources at 10Hz (w 500uV)"
+    # parameters in the units they are typed in at net add
+    assert "tau_m=20ms" in populations.rows[0][4] and "v_th=-50mV" in populations.rows[0][4]
     assert session.execute("net input cells --clear")
-    assert session.ui.lines[-1] == "cells: removed a current, Poisson sources"
+    assert session.ui.lines[-1] == "cells: removed current 600pA, 5 Poisson sources at 10Hz (w 500uV)"
     assert session.network.population("cells")["inputs"] == []
     # the edited network is said when replaced; a script must say --overwrite
     script = tmp_path / "replace.nsh"

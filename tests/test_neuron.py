@@ -198,7 +198,6 @@ def early_spikes(times: np.ndarray, ids: np.ndarray, until_s: float = 0.05) -> l
     return sorted(zip(np.round(times[early] / DT).astype(int).tolist(), ids[early].tolist(), strict=True))
 
 
-@pytest.mark.slow
 def test_cuba_matches_the_published_regime_and_brian2():
     duration = 1.0
     network = cuba()

@@ -59,7 +59,6 @@ def test_weights_stay_within_zero_and_wmax_and_bad_descriptions_are_refused():
         stdp(W0, WMAX, rule="hebbian")
 
 
-@pytest.mark.slow
 def test_the_song_abbott_network_turns_bimodal_and_the_prompt_keeps_and_draws_its_weights(session, tmp_path):
     path = tmp_path / "stdp.h5"
     session.execute(f"set plot.dir {tmp_path / 'plots'}")

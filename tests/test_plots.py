@@ -102,6 +102,10 @@ def test_simulation_network_and_model_plots(workspace):
     check_png(written(session), 1200, 500)
     assert session.execute("plot graph")
     check_png(written(session), 900, 700)
+    from neuroshell.neuron.plots import plot_graph
+
+    texts = {t.get_text() for t in plot_graph(session.network, "cuba").axes[0].texts}
+    assert {"p=0.16\n1.62mV", "p=0.16\n-9mV"} <= texts  # weights in the units they were typed in
     assert session.execute(f"dataset epochs {path}:/streams/meg --name ep"), session.ui.errors
     assert session.execute("train ep --epochs 3 --steps 5 --hidden 16 --name tiny"), session.ui.errors
     assert session.execute("plot training tiny")

@@ -44,6 +44,17 @@ def test_completes_file_paths(session, tmp_path, monkeypatch):
     assert completions(session, "run exp") == ["eriment.nsh"]
 
 
+def test_completes_paths_with_spaces_escaped_as_the_command_line_reads_them(session, tmp_path, monkeypatch):
+    (tmp_path / "day one").mkdir()
+    (tmp_path / "day one" / "block #2.nsh").write_text("echo hi\n")
+    monkeypatch.chdir(tmp_path)
+    assert completions(session, "run day") == ["day\\ one"]
+    assert completions(session, "run day\\ one/bl") == ["day\\ one/block\\ \\#2.nsh"]
+    assert completions(session, 'run "day one/bl') == ["day\\ one/block\\ \\#2.nsh"]  # a quoted start too
+    _, args = session.registry.parse("run " + completions(session, "run day\\ one/b")[0])
+    assert str(args.file) == "day one/block #2.nsh"
+
+
 def type_when_shown(pipe, prompt, *steps: tuple[str, str]):
     """Type each chunk once the prompt's line reads what it must (event-driven: the line is the prompt's
     own state, so completion that runs in the background has caught up by then)."""
@@ -81,6 +92,14 @@ def test_commands_run_and_land_in_the_history_file(session, pipe):
     assert "hello" in session.ui.lines
     history = (session.home / "history").read_text()
     assert "+set seed 9" in history and "+echo hello" in history
+
+
+def test_a_typed_line_runs_its_commands_in_turn_up_to_the_first_failing_one(session, pipe):
+    prompt = build_prompt(session)
+    pipe.send_text("set seed 9; echo 'a;b'; bogus; echo never\rquit\r")
+    assert run_shell(session, prompt) == 0
+    assert session.settings["seed"] == 9 and "a;b" in session.ui.lines and "never" not in session.ui.lines
+    assert session.ui.errors[-1].startswith("unknown command 'bogus'")
 
 
 def test_up_arrow_recalls_the_previous_command(session, pipe):

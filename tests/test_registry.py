@@ -129,3 +129,23 @@ def test_help_for_a_group_and_help_where_the_hands_are(session):
         assert session.execute(line)
         assert session.ui.lines[0] == "usage: record start FILE [--devices A,B,...] [--for QUANTITY] [--overwrite]"
     assert session.recording is None  # help, not a recording
+
+
+def test_help_shows_every_default_as_typed_and_settings_as_now(session):
+    assert session.execute("set sim.dt 50us")
+    assert session.execute("simulate --help")
+    defaults = {row[0]: row[2] for row in session.ui.results[-1].rows}
+    assert defaults["DURATION"] == "required"
+    assert defaults["[--dt QUANTITY]"] == "50us (setting sim.dt)"
+    assert defaults["[--every QUANTITY]"] == "1s"
+    assert defaults["[--record A,B,...]"] == "spikes,rate"
+    assert defaults["[--overwrite]"] == "off"
+    assert defaults["[--run TEXT]"] == "run1, run2, ..."  # said in its meaning
+    assert defaults["[--to FILE]"] == "none"
+    from neuroshell.sessions.output import Table
+    from neuroshell.sessions.verbs.core import verb_help
+
+    for verb in session.registry.verbs.values():
+        tables = [item for item in verb_help(verb, session.settings) if isinstance(item, Table)]
+        rows = [row for table in tables for row in table.rows if row[0] != "key=value ..."]
+        assert all(row[2] for row in rows), verb.name

@@ -3,6 +3,7 @@
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyte
+import pytest
 
 from neuroshell.devices.base import wait_until
 
@@ -40,14 +42,20 @@ class _Display(pyte.Screen):
 
 
 class Terminal:
-    def __init__(self, *args: str, **environment: str) -> None:
+    def __init__(self, *args: str, cwd: Path | None = None, **environment: str) -> None:
         self.master, slave = pty.openpty()
         env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", **environment}
         self.columns, self.lines = int(env["COLUMNS"]), int(env["LINES"])
         # The window size a terminal gives its pty, which prompt-toolkit reads to lay out the screen.
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", self.lines, self.columns, 0, 0))
         self.process = subprocess.Popen(
-            [str(EXECUTABLE), *args], stdin=slave, stdout=slave, stderr=slave, env=env, preexec_fn=_controlling_terminal
+            [str(EXECUTABLE), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=cwd,
+            preexec_fn=_controlling_terminal,
         )
         os.close(slave)
         self.screen = ""  # everything the shell wrote, escape sequences included
@@ -242,3 +250,113 @@ def test_ctrl_c_ends_a_long_search_for_an_lsl_stream(tmp_path):
     assert time.monotonic() - started < 3  # within a slice of the search, not at the 30 s timeout
     terminal.type("quit\r")
     assert terminal.close() == 0
+
+
+def test_tables_follow_a_resized_terminal_and_keep_their_titles_whole_in_a_pipe(capsys):
+    terminal = Terminal()  # started with COLUMNS=120 in its environment, as some terminals export it
+    terminal.read_until("neuroshell>")
+    terminal.type("help record\r")
+    terminal.read_until("neuroshell>", timeout=10)
+    columns = 60
+    fcntl.ioctl(terminal.master, termios.TIOCSWINSZ, struct.pack("HHHH", terminal.lines, columns, 0, 0))
+    terminal.display.resize(terminal.lines, columns)
+    terminal.screen = ""
+    terminal.type("help record\r")
+    terminal.read_until("record stop")
+    terminal.read_until("neuroshell>")
+    terminal.type("quit\r")
+    assert terminal.close() == 0
+    printed = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.screen).split("\r\n")
+    table = [line for line in printed if line[:1] in "┏┃┡│└"]
+    assert len(table) >= 7 and max(len(line) for line in table) <= columns
+
+    from neuroshell.cli.render import RichUI
+    from neuroshell.sessions.output import Table
+
+    RichUI(color=False).show(Table(("a", "b"), [(1, 2)], title="dataset x: 45 examples of 64 channels x 480 samples"))
+    assert capsys.readouterr().out.splitlines()[0] == "dataset x: 45 examples of 64 channels x 480 samples"
+
+
+def test_liblsl_messages_go_to_the_session_log_not_over_the_prompt(tmp_path):
+    import pylsl
+
+    outlet = pylsl.StreamOutlet(pylsl.StreamInfo("vanishing", "EEG", 2, 100.0, pylsl.cf_float32, "vanishing-1"))
+    terminal = Terminal(NEUROSHELL_HOME=str(tmp_path))
+    terminal.read_until("neuroshell>")
+    terminal.type("connect lsl name=vanishing\r")
+    terminal.read_until("connected")
+    for _ in range(20):
+        outlet.push_sample([1.0, 2.0])
+        time.sleep(0.01)
+    del outlet  # liblsl's inlet now writes "ERR| Stream transmission broke off" to descriptor 2
+    (log,) = (tmp_path / "logs").glob("session-*.log")
+    assert wait_until(lambda: "transmission broke off" in log.read_text(), 15, 0.1)
+    terminal.type("echo still-here\r")
+    terminal.read_until("still-here")
+    terminal.type("quit\r")
+    assert terminal.close() == 0
+    assert "ERR|" not in terminal.screen and "broke off" not in terminal.screen
+
+
+def _settled(terminal: Terminal, timeout: float = 90.0) -> None:
+    """Read until the shell waits at its prompt: the terminal in the prompt's raw mode (no signal keys) for a
+    third of a second, nothing running."""
+    deadline, idle_since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([terminal.master], [], [], 0.05)
+        if ready:
+            chunk = os.read(terminal.master, 65536).decode("utf-8", "replace")
+            terminal.screen += chunk
+            terminal.stream.feed(chunk)
+        if termios.tcgetattr(terminal.master)[3] & termios.ISIG:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since > 0.33 and terminal.screen.endswith(("\x1b[?2004h", "\x1b[?25h")):
+            return
+    raise AssertionError(f"the shell never came back to its prompt; screen tail: {terminal.screen[-800:]!r}")
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_random_moments_leaves_no_verb_broken_and_the_shell_alive(session, tmp_path):
+    """50 Ctrl-C's over 5 shells at random moments of commands that first use torch, mne and numba (their
+    imports included), and at their ends; after them every verb still works."""
+    import random
+
+    edf = Path(__file__).with_name("data") / "eegmmidb" / "S001R06-motor.edf"
+    run6 = f"{tmp_path / 'r6.h5'}:/streams/S001R06-motor"
+    assert session.execute(f"import {edf} --to {tmp_path / 'r6.h5'}"), session.ui.errors
+    epochs = f"dataset epochs {run6} --markers T1=fists,T2=feet --window 1s:2s --channels 0:8"
+    assert session.execute(f"{epochs} --name ep --to {tmp_path / 'ds.h5'}"), session.ui.errors
+    dataset = f"{tmp_path / 'ds.h5'}:/datasets/ep"
+    commands = {
+        "torch": (f"train {dataset} --epochs 2 --steps 4 --hidden 8 --name m --overwrite", "m: "),
+        "mne": (f"{epochs} --bandpass 8Hz:30Hz --name f --to {tmp_path}/f{{n}}.h5", "dataset f: "),
+        "numba": ("net example cuba --n 300 --overwrite; simulate 30ms", "simulated 0.030 s"),
+    }
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    tries = 0
+    for shell in range(5):
+        terminal = Terminal(NEUROSHELL_HOME=str(tmp_path / "home"), cwd=tmp_path)
+        terminal.read_until("neuroshell>")
+        _settled(terminal)
+        for _ in range(10):
+            command, _ = commands[rng.choice(list(commands))]
+            terminal.type(command.format(n=tries) + "\r")
+            time.sleep(rng.uniform(0.0, 2.0))
+            terminal.type("\x03")
+            _settled(terminal)
+            tries += 1
+        for kind, (command, done) in commands.items():
+            terminal.screen = ""
+            terminal.type(command.format(n=f"final{shell}") + "\r")
+            try:
+                terminal.read_until(done, timeout=90)
+            except AssertionError:
+                raise AssertionError((seed, "\n".join(terminal.rows()))) from None
+            _settled(terminal)
+            assert "error" not in terminal.screen, (seed, kind, terminal.screen[-1500:])
+        terminal.type("quit\r")
+        assert terminal.close() == 0, seed
+    assert tries == 50

@@ -1,7 +1,8 @@
 import pytest
 
+from neuroshell.common.words import format_quantity
 from neuroshell.sessions.errors import UsageError
-from neuroshell.sessions.units import format_quantity, parse_quantity
+from neuroshell.sessions.units import parse_quantity
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,13 @@
 """Shell verbs: help, history, settings, scripts, status, quit."""
 
+import re
 import time
 from pathlib import Path
 
-from neuroshell.sessions.argtypes import FilePath, Int, Quantity, SettingKey, VerbName
+from neuroshell.sessions.argtypes import FilePath, FromSetting, Int, Quantity, SettingKey, VerbName
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import ClearScreen, Commands, Message, Paged, Table, elide
-from neuroshell.sessions.registry import Arg, Flag, VerbSet
+from neuroshell.sessions.registry import REQUIRED, Arg, Flag, VerbSet
 
 verbs = VerbSet("core")
 
@@ -29,21 +30,39 @@ def help_verb(session, args):
         chosen = [(n, v) for n, v in registry.verbs.items() if n.split()[0] == group or v.group == group]
         rows = [(name, verb.summary) for name, verb in sorted(chosen)]
         return Paged([Table(("command", "what it does"), rows, title=f"{group}: help COMMAND for one of them")])
-    return Paged(verb_help(registry.lookup(words)[0]))
+    return Paged(verb_help(registry.lookup(words)[0], session.settings))
 
 
-def verb_help(verb) -> list:
-    """Usage, summary, details and the argument table of one verb."""
-    rows = [(p.usage(), p.type.describe() if not p.flag else "flag", p.help) for p in verb.params]
+def verb_help(verb, settings) -> list:
+    """Usage, summary, details and the argument table of one verb, each argument with its default."""
+    rows = [
+        (p.usage(), p.type.describe() if not p.flag else "flag", default_text(p, settings), p.help) for p in verb.params
+    ]
     if verb.keyvalues:
-        rows.append(("key=value ...", "", verb.keyvalues))
+        rows.append(("key=value ...", "", "", verb.keyvalues))
     result = [Message(f"usage: {verb.usage()}"), Message(verb.summary)]
     details = verb.details() if callable(verb.details) else verb.details
     if details:
         result.append(Message(details))
     if rows:
-        result.append(Table(("argument", "type", "meaning"), rows))
+        result.append(Table(("argument", "type", "default", "meaning"), rows))
     return result
+
+
+def default_text(param, settings) -> str:
+    """What a parameter is when it is not given: a value as a user would type it, a setting's current value,
+    or where the default depends on other words, a pointer to its meaning."""
+    if param.flag:
+        return "off"
+    if param.required:
+        return "required"
+    if isinstance(param.default, FromSetting):
+        setting = settings.setting(param.default.key)
+        return f"{setting.format(settings[param.default.key])} (setting {param.default.key})"
+    if param.default is None or param.default is REQUIRED or param.rest:
+        said = re.search(r"(?:\(|; )default:? ([^)]*)\)", param.help)
+        return said.group(1) if said else "none"
+    return param.type.shown(param.default)
 
 
 @verbs.verb(

@@ -1,5 +1,6 @@
 """Network verbs: net new/add/connect/input/show/save/load/example (simulate is in ``simulate``)."""
 
+from neuroshell.common.words import counted, format_quantity
 from neuroshell.neuron.layout import SYNAPSES
 from neuroshell.sessions.argtypes import (
     Choice,
@@ -16,7 +17,6 @@ from neuroshell.sessions.channels import Channels
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
-from neuroshell.sessions.units import format_quantity
 
 verbs = VerbSet("neuron")
 
@@ -215,10 +215,8 @@ def net_input(session, args):
             "tau_s": args.tau,
             "e_rev": 0.0,
         }
-        text = f"{args.sources} Poisson source(s) at {format_quantity(args.poisson, 'Hz')}"
     elif args.current is not None:
         spec = {"kind": "current", "amplitude_a": args.current, "start_s": args.start, "stop_s": args.stop}
-        text = f"current {format_quantity(args.current, 'A')}"
     else:
         path = session.workspace.path_of(stream)
         spec = {
@@ -228,16 +226,14 @@ def net_input(session, args):
             "channels": _stream_channels(path, stream.path, args.channels),
             "scale_a": args.scale,
         }
-        text = f"stream {stream} as currents"
     replaced = network.replace_input(args.population, spec)
     session.network_edited = True
     said = f" (in place of {_inputs_said(replaced)})" if replaced else ""
-    return Message(f"{args.population} gets {text}{said}")
+    return Message(f"{args.population} gets {_input_said(spec)}{said}")
 
 
 def _inputs_said(inputs: list[dict]) -> str:
-    names = {"poisson": "Poisson sources", "current": "a current", "stream": "a stream"}
-    return ", ".join(names[item["kind"]] for item in inputs)
+    return ", ".join(_input_said(spec) for spec in inputs)
 
 
 def _stream_channels(path, stream: str, selection) -> list[int] | None:
@@ -257,8 +253,8 @@ def net_show(session, args):
     network = network_of(session)
     pops = Table(("population", "model", "neurons", "inputs", "parameters"), title=network.summary())
     for name, attrs in network.populations():
-        inputs = ", ".join(spec["kind"] for spec in attrs["inputs"]) or "-"
-        params = " ".join(f"{k}={v:.4g}" for k, v in attrs["params"].items())
+        inputs = ", ".join(_input_said(spec) for spec in attrs["inputs"]) or "-"
+        params = _parameters_said(attrs["model"], attrs["params"])
         pops.rows.append((name, attrs["model"], attrs["n"], inputs, params))
     projections = Table(("projection", "rule", "expected synapses", "weight", "synapse", "tau", "delay"))
     for source, target, attrs in network.projections():
@@ -274,6 +270,27 @@ def net_show(session, args):
             )
         )
     return [pops, projections]
+
+
+def _parameters_said(model: str, params: dict[str, float]) -> str:
+    """``tau_m=20ms v_th=-50mV``: each SI value in its parameter's declared unit, as typed at ``net add``."""
+    from neuroshell.neuron.models import model as neuron_model
+
+    declared = neuron_model(model).params
+    units = {name: declared[name].unit if name in declared else "" for name in params}
+    return " ".join(f"{k}={format_quantity(v, units[k]) if units[k] else f'{v:.4g}'}" for k, v in params.items())
+
+
+def _input_said(spec: dict) -> str:
+    """One input as typed at ``net input``, with its units: ``2 Poisson sources at 8kHz (w 0.5mV)``."""
+    if spec["kind"] == "poisson":
+        rate, weight = format_quantity(spec["rate_hz"], "Hz"), format_quantity(spec["weight"], spec["weight_unit"])
+        return f"{counted(spec['n_sources'], 'Poisson source')} at {rate} (w {weight})"
+    if spec["kind"] == "current":
+        start = f" from {format_quantity(spec['start_s'], 's')}" if spec["start_s"] else ""
+        stop = f" to {format_quantity(spec['stop_s'], 's')}" if spec["stop_s"] is not None else ""
+        return f"current {format_quantity(spec['amplitude_a'], 'A')}{start}{stop}"
+    return f"stream {spec['file']}:/streams/{spec['stream']} as currents"
 
 
 def _expected_synapses(network, source: str, target: str, rule: str) -> int:

@@ -1,11 +1,11 @@
 """The simulate verb: run the session's network (the engine is ``neuron.simulator``), say how it ran (threads,
 speed, memory), keep learnt weights with the network, write the run where asked."""
 
+from neuroshell.common.words import format_quantity
 from neuroshell.sessions.argtypes import Choice, CsvList, FilePath, FromSetting, Int, NeuronRef, Quantity, ThreadCount
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import Arg, Flag, Opt, VerbSet
-from neuroshell.sessions.units import format_quantity
 from neuroshell.sessions.verbs.kernels import wait_for_kernels
 from neuroshell.sessions.verbs.net import network_of
 

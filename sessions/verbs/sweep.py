@@ -4,11 +4,12 @@ import re
 from pathlib import Path
 
 from neuroshell.common.errors import did_you_mean
+from neuroshell.common.words import format_quantity
 from neuroshell.sessions.argtypes import Choice, FilePath, FromSetting, Int, Quantity, SessionName
 from neuroshell.sessions.errors import NeuroshellError, UsageError
 from neuroshell.sessions.output import Message, Table, interrupted
 from neuroshell.sessions.registry import REQUIRED, Arg, Flag, Opt, VerbSet
-from neuroshell.sessions.units import format_quantity, parse_quantity
+from neuroshell.sessions.units import parse_quantity
 from neuroshell.training.choices import ENCODINGS, SPIKING_KINDS
 
 verbs = VerbSet("sweep")
