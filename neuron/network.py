@@ -139,6 +139,23 @@ class Network:
         removed, inputs[:] = list(inputs), []
         return removed
 
+    def remove_population(self, name: str) -> list[str]:
+        """Remove ``name`` with its inputs and every projection to or from it; returns those (``SRC->DST``)."""
+        self.population(name)
+        edges = [f"{a}->{b}" for a, b in [*self.graph.in_edges(name), *self.graph.out_edges(name)]]
+        self.graph.remove_node(name)
+        return sorted(set(edges))  # a self-projection is both in and out
+
+    def remove_projection(self, source: str, target: str) -> dict[str, Any]:
+        """Remove the projection ``source -> target``; returns its attributes."""
+        self.population(source), self.population(target)
+        if not self.graph.has_edge(source, target):
+            known = ", ".join(f"{a}->{b}" for a, b in self.graph.edges) or "none"
+            raise NetworkError(f"no projection {source}->{target} (projections: {known})")
+        attrs = dict(self.graph.edges[source, target])
+        self.graph.remove_edge(source, target)
+        return attrs
+
     def learned_projections(self) -> list[str]:
         """``SRC->DST`` of the plastic projections that keep weights learnt in a run."""
         return [f"{a}->{b}" for a, b, attrs in self.projections() if (attrs.get("plasticity") or {}).get("learned")]

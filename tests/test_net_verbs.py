@@ -355,3 +355,19 @@ def test_settings_outside_physiological_sense_are_said_before_running(session):
     assert session.ui.errors[-1].startswith("simulating 1e+06 s keeps ") and session.ui.errors[-1].endswith(
         "simulate less at a time, or use a larger --dt"
     )
+
+
+def test_net_remove_takes_out_a_projection_or_a_population_with_what_hangs_on_it(session):
+    assert session.execute("net example cuba --n 200")
+    assert session.execute("net remove exc->inh")
+    assert session.ui.lines[-1] == "removed exc -> inh"
+    assert session.network.graph.number_of_edges() == 3
+    assert not session.execute("net remove exc->inh")
+    assert session.ui.errors[-1] == "no projection exc->inh (projections: exc->exc, inh->exc, inh->inh)"
+    assert session.execute("net remove inh")
+    assert session.ui.lines[-1] == "removed inh with 0 inputs and projections inh->exc, inh->inh"
+    assert [name for name, _ in session.network.populations()] == ["exc"]
+    assert [f"{a}->{b}" for a, b, _ in session.network.projections()] == ["exc->exc"]
+    assert not session.execute("net remove inhh")
+    assert session.ui.errors[-1].startswith("no population 'inhh'")
+    assert session.execute("simulate 20ms")  # what is left runs

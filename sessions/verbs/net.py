@@ -248,6 +248,27 @@ def _stream_channels(path, stream: str, selection) -> list[int] | None:
     return selection.indices(names) if selection is not None else None
 
 
+@verbs.verb(
+    "net remove",
+    "Remove a population (with its inputs and projections) or a projection SRC->DST.",
+    Arg("what", help="a population, or a projection written SRC->DST"),
+)
+def net_remove(session, args):
+    network = network_of(session)
+    source, arrow, target = args.what.partition("->")
+    if arrow:
+        attrs = network.remove_projection(source.strip(), target.strip())
+        learned = " and the weights it learnt" if (attrs.get("plasticity") or {}).get("learned") else ""
+        said = f"removed {source.strip()} -> {target.strip()}{learned}"
+    else:
+        inputs = network.population(args.what)["inputs"]
+        projections = network.remove_population(args.what)
+        parts = [counted(len(inputs), "input"), "projections " + ", ".join(projections) if projections else ""]
+        said = f"removed {args.what} with " + " and ".join(p for p in parts if p)
+    session.network_edited = True
+    return Message(said)
+
+
 @verbs.verb("net show", "Show the network: populations, projections, synapse counts.", replayable=False)
 def net_show(session, args):
     network = network_of(session)
