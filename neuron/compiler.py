@@ -10,7 +10,7 @@ import numpy as np
 
 from neuroshell.neuron import layout
 from neuroshell.neuron.connectivity import build_csr, synapse_count
-from neuroshell.neuron.models import MODELS
+from neuroshell.neuron.models import MODELS, check_update
 from neuroshell.neuron.network import Network, NetworkError, parse_rule
 from neuroshell.neuron.plasticity import initial_weights
 from neuroshell.neuron.records import Plastic
@@ -75,6 +75,7 @@ def _populations(network: Network, dt: float, rng: np.random.Generator) -> _Popu
                         np.zeros(len(names), dtype=np.int64), np.zeros(n_total), np.zeros(n_total))  # fmt: skip
     for p, (_, attrs) in enumerate(network.populations()):
         model, prm = MODELS[attrs["model"]], attrs["params"]
+        check_update(model)  # a spec changed after it was registered
         for column, value in model.pack(prm, dt).items():
             pops.params[p, column] = value
         pops.models[p] = model.update

@@ -3,6 +3,7 @@ per-population parameter table holds what. No numba here, so the model specs and
 loading the kernels."""
 
 LIF, ADEX, IZH, POISSON = 0, 1, 2, 3  # the update a population runs (see kernels)
+UPDATES = {LIF: "lif", ADEX: "adex", IZH: "izhikevich", POISSON: "poisson"}  # those the kernels have
 EXP, COND, DELTA = 0, 1, 2  # synapse kinds
 SYNAPSES = ("exp", "cond", "delta")  # their names in a network description, in that order
 # Columns of the per-population parameter table.

@@ -64,8 +64,20 @@ MODELS: dict[str, NeuronModel] = {}
 
 def register(model: NeuronModel) -> NeuronModel:
     """Make ``model`` known to the simulator and to every verb (``net add --model``, help, completion)."""
+    check_update(model)
     MODELS[model.name] = model
     return model
+
+
+def check_update(model: NeuronModel) -> None:
+    """A ModelError unless the kernels have the membrane update ``model.update`` names: without this, an
+    unknown number would run another model's dynamics."""
+    if model.update not in layout.UPDATES:
+        known = ", ".join(f"{name} ({number})" for number, name in layout.UPDATES.items())
+        raise ModelError(
+            f"neuron model '{model.name}': the kernels have no membrane update {model.update} (updates: {known}); "
+            "add its function to neuron/kernels/membrane.py first"
+        )
 
 
 def model(name: str) -> NeuronModel:

@@ -121,6 +121,29 @@ class Network:
         )
         return replaced
 
+    def replace_projection(self, source: str, target: str, **changes: Any) -> None:
+        """Change attributes of the projection ``source -> target`` (``rule``, ``weight``, ``delay_s``, ``tau_s``,
+        ``e_rev``, ...) through ``connect``'s checks, keeping everything else, its plasticity included. Weights
+        it learnt are kept unless the change redraws its synapses or their initial weight (rule, weight)."""
+        if not self.graph.has_edge(source, target):
+            raise NetworkError(f"no projection {source}->{target}")
+        attrs = {**self.graph.edges[source, target], **changes}
+        unknown = set(changes) - set(self.graph.edges[source, target])
+        if unknown:
+            raise NetworkError(f"a projection has no attribute {', '.join(sorted(unknown))}")
+        plasticity = attrs.pop("plasticity")
+        if plasticity is not None and {"rule", "weight"} & set(changes):
+            plasticity = {key: value for key, value in plasticity.items() if key != "learned"}
+        self.connect(source, target, plasticity=plasticity, **attrs)
+
+    def keep_learned(self, learned: dict[str, Any], seed: int) -> None:
+        """Plastic projections (``SRC->DST``: weights at the end of a run) keep the weights they ended with,
+        and the seed whose connectivity they fit; the next run goes on from them."""
+        for name, weights in learned.items():
+            source, target = name.split("->")
+            plasticity = self.graph.edges[source, target]["plasticity"]
+            plasticity["learned"] = {"seed": seed, "weights": weights.astype(float).tolist()}
+
     def add_input(self, population: str, spec: dict[str, Any]) -> None:
         self.population(population)["inputs"].append(dict(spec))
 

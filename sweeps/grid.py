@@ -125,23 +125,10 @@ def apply(network: Network, address: Address, value: float) -> None:
         for spec in network.population(address.population)["inputs"]:
             if address.key in spec:
                 spec[address.key] = value
+    elif address.kind == "rule":
+        network.replace_projection(address.source, address.target, rule=f"{address.key}={value:.10g}")
     else:
-        edge = dict(network.graph.edges[address.source, address.target])
-        if address.kind == "rule":
-            edge["rule"] = f"{address.key}={value:.10g}"
-        else:
-            edge[address.key] = value
-        network.connect(
-            address.source,
-            address.target,
-            edge["rule"],
-            edge["weight"],
-            edge["weight_unit"],
-            edge["delay_s"],
-            edge["synapse"],
-            edge["tau_s"],
-            edge["e_rev"],
-        )
+        network.replace_projection(address.source, address.target, **{address.key: value})
 
 
 @dataclass(frozen=True)

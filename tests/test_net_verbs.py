@@ -118,6 +118,28 @@ def test_a_model_declared_in_one_module_is_offered_everywhere(session, tmp_path)
         MODELS.pop(toy_model.TOY.name)
 
 
+def test_a_model_whose_update_the_kernels_lack_is_refused_not_run_as_another(session):
+    import dataclasses
+
+    from neuroshell.neuron.models import MODELS, ModelError, register
+    from tests import toy_model
+
+    unknown = dataclasses.replace(toy_model.TOY, name="toy9", update=9)
+    with pytest.raises(ModelError, match=re.escape("the kernels have no membrane update 9 (updates: lif (0), adex")):
+        register(unknown)
+    assert "toy9" not in MODELS
+    try:  # a spec changed after it was registered: refused when the network is compiled, before a step runs
+        MODELS["toy9"] = toy_model.TOY
+        assert session.execute("net add cells --model toy9 --n 10")
+        MODELS["toy9"] = unknown
+        assert not session.execute("simulate 10ms")
+        assert "neuron model 'toy9': the kernels have no membrane update 9" in session.ui.errors[-1]
+        assert session.simulation is None
+    finally:
+        MODELS.pop("toy9", None)
+        MODELS.pop(toy_model.TOY.name, None)
+
+
 def test_trace_names_neurons_that_exist(session):
     assert session.execute("net example cuba --n 100")
     assert not session.execute("simulate 10ms --record v --trace exc")

@@ -234,3 +234,25 @@ def test_local_workers_leave_ctrl_c_to_the_shell():
         dispositions = client.run(_sigint_disposition)
     assert len(dispositions) == 2 and set(dispositions.values()) == {str(signal.SIG_IGN)}
     assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the shell's own handling is back
+
+
+def test_a_sweep_over_a_plastic_projection_learns(session):
+    """The sweep's worker applies the point's value through the network's own method: the projection keeps
+    its STDP (it once rebuilt the projection as static synapses), and the spikes are a plastic run's."""
+    from neuroshell.neuron.simulator import simulate
+    from neuroshell.sweeps.grid import resolve
+    from neuroshell.sweeps.tasks import simulate_point
+
+    assert session.execute("net example stdp")
+    network = session.network
+    address = resolve(network, "input->neuron.w")
+    point = simulate_point(network.to_json(), [address], (0.45e-3,), 5.0, 1e-4, 2, keep_spikes=True)
+    plastic = network.from_json(network.to_json())
+    plastic.replace_projection("input", "neuron", weight=0.45e-3)
+    assert plastic.graph.edges["input", "neuron"]["plasticity"]["rule"] == "additive"
+    static = plastic.from_json(plastic.to_json())
+    static.graph.edges["input", "neuron"]["plasticity"] = None
+    learnt, fixed = simulate(plastic, 5.0, seed=2), simulate(static, 5.0, seed=2)
+    assert point["summary"]["neuron.spikes"] == learnt.spike_count("neuron") != fixed.spike_count("neuron")
+    np.testing.assert_array_equal(point["spikes"]["neuron"][0], learnt.spikes_of("neuron")[0])
+    assert len(learnt.learned["input->neuron"]) == 1000  # it learnt

@@ -67,7 +67,7 @@ def simulate_verb(session, args):
             cores=simulation_cores(session),
         )
     session.simulation = result
-    _keep_learned(network, result)
+    network.keep_learned(result.learned, result.seed)
     rows = [
         (name, size, result.spike_count(name), f"{result.mean_rate_hz(name):.2f}")
         for name, (_, size) in result.populations.items()
@@ -120,14 +120,6 @@ def simulation_cores(session) -> int:
     from neuroshell.neuron.simulator import available_cores
 
     return max(1, available_cores() - len(session.devices))
-
-
-def _keep_learned(network, result) -> None:
-    """Plastic projections keep the weights they ended with (and the seed whose connectivity they fit)."""
-    for name, weights in result.learned.items():
-        source, target = name.split("->")
-        plasticity = network.graph.edges[source, target]["plasticity"]
-        plasticity["learned"] = {"seed": result.seed, "weights": weights.astype(float).tolist()}
 
 
 def _traces(network, neurons: list[tuple[str, int]] | None) -> list[tuple[str, int]]:
