@@ -39,6 +39,34 @@ class Workspace:
         """The file of a ``FILE:/path`` location: an open file's path by its session name, or the path given."""
         return self.files[location.file].path if location.file in self.files else Path(location.file)
 
+    def open(self, path: Path, mode: str = "r", overwrite: bool = False) -> tuple[str, Any]:
+        """Open ``path`` for the session (``r``, ``a`` or ``w``); returns its session name and the file."""
+        from neuroshell.devices.clock import session_clock
+        from neuroshell.sessions.errors import NeuroshellError
+        from neuroshell.storage.files import open_file
+
+        if self.find(str(path)) is not None:
+            raise NeuroshellError(f"{path} is already open: close it first to reopen it")
+        handle = open_file(path, mode, clock=session_clock(), overwrite=overwrite)
+        name = self.short_name(path)
+        self.files[name] = handle
+        return name, handle
+
+    def close_files(self, text: str | None = None) -> list[str]:
+        """Close the open file ``text`` names (its session name or path), or every one with None; returns
+        the session names closed."""
+        from neuroshell.sessions.errors import NeuroshellError
+
+        names = list(self.files)
+        if text is not None:
+            handle = self.find(text)
+            if handle is None:
+                raise NeuroshellError(f"{text} is not open (open files: {', '.join(self.files) or 'none'})")
+            names = [name for name, f in self.files.items() if f is handle]
+        for name in names:
+            self.files.pop(name).close()
+        return names
+
     @contextmanager
     def readable(self, text: str) -> Iterator[Any]:
         """An open file by name or path; one that is not open is opened read-only for the command only."""

@@ -223,7 +223,7 @@ def net_input(session, args):
             "kind": "stream",
             "file": str(path),
             "stream": stream.path.split("/")[2],
-            "channels": _stream_channels(path, stream.path, args.channels),
+            "channels": _stream_channels(session, stream, args.channels),
             "scale_a": args.scale,
         }
     replaced = network.replace_input(args.population, spec)
@@ -236,15 +236,10 @@ def _inputs_said(inputs: list[dict]) -> str:
     return ", ".join(_input_said(spec) for spec in inputs)
 
 
-def _stream_channels(path, stream: str, selection) -> list[int] | None:
+def _stream_channels(session, location, selection) -> list[int] | None:
     """The stream's channel indices a selection names, checked against the file now (not at simulate)."""
-    from neuroshell.storage.files import open_file
-
-    handle = open_file(path)
-    try:
-        names = handle.stream(stream).spec.channel_names
-    finally:
-        handle.close()
+    with session.workspace.readable(location.file) as handle:
+        names = handle.stream(location.path).spec.channel_names
     return selection.indices(names) if selection is not None else None
 
 

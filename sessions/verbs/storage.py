@@ -16,15 +16,8 @@ verbs = VerbSet("storage")
     Flag("overwrite", "with --mode w: replace an existing file"),
 )
 def open_verb(session, args):
-    from neuroshell.devices.clock import session_clock
-    from neuroshell.storage.files import open_file
-
     path = args.file
-    if session.workspace.find(str(path)) is not None:
-        raise NeuroshellError(f"{path} is already open: close it first to reopen it")
-    handle = open_file(path, args.mode, clock=session_clock(), overwrite=args.overwrite)
-    name = session.workspace.short_name(path)
-    session.files[name] = handle
+    name, handle = session.workspace.open(path, args.mode, overwrite=args.overwrite)
     streams = handle.stream_names()
     text = f"opened {path} as {name} ({'read-only' if handle.mode == 'r' else 'writable'}; "
     text += f"{len(streams)} stream(s): {', '.join(streams) or 'none'})"
@@ -42,15 +35,7 @@ def open_verb(session, args):
 
 @verbs.verb("close", "Close an open file (or all).", Arg("file", default=None))
 def close_verb(session, args):
-    if args.file in (None, "all"):
-        names = list(session.files)
-    else:
-        handle = session.workspace.find(args.file)
-        if handle is None:
-            raise NeuroshellError(f"{args.file} is not open (open files: {', '.join(session.files) or 'none'})")
-        names = [n for n, f in session.files.items() if f is handle]
-    for name in names:
-        session.files.pop(name).close()
+    names = session.workspace.close_files(None if args.file in (None, "all") else args.file)
     return Message(f"closed {', '.join(names) or 'nothing'}")
 
 
