@@ -77,7 +77,7 @@ class Session:
         self.devices: dict[str, Any] = {}  # name -> devices.Device
         self.filters: dict[str, Any] = {}  # device name -> filters.online.OnlineFilter
         self.notices_at_once = False  # set by the interactive shell, whose output goes above the prompt
-        self.decoder: Any = None  # (device, decoding.OnlineDecoder, decoding.DecoderOutputs) while one runs
+        self.decoder: Any = None  # a decoding.live.LiveDecoding while one runs
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
         self.simulation: Any = None  # the last neuron.SimulationResult
@@ -339,10 +339,7 @@ class Session:
         from neuroshell.sessions.output import Message
 
         if self.decoder is not None:
-            device, decoder, outputs = self.decoder
-            device.remove_listener(decoder)
-            decoder.close()
-            outputs.close()
+            self.decoder.stop(self.filters.get(self.decoder.device.name))
             self.decoder = None
         if self.recording is not None:
             was_running = self.recording.running
@@ -359,6 +356,9 @@ class Session:
             self.ui.show(Message(f"disconnected {', '.join(self.devices)}"))
         self.devices.clear()
         self.workspace.close()
+        if self._log_sink is None:
+            return  # closed before: everything above found nothing left to do
         with logger.contextualize(session=self.id):
             logger.info("session closed")
         logger.remove(self._log_sink)
+        self._log_sink = None

@@ -33,7 +33,7 @@ def test_online_equals_offline_and_an_lsl_inlet_reads_the_predictions(session, t
     inlet = pylsl.StreamInlet(streams[0])
     inlet.open_stream(5.0)
     assert session.execute("wait 12.5s")
-    online = list(session.decoder[2].predictions)
+    online = list(session.decoder.outputs.predictions)
     received, _ = inlet.pull_chunk(timeout=2.0, max_samples=100)  # while the outlet lives
     inlet.close_stream()
     assert session.execute("decode stop")
@@ -66,7 +66,7 @@ def test_a_gap_during_decoding_is_reported_and_decoding_goes_on(session, trained
     assert session.execute("connect replay gappy.h5:/streams/meg --name rp")
     assert session.execute("decode start dec")
     assert session.execute("wait 10.5s")
-    status = session.decoder[2].status()
+    status = session.decoder.outputs.status()
     assert session.execute("decode stop")
     assert status["skipped"].get("gap", 0) >= 1 and status["predictions"] >= 3
     assert any(line.startswith("decoder skipped stim/") and line.endswith("crosses a gap") for line in session.ui.lines)
@@ -99,7 +99,7 @@ def test_the_decoder_sees_the_filtered_signal_exactly_as_filtering_offline_gives
         "notch 50 Hz and harmonics (Q 30)"
     )
     assert session.execute("wait 7.3s")
-    online = list(session.decoder[2].predictions)
+    online = list(session.decoder.outputs.predictions)
     assert session.execute("decode stop")
     online_filter = session.filters["rp"]
     data, times = _replayed(session, tmp_path / "play.h5")
@@ -127,7 +127,7 @@ def test_a_sliding_window_is_classified_every_100ms_and_the_screen_shows_changes
     assert session.ui.errors[-1] == "decode start: give --markers or --every, not both"
     assert session.execute("decode start dec --every 100ms")
     assert session.execute("wait 4.05s")
-    online = list(session.decoder[2].predictions)
+    online = list(session.decoder.outputs.predictions)
     assert session.execute("decode stop")
     assert "online accuracy n/a (no marker named a class)" in session.ui.lines[-1]
     ends = np.array([p.marker_s for p in online]) + 0.3
@@ -148,7 +148,7 @@ def test_the_decoder_follows_the_signal_as_filters_come_change_and_go(session, t
     assert session.execute("connect sim --channels 8 --rate 500Hz --seed 2")
     device = session.devices["sim0"]
     assert session.execute("decode start dec")
-    decoder = session.decoder[1]
+    decoder = session.decoder.decoder
     steps = [
         ("filter sim0 --bandpass 1Hz:40Hz", True),
         ("filter sim0 --notch 50Hz", True),
@@ -164,6 +164,12 @@ def test_the_decoder_follows_the_signal_as_filters_come_change_and_go(session, t
         assert decoder.last_time > before  # blocks keep coming, through the filter or straight
     assert session.execute("decode stop")
     assert decoder not in device.listeners
+    # closing the session takes a decoder off a filtered signal the same way decode stop does
+    assert session.execute("filter sim0 --bandpass 1Hz:40Hz") and session.execute("decode start dec")
+    decoder, online = session.decoder.decoder, session.filters["sim0"]
+    assert online.listeners == [decoder]
+    session.close()
+    assert online.listeners == [] and decoder not in device.listeners and session.decoder is None
 
 
 def test_a_model_trained_in_one_process_decodes_in_another_and_the_script_prints_each_prediction(tmp_path):

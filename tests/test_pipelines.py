@@ -162,7 +162,7 @@ def test_decode_start_with_a_pipeline_equals_evaluate_on_a_replay(session, runs,
     inlet = pylsl.StreamInlet(streams[0])
     inlet.open_stream(5.0)
     assert session.execute("wait 15.5s")
-    online = list(session.decoder[2].predictions)
+    online = list(session.decoder.outputs.predictions)
     received, _ = inlet.pull_chunk(timeout=2.0, max_samples=100)
     inlet.close_stream()
     assert session.execute("decode stop")

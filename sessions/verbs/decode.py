@@ -21,6 +21,7 @@ verbs = VerbSet("decode")
     "recording as a marker decoder/CLASS, and to the screen (with --every, only when the class changes).",
 )
 def decode_start(session, args):
+    from neuroshell.decoding.live import LiveDecoding
     from neuroshell.decoding.online import OnlineDecoder, fit_check
     from neuroshell.decoding.outputs import DecoderOutputs
 
@@ -43,8 +44,8 @@ def decode_start(session, args):
     rate = device.spec.sampling_rate_hz
     decoder = OnlineDecoder(trained, recipe, channels, rate, device.clock, outputs, every_s=args.every)
     online_filter = session.filters.get(device.name)
-    (online_filter or device).add_listener(decoder)
-    session.decoder = (device, decoder, outputs)
+    session.decoder = LiveDecoding(device, decoder, outputs)
+    session.decoder.attach(online_filter)
     spare_live_threads()
     window = f"{recipe['window_s'][0] * 1e3:g} ms to {recipe['window_s'][1] * 1e3:g} ms"
     when = f"every {args.every * 1e3:g} ms" if args.every else f"after markers {recipe['markers']}"
@@ -124,7 +125,7 @@ def _say(session):
 def decode_status(session, args):
     if session.decoder is None:
         return Message("no decoder running")
-    figures = session.decoder[2].status()
+    figures = session.decoder.outputs.status()
     rows = [("predictions", figures["predictions"])]
     rows += [(f"  {label}", n) for label, n in sorted(figures["classes"].items())]
     rows += [(f"skipped ({reason})", n) for reason, n in sorted(figures["skipped"].items())]
@@ -133,20 +134,15 @@ def decode_status(session, args):
     rows += [
         (f"end to end p{q} (timestamp to outlet)", f"{figures[f'end_to_end_p{q}_ms']:.1f} ms") for q in (50, 95, 99)
     ]
-    return Table(("", ""), rows, title=f"decoder on {session.decoder[0].name}")
+    return Table(("", ""), rows, title=f"decoder on {session.decoder.device.name}")
 
 
 @verbs.verb("decode stop", "Stop decoding; says how many predictions it made.")
 def decode_stop(session, args):
     if session.decoder is None:
         raise NeuroshellError("no decoder running")
-    device, decoder, outputs = session.decoder
-    device.remove_listener(decoder)
-    if device.name in session.filters:
-        session.filters[device.name].remove_listener(decoder)
-    figures = outputs.status()
-    decoder.close()
-    outputs.close()
+    device, decoder = session.decoder.device, session.decoder.decoder
+    figures = session.decoder.stop(session.filters.get(device.name))
     session.decoder = None
     skipped = sum(figures["skipped"].values())
     offline = decoder.trained.evaluation.get(decoder.trained.dataset, {}).get("accuracy")

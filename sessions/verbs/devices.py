@@ -198,8 +198,8 @@ def disconnect(session, args):
     recording = session.recording
     if recording is not None and recording.running and any(session.devices[n] in recording.devices for n in names):
         raise NeuroshellError("that device is being recorded: 'record stop' first")
-    if session.decoder is not None and session.decoder[0].name in names:
-        raise NeuroshellError(f"{session.decoder[0].name} is being decoded: 'decode stop' first")
+    if session.decoder is not None and session.decoder.device.name in names:
+        raise NeuroshellError(f"{session.decoder.device.name} is being decoded: 'decode stop' first")
     for name in names:
         session.filters.pop(name, None)
         session.devices.pop(name).close()

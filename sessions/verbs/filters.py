@@ -75,7 +75,8 @@ def filter_verb(session, args):
 
 def _swap(session, device, current, online) -> None:
     """Put ``online`` (or the raw stream, when None) where ``current`` was; a decoder follows the signal."""
-    decoder = session.decoder[1] if session.decoder is not None and session.decoder[0] is device else None
+    live = session.decoder
+    decoder = live.decoder if live is not None and live.device is device else None
     followers = list(current.listeners) if current is not None else [decoder] if decoder is not None else []
     if online is not None:
         online.listeners = followers
