@@ -1,16 +1,31 @@
-"""Byte-stream protocols for serial devices. Each decoder turns bytes as they arrive into events:
-
-``("samples", counter, values)`` with values (n_samples, n_channels) in the protocol's own sample type
-(``SAMPLE_DTYPE``: neuroshell frames float32, CSV text float64, Cyton int32 ADC counts) and the device's
-counter of the first sample (None when the protocol has none), and ``("marker", counter, label)``. Corrupt frames are
-skipped and counted in ``corrupt``; the decoder resynchronises on the next valid frame.
+"""Byte-stream protocols for serial devices. Each parser turns bytes as they arrive into events, a
+``SampleFrame`` or a ``MarkerFrame`` each. Corrupt frames are skipped and counted in ``corrupt``; the parser
+resynchronises on the next valid frame.
 """
 
 import re
 import struct
 import zlib
+from typing import NamedTuple
 
 import numpy as np
+
+
+class SampleFrame(NamedTuple):
+    """Samples as a frame carried them: ``values`` (n_samples, n_channels) in the protocol's own sample type
+    (neuroshell frames float32, CSV text float64, Cyton int32 ADC counts); ``counter`` numbers the first
+    sample on the device's counter (None when the protocol has none)."""
+
+    counter: int | None
+    values: np.ndarray
+
+
+class MarkerFrame(NamedTuple):
+    """A marker ``label`` the device sent, belonging to sample number ``counter``."""
+
+    counter: int
+    label: str
+
 
 # The neuroshell frame (docs/serial-protocol.md):
 #   sync A5 5A | type u8 | counter u32 LE | n_channels u16 LE | n_samples u16 LE | payload | CRC-32 u32 LE
@@ -37,7 +52,7 @@ def encode_marker(counter: int, label: str) -> bytes:
     return SYNC + body + struct.pack("<I", zlib.crc32(body))
 
 
-class SyncedDecoder:
+class SyncedFrameParser:
     """Byte buffer and sync state shared by the framed protocols."""
 
     def __init__(self) -> None:
@@ -56,7 +71,7 @@ class SyncedDecoder:
             self.in_sync = False
 
 
-class NeuroshellDecoder(SyncedDecoder):
+class NeuroshellFrameParser(SyncedFrameParser):
     modulus = COUNTER_MODULUS
     sample_dtype = "float32"
 
@@ -64,7 +79,7 @@ class NeuroshellDecoder(SyncedDecoder):
         super().__init__()
         self.n_channels: int | None = None
 
-    def feed(self, data: bytes) -> list[tuple]:
+    def feed(self, data: bytes) -> list[SampleFrame | MarkerFrame]:
         self.buffer += data
         events = []
         while True:
@@ -98,9 +113,9 @@ class NeuroshellDecoder(SyncedDecoder):
             if kind == FRAME_SAMPLES:
                 self.n_channels = channels
                 values = np.frombuffer(payload, dtype="<f4").reshape(samples, channels).astype(np.float32)
-                events.append(("samples", counter, values))
+                events.append(SampleFrame(counter, values))
             else:
-                events.append(("marker", counter, payload.decode("utf-8", "replace")))
+                events.append(MarkerFrame(counter, payload.decode("utf-8", "replace")))
 
     @staticmethod
     def _payload_size(kind: int, channels: int, samples: int) -> int | None:
@@ -114,7 +129,7 @@ class NeuroshellDecoder(SyncedDecoder):
 _SEPARATORS = re.compile(r"[,;\s]+")
 
 
-class CsvDecoder:
+class CsvLineParser:
     """One line of comma-, semicolon- or space-separated numbers per sample (hobby and Arduino boards)."""
 
     modulus = None
@@ -130,7 +145,7 @@ class CsvDecoder:
         self.buffer.clear()
         self.skip_partial_line = True  # after (re)connecting, the first line may be cut
 
-    def feed(self, data: bytes) -> list[tuple]:
+    def feed(self, data: bytes) -> list[SampleFrame | MarkerFrame]:
         self.buffer += data
         *lines, rest = self.buffer.split(b"\n")
         self.buffer = bytearray(rest)
@@ -151,7 +166,7 @@ class CsvDecoder:
                 self.corrupt += 1
                 continue
             rows.append(row)
-        return [("samples", None, np.array(rows, dtype=np.float64))] if rows else []
+        return [SampleFrame(None, np.array(rows, dtype=np.float64))] if rows else []
 
 
 def _numbers(raw: bytes) -> list[float] | None:
@@ -178,7 +193,7 @@ def cyton_scale_uv(gain: float = 24.0) -> float:
     return 4.5 / gain / (2**23 - 1) * 1e6
 
 
-class CytonDecoder(SyncedDecoder):
+class CytonFrameParser(SyncedFrameParser):
     """Cyton packets as int32 ADC counts; ``scale`` (uV per count) makes them microvolts on reading."""
 
     modulus = 256
@@ -189,9 +204,9 @@ class CytonDecoder(SyncedDecoder):
         super().__init__()
         self.scale = cyton_scale_uv(gain)
 
-    def feed(self, data: bytes) -> list[tuple]:
+    def feed(self, data: bytes) -> list[SampleFrame | MarkerFrame]:
         self.buffer += data
-        events: list[tuple] = []
+        events: list[SampleFrame | MarkerFrame] = []
         counters, rows = [], []
         while len(self.buffer) >= CYTON_PACKET:
             if self.buffer[0] != CYTON_HEADER or not 0xC0 <= self.buffer[CYTON_PACKET - 1] <= 0xC6:
@@ -210,9 +225,9 @@ class CytonDecoder(SyncedDecoder):
         start = 0
         for index in range(1, len(counters) + 1):
             if index == len(counters) or counters[index] != (counters[index - 1] + 1) % 256:
-                events.append(("samples", counters[start], np.array(rows[start:index], dtype=np.int32)))
+                events.append(SampleFrame(counters[start], np.array(rows[start:index], dtype=np.int32)))
                 start = index
         return events
 
 
-PROTOCOLS = {"neuroshell": NeuroshellDecoder, "csv": CsvDecoder, "cyton": CytonDecoder}
+PROTOCOLS = {"neuroshell": NeuroshellFrameParser, "csv": CsvLineParser, "cyton": CytonFrameParser}

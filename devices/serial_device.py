@@ -4,7 +4,7 @@ import numpy as np
 
 from neuroshell.devices.base import Device, DeviceError, DeviceLost
 from neuroshell.devices.dejitter import StreamClock
-from neuroshell.devices.protocols import CYTON_RATE_HZ, CYTON_START, CYTON_STOP, PROTOCOLS
+from neuroshell.devices.protocols import CYTON_RATE_HZ, CYTON_START, CYTON_STOP, PROTOCOLS, SampleFrame
 from neuroshell.storage.spec import StreamSpec
 
 FIRST_DATA_TIMEOUT_S = 3.0
@@ -38,7 +38,7 @@ class SerialDevice(Device):
         self.port_name = port
         self.protocol = protocol
         self.baudrate = baudrate
-        self.decoder = PROTOCOLS[protocol]() if protocol != "csv" else PROTOCOLS[protocol](n_channels)
+        self.parser = PROTOCOLS[protocol]() if protocol != "csv" else PROTOCOLS[protocol](n_channels)
         self.wanted_channels = n_channels
         self.rate_hz = CYTON_RATE_HZ if protocol == "cyton" else (rate_hz or 0.0)
         self.spec = spec
@@ -57,7 +57,7 @@ class SerialDevice(Device):
             self.port = serial.Serial(self.port_name, self.baudrate, timeout=0.05)
         except (serial.SerialException, OSError, ValueError) as error:
             raise DeviceLost(f"cannot open serial port {self.port_name}: {_reason(error)}") from None
-        self.decoder.reset()
+        self.parser.reset()
         if self.stream_clock is not None:
             self.stream_clock.reset()
         self.next_index, self.expected_counter = 0, None
@@ -71,8 +71,8 @@ class SerialDevice(Device):
         deadline = self.clock() + FIRST_DATA_TIMEOUT_S
         while self.clock() < deadline:
             arrival_chunk = self._read_bytes()
-            self.pending += [(event, self.clock()) for event in self.decoder.feed(arrival_chunk)]
-            if any(event[0] == "samples" for event, _ in self.pending):
+            self.pending += [(event, self.clock()) for event in self.parser.feed(arrival_chunk)]
+            if any(isinstance(event, SampleFrame) for event, _ in self.pending):
                 break
         else:
             self._disconnect()
@@ -80,7 +80,7 @@ class SerialDevice(Device):
                 f"no {self.protocol} data from {self.port_name} within {FIRST_DATA_TIMEOUT_S:g} s: "
                 "check the port, --baud and --protocol"
             )
-        channels = self.decoder.n_channels
+        channels = self.parser.n_channels
         if self.wanted_channels is not None and channels != self.wanted_channels:
             self._disconnect()
             raise DeviceError(
@@ -92,10 +92,10 @@ class SerialDevice(Device):
             [f"ch{c:03d}" for c in range(channels)],
             self.rate_hz,
             [units] * channels,
-            dtype=self.decoder.sample_dtype,
+            dtype=self.parser.sample_dtype,
             source="serial",
             info={"port": self.port_name, "protocol": self.protocol, "baudrate": self.baudrate},
-            scale=getattr(self.decoder, "scale", 1.0),
+            scale=getattr(self.parser, "scale", 1.0),
         )
 
     def _read_bytes(self) -> bytes:
@@ -115,26 +115,26 @@ class SerialDevice(Device):
             if not chunk:
                 return
             arrival = self.clock()
-            events = [(event, arrival) for event in self.decoder.feed(chunk)]
-            self.corrupt_frames = self.decoder.corrupt
+            events = [(event, arrival) for event in self.parser.feed(chunk)]
+            self.corrupt_frames = self.parser.corrupt
         for event, arrival in events:
-            if event[0] == "samples":
-                self._samples(event[1], event[2], arrival)
+            if isinstance(event, SampleFrame):
+                self._samples(event.counter, event.values, arrival)
             else:
-                self._marker(event[1], event[2])
+                self._marker(event.counter, event.label)
 
     def _samples(self, counter: int | None, values: np.ndarray, arrival: float) -> None:
         n = len(values)
         missing = 0
         if counter is not None and self.expected_counter is not None:
-            modulus = self.decoder.modulus
+            modulus = self.parser.modulus
             jump = (counter - self.expected_counter) % modulus
             if 0 < jump < modulus // 2:
                 missing = jump
             elif jump:
                 self.stream_clock.reset()  # the device restarted its counter
         if counter is not None:
-            self.expected_counter = (counter + n) % self.decoder.modulus
+            self.expected_counter = (counter + n) % self.parser.modulus
         if self.stream_clock is None:
             self._deliver_samples(values, self._irregular_times(np.full(n, arrival)))
             return
@@ -151,7 +151,7 @@ class SerialDevice(Device):
         if clock is None or clock.time_of(0) is None or self.expected_counter is None:
             self._deliver_marker(self.clock(), label)
             return
-        modulus = self.decoder.modulus
+        modulus = self.parser.modulus
         delta = (counter - self.expected_counter + modulus // 2) % modulus - modulus // 2
         self._deliver_marker(clock.time_of(self.next_index + delta), label)
 

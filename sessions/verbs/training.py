@@ -83,7 +83,7 @@ def fit_model(dataset, args, name: str, device: str = "cpu", on_epoch=None):
     "Train a decoder on a dataset: a spiking one (early stopping; Ctrl-C keeps the best) or the field's pipelines.",
     Arg("dataset", SessionName(kind="dataset"), help="a dataset of this session, or FILE:/datasets/NAME"),
     *MODEL_OPTIONS,
-    Opt("device", Choice(choices=DEVICES), "spiking: where to train", "cpu"),
+    Opt("compute", Choice(choices=DEVICES), "spiking: where torch trains (cpu, cuda or auto)", "cpu"),
     Opt("name", help="model name (default: model1, ... not yet used here or in models.dir)"),
     Flag("overwrite", "replace a model of that name (of this session or saved in models.dir)"),
     details=_kinds_help,
@@ -101,7 +101,7 @@ def train_verb(session, args):
             f"dataset {dataset.name} has no training examples (it is one to evaluate on); make one with e.g. "
             "--split 0.7,0.15,0.15"
         )
-    device = pick_device(args.device)
+    device = pick_device(args.compute)
     name = _model_name(session, args.name, args.overwrite)
     with session.ui.progress(f"training {name}", total=args.epochs) as bar:
 
@@ -230,7 +230,7 @@ def _training_data(session, model):
     "A model's metrics on a dataset's test split (all of it, if it has none), beside chance and yardsticks.",
     Arg("model", SessionName(kind="model"), "a model of this session, or one saved in models.dir"),
     Arg("dataset", SessionName(kind="dataset"), "a dataset of this session, or FILE:/datasets/NAME"),
-    Opt("device", Choice(choices=DEVICES), "where to evaluate", "cpu"),
+    Opt("compute", Choice(choices=DEVICES), "where torch evaluates (cpu, cuda or auto)", "cpu"),
     details="Prints accuracy, balanced accuracy and ROC-AUC (one against the rest for more than two classes), the "
     "chance level (the majority class's rate among the examples), and the balanced accuracy of the logistic "
     "baseline and of the best classical pipeline, both trained on the model's own training split and scored on "
@@ -243,7 +243,7 @@ def evaluate_verb(session, args):
     model = model_of(session, args.model)
     dataset = dataset_of(session, args.dataset)
     with session.ui.progress(f"evaluating {model.name} on {dataset.name}", total=None), cores_left(session):
-        metrics = evaluate(model, dataset, pick_device(args.device))
+        metrics = evaluate(model, dataset, pick_device(args.compute))
         reference = _training_data(session, model)
         if reference is not None:
             metrics.update(yardsticks(reference, dataset, model.recipe.get("steps", 20), model.recipe.get("seed", 0)))
