@@ -39,6 +39,7 @@ from neuroshell.storage.layout import (
 )
 from neuroshell.storage.locks import RecordingLock
 from neuroshell.storage.overview import OverviewBuilder, append_overview
+from neuroshell.storage.records import Block, ClockOffset, FilterChange, MarkerItem
 
 BATCH_BYTES = 8 << 20  # the writer gathers queued blocks into writes of up to this size
 CLOSING_ROOM_BYTES = 1 << 20  # room kept for HDF5's metadata when the file is closed
@@ -147,7 +148,7 @@ class Recorder:
         data = _in_stream_dtype(stream, data, spec.dtype)
         if not self._stopped and self.error is None:
             try:
-                self.queue.put_nowait(("data", stream, data, times))
+                self.queue.put_nowait(Block(stream, data, times))
                 return True
             except queue.Full:
                 if self.counts[stream].blocks_dropped == 0:
@@ -160,7 +161,7 @@ class Recorder:
         size = len(label.encode("utf-8"))
         if size > LABEL_BYTES:
             raise StorageError(f"a marker label holds at most {LABEL_BYTES} bytes (UTF-8), not {size}: shorten it")
-        self._put_side(("marker", float(time_s), label, source))
+        self._put_side(MarkerItem(float(time_s), label, source))
 
     def gap(self, stream: str, start_s: float, stop_s: float) -> None:
         """Record that ``stream`` has no data between ``start_s`` and ``stop_s`` (device lost, frames dropped)."""
@@ -169,15 +170,15 @@ class Recorder:
 
     def clock_offset(self, stream: str, local_time_s: float, offset_s: float) -> None:
         """Keep a raw LSL clock-offset measurement for later re-synchronisation."""
-        self._put_side(("offset", stream, float(local_time_s), float(offset_s)))
+        self._put_side(ClockOffset(stream, float(local_time_s), float(offset_s)))
 
     def filter_changed(self, stream: str, time_s: float, chain_json: str) -> None:
         """Note that the online filter chain of ``stream`` became ``chain_json`` at ``time_s``."""
         if len(chain_json.encode("utf-8")) > CHAIN_BYTES:
             raise StorageError(f"a filter chain's description holds at most {CHAIN_BYTES} bytes")
-        self._put_side(("filter", stream, float(time_s), chain_json))
+        self._put_side(FilterChange(stream, float(time_s), chain_json))
 
-    def _put_side(self, item: tuple) -> None:
+    def _put_side(self, item: MarkerItem | ClockOffset | FilterChange) -> None:
         if self._stopped or self.error is not None:
             raise StorageError(f"the recording to {self.path} has stopped")
         # Markers and offsets are few and precious: wait for room rather than drop them.
@@ -251,8 +252,8 @@ class Recorder:
 
     def _drop_items(self, items: list) -> None:
         for item in items:
-            if item[0] == "data":
-                self._drop(item[1], item[3])
+            if isinstance(item, Block):
+                self._drop(item.stream, item.times)
 
     def _flush(self) -> None:
         self.handle.flush()
@@ -262,33 +263,34 @@ class Recorder:
 
     def _write(self, items: list) -> None:
         # Samples first: they are the bulk of what a failing disk could cost.
-        blocks: dict[str, list] = defaultdict(list)
+        blocks: dict[str, list[Block]] = defaultdict(list)
         for item in items:
-            if item[0] == "data":
-                blocks[item[1]].append(item)
+            if isinstance(item, Block):
+                blocks[item.stream].append(item)
         for stream, stream_items in blocks.items():
             self._write_data(stream, stream_items)
         for item in items:
-            if item[0] == "marker":
-                self._write_marker(*item[1:])
-            elif item[0] == "offset":
-                append_rows(self.handle[f"streams/{item[1]}/clock_offsets"], np.array([[item[2], item[3]]]))
-            elif item[0] == "filter":
-                group = self.handle[f"streams/{item[1]}/filters"]
-                append_rows(group["time"], np.array([item[2]]))
-                append_rows(group["chain"], np.array([item[3].encode("utf-8")], dtype=CHAIN_DTYPE))
+            if isinstance(item, MarkerItem):
+                self._write_marker(item)
+            elif isinstance(item, ClockOffset):
+                offsets = self.handle[f"streams/{item.stream}/clock_offsets"]
+                append_rows(offsets, np.array([[item.local_time_s, item.offset_s]]))
+            elif isinstance(item, FilterChange):
+                group = self.handle[f"streams/{item.stream}/filters"]
+                append_rows(group["time"], np.array([item.time_s]))
+                append_rows(group["chain"], np.array([item.chain_json.encode("utf-8")], dtype=CHAIN_DTYPE))
         with self._side_lock:
             gaps, self._pending_gaps = self._pending_gaps, []
         for stream, start, stop in gaps:
             append_rows(self.handle[f"streams/{stream}/gaps"], np.array([[start, stop]]))
             self.counts[stream].gaps_written += 1
 
-    def _write_data(self, stream: str, items: list) -> None:
+    def _write_data(self, stream: str, items: list[Block]) -> None:
         # One resize per batch. Large blocks go straight into their slice (no copy); small ones are joined
         # first, since every HDF5 write has a fixed cost.
         group = self.handle[f"streams/{stream}"]
         data_set, time_set = group["data"], group["time"]
-        total = sum(len(item[3]) for item in items)
+        total = sum(len(item.times) for item in items)
         position = data_set.shape[0]
         data_set.resize(position + total, axis=0)
         time_set.resize(position + total, axis=0)
@@ -303,15 +305,16 @@ class Recorder:
             append_overview(group, tuple(np.concatenate(parts) for parts in zip(*overview, strict=True)))
         counts = self.counts[stream]
         counts.samples_written += total
-        counts.first_time = float(items[0][3][0]) if counts.first_time is None else counts.first_time
-        counts.last_time = float(items[-1][3][-1])
-        self.bytes_written += sum(item[2].nbytes + item[3].nbytes for item in items)
+        counts.first_time = float(items[0].times[0]) if counts.first_time is None else counts.first_time
+        counts.last_time = float(items[-1].times[-1])
+        self.bytes_written += sum(item.data.nbytes + item.times.nbytes for item in items)
 
-    def _write_marker(self, time_s: float, label: str, source: str) -> None:
+    def _write_marker(self, marker: MarkerItem) -> None:
         markers = self.handle["markers"]
-        append_rows(markers["time"], np.array([time_s]))
-        append_rows(markers["label"], np.array([label.encode("utf-8")], dtype=LABEL_DTYPE))
-        append_rows(markers["source"], np.array([source.encode("utf-8")[:LABEL_BYTES]], dtype=LABEL_DTYPE))
+        append_rows(markers["time"], np.array([marker.time_s]))
+        append_rows(markers["label"], np.array([marker.label.encode("utf-8")], dtype=LABEL_DTYPE))
+        source = marker.source.encode("utf-8")[:LABEL_BYTES]
+        append_rows(markers["source"], np.array([source], dtype=LABEL_DTYPE))
         self.markers_written += 1
 
     def _close_file(self) -> None:
@@ -368,26 +371,26 @@ def _in_stream_dtype(stream: str, data: np.ndarray, dtype: str) -> np.ndarray:
     raise ValueError(f"{stream}: samples of type {data.dtype} would lose precision as the stream's {dtype}")
 
 
-def _coalesce(items: list, large: int = 1 << 20):
+def _coalesce(items: list[Block], large: int = 1 << 20):
     """(data, times) runs from queued blocks: each large block alone, consecutive small ones joined."""
-    small: list = []
+    small: list[Block] = []
     for item in items:
-        if item[2].nbytes >= large:
+        if item.data.nbytes >= large:
             if small:
                 yield _join(small)
                 small = []
-            yield item[2], item[3]
+            yield item.data, item.times
         else:
             small.append(item)
     if small:
         yield _join(small)
 
 
-def _join(items: list) -> tuple[np.ndarray, np.ndarray]:
+def _join(items: list[Block]) -> tuple[np.ndarray, np.ndarray]:
     if len(items) == 1:
-        return items[0][2], items[0][3]
-    return np.concatenate([item[2] for item in items]), np.concatenate([item[3] for item in items])
+        return items[0].data, items[0].times
+    return np.concatenate([item.data for item in items]), np.concatenate([item.times for item in items])
 
 
 def _item_bytes(item) -> int:
-    return item[2].nbytes if isinstance(item, tuple) and item[0] == "data" else 64
+    return item.data.nbytes if isinstance(item, Block) else 64
