@@ -12,8 +12,8 @@ from neuroshell.neuron import layout
 from neuroshell.neuron.connectivity import build_csr, synapse_count
 from neuroshell.neuron.models import MODELS, check_update
 from neuroshell.neuron.network import Network, NetworkError, parse_rule
-from neuroshell.neuron.plasticity import initial_weights
-from neuroshell.neuron.records import Plastic
+from neuroshell.neuron.plastic_arrays import plastic_arrays
+from neuroshell.neuron.records import Connectivity, DrawnProjection
 
 DELTA_ONTO = "delta synapses need a LIF population without cond synapses"
 
@@ -140,8 +140,8 @@ class _Channels:
 
 
 def _projections(network: Network, pops: _Populations, channels: _Channels, dt: float, seed: int) -> tuple:
-    """(source index, channel, weight, delay in steps, indptr, indices, source, target, plasticity or None,
-    target index) per projection, by source population; and the one array all their indices view."""
+    """The projections drawn (``DrawnProjection``), by source population; and the one array all their indices
+    view."""
     projections = []
     for index, (source, target, attrs) in enumerate(network.projections()):
         p_src, p_tgt = pops.index(source), pops.index(target)
@@ -151,9 +151,11 @@ def _projections(network: Network, pops: _Populations, channels: _Channels, dt: 
             weight *= _membrane_resistance(network.graph.nodes[target])
         delay = 1 + round(attrs["delay_s"] / dt)
         rule = (*parse_rule(attrs["rule"]), pops.sizes[p_src], pops.sizes[p_tgt], seed * 7919 + index + 1)
-        projections.append([p_src, c, weight, delay, rule, None, source, target, attrs.get("plasticity"), p_tgt])
-    projections.sort(key=lambda item: item[0])
-    sizes = [synapse_count(*item[4][:4]) for item in projections]  # None: known once drawn ("p")
+        projections.append(
+            DrawnProjection(source, target, p_src, p_tgt, c, weight, delay, rule, attrs.get("plasticity"))
+        )
+    projections.sort(key=lambda item: item.p_src)
+    sizes = [synapse_count(*item.rule[:4]) for item in projections]  # None: known once drawn ("p")
     drawn = [_build(item) if size is None else None for item, size in zip(projections, sizes, strict=True)]
     counts = [len(csr[1]) if size is None else size for size, csr in zip(sizes, drawn, strict=True)]
     indices = np.empty(sum(counts), dtype=np.int32) if projections else np.zeros(1, dtype=np.int32)
@@ -164,16 +166,16 @@ def _projections(network: Network, pops: _Populations, channels: _Channels, dt: 
             csr = _build(item, part)
         else:
             part[:] = csr[1]
-        item[4], item[5], at = csr[0], part, at + count
-    return [tuple(item) for item in projections], indices
+        item.indptr, item.indices, at = csr[0], part, at + count
+    return projections, indices
 
 
-def _build(item: list, indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _build(item: DrawnProjection, indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One projection's CSR (into ``indices`` where given); a rule the populations cannot satisfy is named."""
     try:
-        return build_csr(*item[4], indices)
+        return build_csr(*item.rule, indices)
     except ValueError as error:
-        raise NetworkError(f"{item[6]} -> {item[7]}: {error}") from None
+        raise NetworkError(f"{item.source} -> {item.target}: {error}") from None
 
 
 def _inputs(network: Network, pops: _Populations, channels: _Channels, dt: float, n_steps: int, loader) -> tuple:
@@ -225,26 +227,28 @@ def _current_table(tables: list, n_steps: int, i_column: np.ndarray, i_gain: np.
     return i_table
 
 
-def _projection_arrays(projections: list, pops: _Populations, ch: dict, renumber: dict) -> dict[str, np.ndarray]:
-    indptr_offsets = np.cumsum([0] + [len(item[4]) for item in projections])[:-1]
-    indices_offsets = np.cumsum([0] + [len(item[5]) for item in projections])[:-1]
+def _projection_arrays(
+    projections: list[DrawnProjection], pops: _Populations, ch: dict, renumber: dict
+) -> dict[str, np.ndarray]:
+    indptr_offsets = np.cumsum([0] + [len(item.indptr) for item in projections])[:-1]
+    indices_offsets = np.cumsum([0] + [len(item.indices) for item in projections])[:-1]
     proj_ptr = np.zeros(len(pops.names) + 1, dtype=np.int64)
     for item in projections:
-        proj_ptr[item[0] + 1] += 1
+        proj_ptr[item.p_src + 1] += 1
     return {
         "pop_proj_ptr": np.cumsum(proj_ptr),
         "proj_order": np.arange(len(projections), dtype=np.int64),
-        "proj_src_start": np.array([pops.starts[item[0]] for item in projections], dtype=np.int64),
-        "proj_tgt_offset": np.array([ch["ch_offset"][renumber[item[1]]] for item in projections], dtype=np.int64),
-        "proj_weight": np.array([item[2] for item in projections], dtype=np.float64),
-        "proj_delay": np.array([item[3] for item in projections], dtype=np.int64),
-        "proj_n_tgt": np.array([pops.sizes[item[9]] for item in projections], dtype=np.int64),
+        "proj_src_start": np.array([pops.starts[item.p_src] for item in projections], dtype=np.int64),
+        "proj_tgt_offset": np.array([ch["ch_offset"][renumber[item.channel]] for item in projections], dtype=np.int64),
+        "proj_weight": np.array([item.weight for item in projections], dtype=np.float64),
+        "proj_delay": np.array([item.delay_steps for item in projections], dtype=np.int64),
+        "proj_n_tgt": np.array([pops.sizes[item.p_tgt] for item in projections], dtype=np.int64),
         "proj_indptr_offset": indptr_offsets.astype(np.int64),
         "proj_indices_offset": indices_offsets.astype(np.int64),
         # One part: no row splits (``simulate`` finds them for a run in several parts).
         "proj_row_split": np.zeros(0, dtype=np.int32),
         "proj_split_offset": np.zeros(len(projections), dtype=np.int64),
-        "indptr": np.concatenate([item[4] for item in projections]) if projections else np.zeros(1, dtype=np.int64),
+        "indptr": np.concatenate([item.indptr for item in projections]) if projections else np.zeros(1, dtype=np.int64),
     }
 
 
@@ -268,7 +272,7 @@ def compile_network(
     for p, (start, size) in enumerate(zip(pops.starts, pops.sizes, strict=True)):
         if np.any(currents["i_const"][start : start + size]) or np.any(currents["i_column"][start : start + size] >= 0):
             pops.params[p, layout.P_HAS_CURRENT] = 1.0
-    depth = max([2] + [item[3] + 1 for item in projections])
+    depth = max([2] + [item.delay_steps + 1 for item in projections])
     placed = {name: (int(pops.starts[p]), pops.sizes[p]) for p, name in enumerate(pops.names)}
     spare = 2 * max(pops.sizes)  # zeros standing in for the channels a population does not have
     arrays = {
@@ -294,7 +298,7 @@ def compile_network(
         **currents,
         **_projection_arrays(projections, pops, ch, renumber),
         "indices": indices,
-        **plastic_arrays(projections, pops, dt, seed),
+        **plastic_arrays(projections, pops.sizes, pops.starts, dt, seed),
     }
     return Compiled(
         arrays, placed, int(len(arrays["indices"]) if projections else 0), _connectivity(arrays, projections)
@@ -308,73 +312,14 @@ def _source_blocks(pops: _Populations) -> dict[str, np.ndarray]:
     return {"pop_due_offset": np.cumsum([0, *blocks])[:-1].astype(np.int64), "due": np.full(sum(blocks), -1.0)}
 
 
-def plastic_arrays(projections: list, pops: _Populations, dt: float, seed: int) -> dict[str, np.ndarray]:
-    """The Plastic record's arrays (``pl_`` names) and each projection's number in it (-1: static)."""
-    from neuroshell.neuron.kernels.plasticity import ADDITIVE, MULTIPLICATIVE
-
-    chosen = [q for q, item in enumerate(projections) if item[8] is not None]
-    columns: dict[str, list] = {name: [] for name in Plastic._fields}
-    for q in chosen:
-        p_src, _, weight, delay, indptr, indices, source, target, spec, p_tgt = projections[q]
-        n_src, n_tgt = pops.sizes[p_src], pops.sizes[p_tgt]
-        sources = np.repeat(np.arange(n_src, dtype=np.int32), np.diff(indptr))
-        by_target = np.argsort(indices, kind="stable").astype(np.int32)  # the CSC view: incoming synapses
-        counts = np.bincount(indices, minlength=n_tgt)
-        row = [
-            q,
-            p_tgt,
-            pops.starts[p_tgt],
-            n_src,
-            n_tgt,
-            delay,
-            MULTIPLICATIVE if spec["rule"] == "multiplicative" else ADDITIVE,
-        ]
-        row += [
-            spec["apre"],
-            spec["apost"],
-            spec["wmax"],
-            np.exp(-dt / spec["taupre_s"]),
-            np.exp(-dt / spec["taupost_s"]),
-        ]
-        for name, value in zip(Plastic._fields[:12], row, strict=True):
-            columns[name].append(value)
-        columns["weights"].append(initial_weights(spec, weight, len(indices), seed, f"{source} -> {target}"))
-        at = sum(len(part) for part in columns["col_syn"])
-        columns["col_ptr"].append(at + np.concatenate([[0], np.cumsum(counts)]))
-        columns["col_syn"].append(by_target)
-        columns["col_src"].append(sources[by_target])
-    n_plastic = len(chosen)
-    arrays = {f"pl_{name}": np.array(columns[name], dtype=dtype) for name, dtype in PLASTIC_SCALARS}
-    for name, dtype in (("weights", np.float32), ("col_ptr", np.int64), ("col_syn", np.int32), ("col_src", np.int32)):
-        arrays[f"pl_{name}"] = np.concatenate(columns[name]).astype(dtype) if n_plastic else np.zeros(0, dtype)
-    sizes = {"w_offset": [len(w) for w in columns["weights"]], "col_offset": [n + 1 for n in columns["n_tgt"]]}
-    sizes |= {"pre_offset": columns["n_src"], "post_offset": columns["n_tgt"], "queue_offset": columns["n_src"]}
-    for name, lengths in sizes.items():
-        arrays[f"pl_{name}"] = np.cumsum([0, *lengths])[:-1].astype(np.int64)
-    arrays["pl_pre_trace"] = np.zeros(int(sum(columns["n_src"])))
-    arrays["pl_post_trace"] = np.zeros(int(sum(columns["n_tgt"])))
-    arrays["pl_pre_last"] = np.zeros_like(arrays["pl_pre_trace"])
-    arrays["pl_post_last"] = np.zeros_like(arrays["pl_post_trace"])
-    depth = max([2] + [d + 1 for d in columns["delay"]])
-    arrays["pl_queue"] = np.zeros((depth, int(sum(columns["n_src"]))), dtype=np.int32)
-    arrays["pl_queue_count"] = np.zeros((depth, n_plastic), dtype=np.int64)
-    plastic = np.full(len(projections), -1, dtype=np.int64)
-    plastic[chosen] = np.arange(n_plastic)
-    arrays["proj_plastic"] = plastic
-    return arrays
-
-
-PLASTIC_SCALARS = [(name, np.int64) for name in ("proj", "tgt_pop", "tgt_start", "n_src", "n_tgt", "delay", "rule")]
-PLASTIC_SCALARS += [(name, np.float64) for name in ("apre", "apost", "wmax", "decay_pre", "decay_post")]
-
-
-def _connectivity(arrays: dict[str, np.ndarray], projections: list) -> list:
+def _connectivity(arrays: dict[str, np.ndarray], projections: list[DrawnProjection]) -> list[Connectivity]:
     """Views into the kernel's arrays, so that no synapse is held twice."""
     views = []
     for q, item in enumerate(projections):
         first_row, first_index = arrays["proj_indptr_offset"][q], arrays["proj_indices_offset"][q]
-        indptr = arrays["indptr"][first_row : first_row + len(item[4])]
-        views.append((item[6], item[7], indptr, arrays["indices"][first_index : first_index + len(item[5])]))
+        indptr = arrays["indptr"][first_row : first_row + len(item.indptr)]
+        indices = arrays["indices"][first_index : first_index + len(item.indices)]
+        views.append(Connectivity(item.source, item.target, indptr, indices))
     return views
 
 

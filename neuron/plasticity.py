@@ -1,5 +1,5 @@
 """The description of plastic synapses (plain data kept on a projection as ``plasticity``), apart from the
-kernel that runs it (``kernels.plasticity``) and the arrays it runs on (``compiler.plastic_arrays``).
+kernel that runs it (``kernels.plasticity``) and the arrays it runs on (``plastic_arrays``).
 
 STDP as in Brian2's STDP example and NEST's ``stdp_synapse``: ``taupre_s``, ``taupost_s`` (s), ``apre``,
 ``apost`` (trace jumps, fractions of ``wmax``), ``wmax`` (in the projection's weight unit), ``rule``

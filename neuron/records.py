@@ -6,9 +6,40 @@ distinct synapse kind, time constant and reversal potential onto it) each hold o
 ``State.x``; projections are CSR matrices from source rows to target indices local to the target.
 """
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+
+
+@dataclass
+class DrawnProjection:
+    """One projection as the compiler lays it out: ``p_src``/``p_tgt`` the populations' numbers, ``channel``
+    the target's synaptic channel, ``weight`` in V (S for cond; currents already through the membrane's
+    resistance), ``delay_steps`` at least 1, ``rule`` the arguments of ``connectivity.build_csr`` (kind,
+    value, n_source, n_target, seed); ``indptr`` (n_source + 1,) int64 and ``indices`` int32 once drawn."""
+
+    source: str
+    target: str
+    p_src: int
+    p_tgt: int
+    channel: int
+    weight: float
+    delay_steps: int
+    rule: tuple
+    plasticity: dict | None
+    indptr: np.ndarray | None = None
+    indices: np.ndarray | None = None
+
+
+class Connectivity(NamedTuple):
+    """One projection's synapses as CSR views into the kernel's arrays: row ``i`` of ``indptr`` (n_source + 1,)
+    gives source neuron ``i``'s targets, ``indices`` (int32), local to the target population."""
+
+    source: str
+    target: str
+    indptr: np.ndarray
+    indices: np.ndarray
 
 
 class Populations(NamedTuple):

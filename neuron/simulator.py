@@ -237,7 +237,7 @@ class WeightSnapshots:
     def __init__(self, compiled: Compiled, every: int | None) -> None:
         a = compiled.arrays
         self.weights, self.every = a["pl_weights"], every
-        self.names = [f"{compiled.connectivity[q][0]}->{compiled.connectivity[q][1]}" for q in a["pl_proj"]]
+        self.names = [f"{compiled.connectivity[q].source}->{compiled.connectivity[q].target}" for q in a["pl_proj"]]
         starts = a["pl_w_offset"]
         self.spans = list(zip(starts, [*starts[1:], len(self.weights)][: len(starts)], strict=True))
         self.times: list[float] = []

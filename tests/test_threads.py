@@ -1,6 +1,8 @@
 """A run's spikes do not depend on the number of threads (the large passes are cut into parts that each
 update and deliver to their own neurons), nor on the count ``auto`` picks chunk by chunk; how it picks."""
 
+from pathlib import Path
+
 import numba
 import numpy as np
 import pytest
@@ -159,3 +161,31 @@ def test_auto_does_not_try_more_threads_while_other_programs_keep_the_cores_busy
     assert counts[-1] == 2 and choice.current == 2
     fixed = ThreadChoice(2, current=2, fixed=True)
     assert run_chunks(fixed, {1: 1e-6, 2: 1.0}, 10) == [2] * 10 and fixed.describe() == "2 threads"
+
+
+def test_the_kernels_cache_in_their_own_folder_and_leave_other_code_to_numba(tmp_path):
+    """Importing the kernels changes no process-wide numba setting: another module's cached function goes
+    where numba's configuration puts it (beside its source here), the kernels into their hashed folder."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "mine.py").write_text("import numba\n@numba.njit(cache=True)\ndef twice(x):\n    return 2 * x\n")
+    code = (
+        "import numba, neuroshell.neuron.kernels as k, mine\n"
+        "from neuroshell.neuron.kernels.vexp import exp_in_place\n"
+        "import numpy as np\n"
+        "values = np.zeros(4)\n"
+        "exp_in_place(values, np.zeros(4))\n"
+        "print(numba.config.CACHE_DIR or '-', mine.twice(3), values[0])\n"
+        "print(k.CACHE_FOLDER)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env |= {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    setting, folder = run.stdout.splitlines()
+    assert setting == "- 6 1.0"  # NUMBA_CACHE_DIR left unset
+    assert list((tmp_path / "__pycache__").glob("mine.twice-*.nbi"))  # numba's in-tree cache for other code
+    assert folder.startswith(str(tmp_path / "cache" / "neuroshell" / "numba"))
+    assert list(Path(folder).rglob("vexp.exp_in_place-*.nbi")) and not list(Path(folder).rglob("mine*"))
