@@ -1,8 +1,9 @@
 """Heavy libraries imported where a Ctrl-C cannot break them.
 
-A KeyboardInterrupt in the middle of ``import torch`` (or numpy, numba, scipy ...) leaves the library half
-initialised for the rest of the process: every later use fails ("cannot import name 'nn' from partially
-initialized module 'torch'", "CPU dispatcher tracer already initialized"). SIGINT only ever interrupts the
+A KeyboardInterrupt in the middle of ``import torch`` (or numpy, numba, scipy, networkx ...) leaves the
+library half initialised for the rest of the process: every later use fails ("cannot import name 'nn' from
+partially initialized module 'torch'", "CPU dispatcher tracer already initialized", networkx's "Algorithm
+already exists in dispatch namespace"). SIGINT only ever interrupts the
 main thread, so while ``ShieldedImports`` is installed, the main thread's first import of a library named in
 ``HEAVY`` runs in a helper thread and the main thread waits for it: a Ctrl-C ends the wait (the verb is
 cancelled) while the import completes behind it, and the next use finds the library whole.
@@ -16,9 +17,9 @@ import threading
 
 HEAVY = frozenset(
     {
-        "dask", "distributed", "edfio", "h5py", "libsonata", "matplotlib", "mne", "mne_lsl", "numba", "numpy",
-        "pandas", "pylsl", "pymatreader", "pynwb", "pyriemann", "pyxdf", "safetensors", "scipy", "skops",
-        "sklearn", "snntorch", "torch",
+        "dask", "distributed", "edfio", "h5py", "libsonata", "matplotlib", "mne", "mne_lsl", "networkx", "numba",
+        "numpy", "pandas", "psutil", "pylsl", "pymatreader", "pynwb", "pyriemann", "pyxdf", "safetensors", "scipy",
+        "serial", "skops", "sklearn", "snntorch", "threadpoolctl", "torch",
     }
 )  # fmt: skip
 MAIN_THREAD_ONLY = frozenset({"matplotlib.pyplot"})  # its GUI backends belong to the main thread

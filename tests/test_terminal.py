@@ -187,6 +187,29 @@ def test_a_ctrl_c_during_the_first_import_of_torch_leaves_it_whole():
         assert run.stdout.splitlines() == ["interrupted", "gradient [2.0, 2.0, 2.0]"], run.stderr[-1500:]
 
 
+NETWORK_INTERRUPTED = """
+import os, signal, sys, threading
+from neuroshell.sessions.imports import ShieldedImports
+ShieldedImports().install()
+threading.Timer(float(sys.argv[1]), lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    from neuroshell.neuron.network import cuba
+except KeyboardInterrupt:
+    print("interrupted")
+from neuroshell.neuron.network import cuba
+print(cuba(100).summary())
+"""
+
+
+def test_a_ctrl_c_while_net_example_first_imports_networkx_leaves_it_whole():
+    # Found by the random Ctrl-C test: networkx half imported made every later `net` verb fail with
+    # "Algorithm already exists in dispatch namespace: full_rary_tree".
+    for delay_s in (0.05, 0.2):
+        run = subprocess.run([sys.executable, "-c", NETWORK_INTERRUPTED, str(delay_s)], capture_output=True, text=True)
+        lines = run.stdout.splitlines()
+        assert lines[-1] == "cuba: 2 populations, 100 neurons, 4 projections", run.stderr[-1500:]
+
+
 def test_ctrl_c_while_train_first_imports_torch_leaves_train_working(tmp_path):
     setup = (
         "set models.dir MODELS; net new drive; net add cells --n 40 e_l=-70mV v_init=-70mV; "
