@@ -1,7 +1,7 @@
 """The session's latest result of a kind, for verbs given no target: the file just recorded is the one a
 user plots next. A verb that takes it says which it took."""
 
-from neuroshell.sessions.argtypes import H5Location, split_h5_location
+from neuroshell.sessions.argtypes import H5Location
 from neuroshell.sessions.errors import NeuroshellError
 
 RECORDINGS = ("recording", "file")  # `record` and `import` make files with streams
@@ -10,20 +10,20 @@ RECORDINGS = ("recording", "file")  # `record` and `import` make files with stre
 def latest_location(session, kind: str, what: str, how: str) -> H5Location:
     """The newest ``FILE:/path`` this session wrote of ``kind`` (``simulation``, ``sweep``), or an error that
     says how to make or name one."""
-    for made, where in reversed(session.outputs):
-        if made == kind:
-            return split_h5_location(where)
+    for made in reversed(session.outputs):
+        if made.kind == kind:
+            return H5Location(made.file, made.inside)
     raise NeuroshellError(f"no {what} made in this session yet: give one, or make one with {how}")
 
 
 def latest_stream(session) -> H5Location:
     """The first stream of the newest recording (or import) of this session."""
-    for made, where in reversed(session.outputs):
-        if made in RECORDINGS:
-            with session.workspace.readable(where) as file:
+    for made in reversed(session.outputs):
+        if made.kind in RECORDINGS:
+            with session.workspace.readable(made.file) as file:
                 names = file.stream_names()
             if names:
-                return H5Location(where, f"/streams/{names[0]}")
+                return H5Location(made.file, f"/streams/{names[0]}")
     raise NeuroshellError("no recording made in this session yet: give FILE:/streams/NAME, or record start FILE first")
 
 

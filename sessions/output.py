@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass
@@ -63,3 +63,15 @@ class Paged:
     """Results to read page by page when they are longer than the screen (help); whole in a pipe."""
 
     items: list
+
+
+class Made(NamedTuple):
+    """One thing this session made: its ``kind`` (recording, file, dataset, model, plot, simulation, sweep),
+    the ``file``, and the object ``inside`` it (``/datasets/NAME``; empty for the whole file)."""
+
+    kind: str
+    file: str
+    inside: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.inside}" if self.inside else self.file

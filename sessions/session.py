@@ -84,7 +84,7 @@ class Session:
         self.kernel_warmup: Any = None  # a neuron.warmup.KernelWarmup started by `net compile`
         self.models: dict[str, Any] = {}  # name -> training.TrainedModel
         self.datasets: dict[str, Any] = {}
-        self.outputs: list[tuple[str, str]] = []  # (kind, path) of every file this session made
+        self.outputs: list[Any] = []  # an output.Made for every file (or object in one) this session made
         self.quit_requested = False
         self.running_verb = ""  # the verb of the command running, for messages
         # A Ctrl-C that came after the line was entered but before its verb started (set by the shell):
@@ -145,6 +145,14 @@ class Session:
             finally:
                 self.cleaning_up = False
         return False
+
+    def made(self, kind: str, file, inside: str = "") -> str:
+        """Note that this session made ``file`` (or the object ``inside`` it); returns it as ``FILE:/path``."""
+        from neuroshell.sessions.output import Made
+
+        made = Made(kind, str(file), inside)
+        self.outputs.append(made)
+        return str(made)
 
     def names(self, kind: str) -> list[str]:
         """Live names of a kind (population, dataset, model, device), for completion."""

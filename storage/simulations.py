@@ -55,23 +55,14 @@ def create_and_write(path: Path, run: str, result, clock) -> str:
         return write_simulation(handle, run, result)
 
 
-def run_names(path: Path) -> set[str]:
-    """The runs a neuroshell file holds (none if it does not exist yet)."""
-    from neuroshell.storage.files import open_file
-
-    path = Path(path)
-    if not path.exists():
-        return set()
-    file = open_file(path)
-    try:
-        return set(file.handle.get("simulations", {}))
-    finally:
-        file.close()
+def run_names(file) -> set[str]:
+    """The runs an open neuroshell file (``H5File`` or h5py) holds."""
+    return set(getattr(file, "handle", file).get("simulations", {}))
 
 
-def next_run_name(path: Path) -> str:
-    """``run1``, ``run2``, ...: the first name not yet in the file."""
-    taken = run_names(path)
+def next_run_name(file) -> str:
+    """``run1``, ``run2``, ...: the first name not yet in the open file."""
+    taken = run_names(file)
     number = 1
     while f"run{number}" in taken:
         number += 1

@@ -188,7 +188,7 @@ def status_verb(session, args):
 
 @verbs.verb("outputs", "What this session made: recordings, datasets, models, plots.", replayable=False)
 def outputs_verb(session, args):
-    rows = list(session.outputs)
+    rows = [(made.kind, str(made)) for made in session.outputs]
     return Table(("kind", "path"), rows, title=f"Made in this session ({len(rows)})", empty="nothing made yet")
 
 

@@ -45,8 +45,7 @@ def store(session, dataset, path: Path) -> str:
         where = save_dataset(handle, dataset)
     dataset.recipe["file"] = str(path)
     session.datasets[dataset.name] = dataset
-    session.outputs.append(("dataset", f"{path}:{where}"))
-    return f"{path}:{where}"
+    return session.made("dataset", path, where)
 
 
 def _summary(dataset, where: str) -> list:

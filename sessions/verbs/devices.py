@@ -321,7 +321,7 @@ def record_start(session, args):
             min_free_bytes=settings["record.min_free"],
             notify=session.notify,
             filter_chains={name: online.chain.to_json() for name, online in session.filters.items()},
-            on_end=lambda path: session.outputs.append(("recording", str(path))),  # the latest, however it ends
+            on_end=lambda path: session.made("recording", path),  # the latest, however it ends
         )
     except FileExistsError as error:
         raise NeuroshellError(str(error)) from None

@@ -165,7 +165,7 @@ def import_verb(session, args):
 
             counts = import_raw(source, target, args.overwrite, bar.update, args.stim)
             streams = {counts["stream"]: counts["samples"]}
-    session.outputs.append(("file", str(target)))
+    session.made("file", target)
     rows = [(f"{target}:/streams/{name}", n) for name, n in streams.items()]
     gaps = f", {counted(counts['gaps'], 'gap')}" if counts.get("gaps") else ""
     if counts.get("stim_events"):

@@ -16,7 +16,7 @@ def _finish(session, figure, stem: str) -> Message:
     from neuroshell.storage.figures import save, show
 
     path = save(figure, Path(session.settings["plot.dir"]), stem, session.settings["plot.format"])
-    session.outputs.append(("plot", str(path)))
+    session.made("plot", path)
     if session.settings["plot.show"]:
         show(path)
     return Message(f"wrote {path}", "success")

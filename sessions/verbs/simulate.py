@@ -1,6 +1,8 @@
 """The simulate verb: run the session's network (the engine is ``neuron.simulator``), say how it ran (threads,
 speed, memory), keep learnt weights with the network, write the run where asked."""
 
+from pathlib import Path
+
 from neuroshell.common.words import format_quantity
 from neuroshell.sessions.argtypes import Choice, CsvList, FilePath, FromSetting, Int, NeuronRef, Quantity, ThreadCount
 from neuroshell.sessions.errors import NeuroshellError
@@ -46,10 +48,12 @@ def simulate_verb(session, args):
     record = _traces(network, args.trace) if "v" in args.record else []
     if "weights" in args.record and not any(attrs.get("plasticity") for _, _, attrs in network.projections()):
         raise NeuroshellError("--record weights: no projection learns (net connect ... --plasticity stdp)")
-    if args.to and args.run and not args.overwrite:
+    if args.to and args.run and not args.overwrite and Path(args.to).exists():
         from neuroshell.storage.simulations import run_names
 
-        if args.run in run_names(args.to):
+        with session.workspace.readable(str(args.to)) as file:
+            taken = run_names(file)
+        if args.run in taken:
             raise NeuroshellError(
                 f"{args.to} already holds a run '{args.run}': choose another --run, or add --overwrite"
             )
@@ -135,8 +139,7 @@ def _traces(network, neurons: list[tuple[str, int]] | None) -> list[tuple[str, i
 def _write(session, args, result) -> str:
     from neuroshell.storage.simulations import next_run_name, write_simulation
 
-    run = args.run or next_run_name(args.to)
     with session.workspace.writable(args.to) as handle:
-        where = write_simulation(handle, run, result, overwrite_run=args.overwrite)
-    session.outputs.append(("simulation", f"{args.to}:{where}"))
+        where = write_simulation(handle, args.run or next_run_name(handle), result, overwrite_run=args.overwrite)
+    session.made("simulation", args.to, where)
     return f"{args.to}:{where}"

@@ -97,7 +97,7 @@ def _run(session, plan, args, on_result=None):
     plan.workers = args.workers or simulation_cores(session)
     with session.workspace.writable(path) as handle, session.ui.progress("sweep", total=len(plan.points)) as bar:
         outcome = run_sweep(handle, plan, args.overwrite, _progress(bar), on_result)
-    session.outputs.append(("sweep", f"{path}:/sweeps/{plan.name}"))
+    session.made("sweep", path, f"/sweeps/{plan.name}")
     return outcome, f"{path}:/sweeps/{plan.name}"
 
 

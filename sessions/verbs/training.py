@@ -114,7 +114,7 @@ def train_verb(session, args):
     session.models[name] = model
     saved = save_model(model, Path(session.settings["models.dir"]))
     model.recipe["checkpoint"] = str(saved)
-    session.outputs.append(("model", str(saved)))
+    session.made("model", saved)
     return [*_training_report(model, args, device), Message(_trained_line(model, dataset, saved), "success")]
 
 
