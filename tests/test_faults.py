@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 import pytest
 
+from neuroshell.devices.base import wait_until
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.files import open_file
 from neuroshell.storage.locks import ensure_not_recorded, lock_path
@@ -87,7 +88,7 @@ def test_a_second_neuroshell_cannot_write_a_file_being_recorded(session, tmp_pat
     path = tmp_path / "shared.h5"
     assert session.execute("connect sim --channels 8")
     assert session.execute(f"record start {path}")
-    time.sleep(0.5)
+    assert wait_until(lambda: session.recording.stats().streams["sim0"].samples_written >= 100, 5)
     for command in (
         f"connect sim --channels 8; record start {path} --overwrite",
         f"open {path} --mode w --overwrite",
@@ -96,7 +97,6 @@ def test_a_second_neuroshell_cannot_write_a_file_being_recorded(session, tmp_pat
         result = neuroshell("-c", command)
         assert result.returncode == 1, command
         assert f"{path} is being recorded by neuroshell (pid {os.getpid()}" in result.stderr, result.stderr
-    time.sleep(0.5)
     assert session.execute("record stop")
     with h5py.File(path) as f:
         times = f["streams/sim0/time"][:]
@@ -169,7 +169,7 @@ def test_integer_counts_are_read_in_their_unit_and_replayed_as_counts(session, t
     replayed = tmp_path / "replayed.h5"
     assert session.execute(f"connect replay {path}:/streams/adc --name again")
     assert session.execute(f"record start {replayed}")
-    time.sleep(0.6)
+    assert wait_until(lambda: session.recording.stats().streams["again"].samples_written >= 100, 5)
     assert session.execute("record stop")
     with h5py.File(replayed) as f:
         stream = f["streams/again"]

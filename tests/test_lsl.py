@@ -70,7 +70,7 @@ def test_simulated_helmet_over_lsl(tmp_path):
 
     device = connect_sim("sim", CLOCK, transport="lsl", n_channels=16, rate_hz=500.0, seed=3)
     recording = Recording(tmp_path / "sim.h5", [device], CLOCK, flush_interval_s=0.2)
-    time.sleep(2.5)
+    assert wait_until(lambda: device.samples_received >= 2.5 * 500, 10)
     recording.stop()
     server_markers = list(device.on_close[0].__self__.markers_sent)
     device.close()

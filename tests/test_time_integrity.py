@@ -23,7 +23,8 @@ def test_the_simulated_helmet_over_serial_records_strictly_increasing_times(sess
     path = tmp_path / "crash.h5"
     assert session.execute("connect sim --transport serial --channels 32")
     assert session.execute(f"record start {path}")
-    time.sleep(2.5)
+    device = session.devices["sim0"]
+    assert wait_until(lambda: device.samples_received >= 2.5 * device.spec.sampling_rate_hz, 10)
     assert session.execute("record stop")
     with h5py.File(path) as f:
         times = f["streams/sim0/time"][:]
@@ -76,7 +77,8 @@ def test_jitter_bursts_and_a_drifting_crystal_are_followed_over_a_minute(tmp_pat
     recording = Recording(tmp_path / "jitter.h5", devices, CLOCK, flush_interval_s=0.5)
     for sender in senders.values():
         sender.thread.join()
-    time.sleep(0.3)
+    sent = int(seconds * JitterySender.RATE_HZ) // JitterySender.BLOCK * JitterySender.BLOCK
+    wait_until(lambda: all(device.samples_received >= sent for device in devices), 5)  # read to the end
     recording.stop()
     for device in devices:
         device.close()
