@@ -40,6 +40,7 @@ class Recording:
         self.on_end = on_end
         self._ended = False
         self.lost_at_end: dict[str, float] = {}  # devices lost and not back at the end: since when (session s)
+        self.typed_markers: list[tuple[float, str]] = []  # (session s, label) of mark(), for the live view
         self.clock = clock
         self.devices = list(devices)
         self.notify = notify
@@ -114,6 +115,7 @@ class Recording:
         """A marker now, on the session clock; returns its time."""
         when = self.clock()
         self.recorder.mark(when, label, source)
+        self.typed_markers.append((when, label))
         return when
 
     def _stop_on_time(self) -> None:

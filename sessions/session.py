@@ -78,6 +78,7 @@ class Session:
         self.filters: dict[str, Any] = {}  # device name -> filters.online.OnlineFilter
         self.notices_at_once = False  # set by the interactive shell, whose output goes above the prompt
         self.decoder: Any = None  # a decoding.live.LiveDecoding while one runs
+        self.view: Any = None  # the live view's verbs.view.SessionWatcher while a view is open
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
         self.simulation: Any = None  # the last neuron.SimulationResult
@@ -328,6 +329,8 @@ class Session:
             facts.append(("files", ", ".join(self.files), "ok"))
         if self.network is not None:
             facts.append(("net", self.network.name, "ok"))
+        if self.view is not None:
+            facts.append(("view", f"127.0.0.1:{self.view.server.port}", "ok"))
         return facts
 
     @property
@@ -346,6 +349,9 @@ class Session:
 
         from neuroshell.sessions.output import Message
 
+        if self.view is not None:
+            self.view.close()
+            self.view = None
         if self.decoder is not None:
             self.decoder.stop(self.filters.get(self.decoder.device.name))
             self.decoder = None

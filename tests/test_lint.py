@@ -19,8 +19,8 @@ def test_ruff_check_and_format():
 # The packages in the order they may import each other: each imports only those before it (as MNE's
 # import-nesting test pins its own), so an engine is usable as a plain library without the shell.
 LAYERS = (
-    "common", "storage", "devices", "neuron", "formats", "filters", "training", "decoding", "sweeps", "sessions",
-    "cli",
+    "common", "storage", "devices", "neuron", "formats", "filters", "training", "decoding", "sweeps", "view",
+    "sessions", "cli",
 )  # fmt: skip
 
 

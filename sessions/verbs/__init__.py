@@ -7,7 +7,7 @@ from neuroshell.sessions.registry import Registry
 
 MODULES = (
     "core", "storage", "devices", "net", "simulate", "kernels", "datasets", "training", "plot", "formats", "sweep",
-    "filters", "decode",
+    "filters", "decode", "view",
 )  # fmt: skip
 
 

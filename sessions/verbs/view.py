@@ -1,0 +1,141 @@
+"""View verbs: view, view stop (the engine is ``view``): the session live in a browser tab."""
+
+import webbrowser
+
+from neuroshell.sessions.argtypes import Int
+from neuroshell.sessions.errors import NeuroshellError
+from neuroshell.sessions.output import Message
+from neuroshell.sessions.registry import Flag, Opt, VerbSet
+
+verbs = VerbSet("view")
+
+
+@verbs.verb(
+    "view",
+    "Open the live view in a browser: traces, markers, decoder, simulation (127.0.0.1, with a token).",
+    Opt("port", Int(minimum=1), "port on 127.0.0.1 (default: a free one)"),
+    Flag("no-browser", "print the URL only"),
+    replayable=False,
+)
+def view_start(session, args):
+    try:
+        from neuroshell.view.server import ViewServer
+    except ImportError:
+        raise NeuroshellError("the live view needs the view extra: pip install 'neuroshell[view]'") from None
+    if session.view is not None:
+        return Message(f"the view is open already: {session.view.server.url}")
+    watcher = SessionWatcher(session)
+    try:
+        server = ViewServer(watcher.page, port=args.port or 0)
+    except OSError as error:
+        raise NeuroshellError(
+            f"view: cannot listen on 127.0.0.1:{args.port} ({error.strerror}): try another --port"
+        ) from None
+    watcher.server = server
+    session.view = watcher
+    opened = not args.no_browser and _open_browser(server.url)
+    said = "opened in your browser" if opened else "open it in a browser on this machine"
+    return Message(f"live view at {server.url} ({said}; 'view stop' closes it)", "success")
+
+
+@verbs.verb("view stop", "Close the live view (every tab watching it).", replayable=False)
+def view_stop(session, args):
+    if session.view is None:
+        raise NeuroshellError("no view open: 'view' opens one")
+    session.view.close()
+    session.view = None
+    return Message("closed the live view")
+
+
+def _open_browser(url: str) -> bool:
+    try:
+        return webbrowser.get().open(url, new=2)
+    except webbrowser.Error:
+        return False  # no browser on this machine (a server, an ssh session)
+
+
+class SessionWatcher:
+    """Reads the session for the view's pages (never changing it): a feed listening to each device, and a
+    ``Snapshot`` of the rest at each frame."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.feeds: dict = {}  # device name -> (device, the source it listens to, DeviceFeed)
+        self.server = None
+        self._simulation = (None, None)  # (result, its raster) so a page sends a raster once
+
+    def page(self, doc) -> None:
+        from neuroshell.view.page import build
+
+        build(doc, self.snapshot)
+
+    def snapshot(self):
+        from neuroshell.view.page import DeviceInfo, Snapshot
+
+        session = self.session
+        devices = {name: d for name, d in list(session.devices.items()) if d.spec is not None}
+        self._follow(devices)
+        snapshot = Snapshot(clock_s=_clock())
+        for name, device in devices.items():
+            spec = device.spec
+            online = session.filters.get(name)
+            snapshot.feeds[name] = self.feeds[name][2]
+            snapshot.devices[name] = DeviceInfo(
+                spec.sampling_rate_hz, list(spec.channel_names), list(spec.channel_units or [""] * spec.n_channels),
+                device.state, device.samples_received, device.samples_lost,
+                f"filtered ({online.chain.describe()})" if online else "raw",
+            )  # fmt: skip
+        recording = session.recording
+        if recording is not None:
+            snapshot.recording = recording.describe()
+            snapshot.typed_markers = list(recording.typed_markers)
+        live = session.decoder
+        if live is not None:
+            truth = live.outputs.truth
+            snapshot.classes = list(live.decoder.trained.classes)
+            snapshot.predictions = [
+                (p.marker_s, p.label, p.probability, None if truth(p.marker_label) is None else
+                 p.label == truth(p.marker_label)) for p in list(live.outputs.predictions)
+            ]  # fmt: skip
+        snapshot.simulation = self._raster(session.simulation)
+        return snapshot
+
+    def _follow(self, devices: dict) -> None:
+        """A feed on every device (on its filter when it has one, as the decoder); none on those gone."""
+        from neuroshell.view.feed import DeviceFeed
+
+        for name in list(self.feeds):
+            device, source, feed = self.feeds[name]
+            wanted = self.session.filters.get(name) or device
+            if devices.get(name) is not device or source is not wanted:
+                source.remove_listener(feed)
+                del self.feeds[name]
+        for name, device in devices.items():
+            if name not in self.feeds:
+                source = self.session.filters.get(name) or device
+                spec = device.spec
+                feed = DeviceFeed(name, spec.n_channels, spec.scale)
+                source.add_listener(feed)
+                self.feeds[name] = (device, source, feed)
+
+    def _raster(self, result):
+        if result is None:
+            return None
+        if self._simulation[0] is not result:
+            title = f"simulation: {result.duration_s:g} s, {len(result.spike_times_s)} spikes"
+            self._simulation = (result, (result.spike_times_s, result.spike_index, title))
+        return self._simulation[1]
+
+    def close(self) -> None:
+        """Stop serving and take the feeds off the devices."""
+        if self.server is not None:
+            self.server.stop()
+        for _, source, feed in self.feeds.values():
+            source.remove_listener(feed)
+        self.feeds.clear()
+
+
+def _clock() -> float:
+    from neuroshell.devices.clock import session_clock
+
+    return session_clock()()

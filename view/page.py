@@ -1,0 +1,209 @@
+"""The page one browser tab shows: a Bokeh document that follows the session through ``Snapshot``s, drawing
+only what arrived since its last frame (Bokeh's streaming data sources), so the browser does the drawing."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neuroshell.view.feed import KEPT_S, DeviceFeed
+
+FRAME_MS = 50  # 20 frames a second
+PAGE_CHANNELS = 16
+
+
+@dataclass
+class DeviceInfo:
+    """What the page says about a device beside its traces."""
+
+    rate_hz: float
+    channel_names: list[str]
+    channel_units: list[str]
+    state: str = "streaming"
+    received: int = 0
+    lost: int = 0
+    signal: str = "raw"  # or the online filter chain it shows
+
+
+@dataclass
+class Snapshot:
+    """The session as the page reads it at one frame: ``feeds``/``devices`` by device name; ``typed_markers``
+    and ``predictions`` as (time_s, ...) tuples on the session clock (predictions: time_s, class, probability,
+    correct or None); ``simulation``: (spike times s, neuron ids, title) of the latest run or None."""
+
+    clock_s: float
+    feeds: dict[str, DeviceFeed] = field(default_factory=dict)
+    devices: dict[str, DeviceInfo] = field(default_factory=dict)
+    typed_markers: list[tuple[float, str]] = field(default_factory=list)
+    predictions: list[tuple[float, str, float, bool | None]] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    recording: str = ""
+    simulation: tuple | None = None
+
+
+class DevicePanel:
+    """One device's traces (a page of channels), its markers and its status line."""
+
+    def __init__(self, name: str, info: DeviceInfo, x_range) -> None:
+        from bokeh.models import ColumnDataSource, Div, LabelSet, Select, Slider
+        from bokeh.plotting import figure
+
+        self.name, self.info = name, info
+        self.completed = 0
+        self.typed_count = self.device_count = 0
+        pages = [f"{i}-{min(i + PAGE_CHANNELS, len(info.channel_names)) - 1}" for i in
+                 range(0, len(info.channel_names), PAGE_CHANNELS)]  # fmt: skip
+        self.page = Select(title="channels", value=pages[0], options=pages, width=120)
+        self.window = Slider(title="window (s)", start=2, end=KEPT_S, value=10, step=1, width=200)
+        self.status = Div(text="", name=f"status-{name}")
+        self.figure = figure(height=420, sizing_mode="stretch_width", x_range=x_range, title=f"{name}",
+                             tools="xpan,xwheel_zoom,reset", toolbar_location="right")  # fmt: skip
+        self.figure.yaxis.visible = False
+        self.source = ColumnDataSource(self._empty(), name=f"traces-{name}")
+        self.markers = ColumnDataSource({"x": [], "label": [], "color": []}, name=f"markers-{name}")
+        self.names = ColumnDataSource({"x": [], "y": [], "text": [], "color": []})
+        for k in range(PAGE_CHANNELS):
+            self.figure.varea(x="x", y1=f"lo{k}", y2=f"hi{k}", source=self.source, fill_color="#1f4e79")
+        self.figure.segment(x0="x", y0=-1, x1="x", y1=PAGE_CHANNELS, color="color", source=self.markers, line_width=2)
+        self.figure.add_layout(LabelSet(x="x", y=PAGE_CHANNELS - 0.6, text="label", source=self.markers,
+                                        text_font_size="9pt", text_color="color"))  # fmt: skip
+        self.figure.add_layout(LabelSet(x="x", y="y", text="text", source=self.names, text_font_size="8pt",
+                                        text_color="color", x_units="screen"))  # fmt: skip
+        self.gain = np.ones(len(info.channel_names), dtype=np.float32)
+        self.page.on_change("value", lambda attr, old, new: self._restart())
+
+    def _first(self) -> int:
+        return int(self.page.value.split("-")[0])
+
+    def _empty(self) -> dict:
+        return {"x": [], **{f"{side}{k}": [] for k in range(PAGE_CHANNELS) for side in ("lo", "hi")}}
+
+    def _restart(self) -> None:
+        self.completed, self.gain[:] = 0, 1.0
+        self.source.data = self._empty()
+
+    def frame(self, feed: DeviceFeed, snapshot: Snapshot) -> None:
+        envelope, self.completed = feed.since(self.completed)
+        first = self._first()
+        shown = slice(first, min(first + PAGE_CHANNELS, feed.n_channels))
+        if len(envelope.time_s):
+            low, high = envelope.low[:, shown], envelope.high[:, shown]
+            self._fit_gain(low, high, shown)
+            gain = self.gain[shown]
+            middle = (low + high) / 2
+            rows = {"x": envelope.time_s}
+            for k in range(PAGE_CHANNELS):
+                if k < low.shape[1]:
+                    centre = np.median(middle[:, k]) if len(middle) else 0.0
+                    offset = PAGE_CHANNELS - 1 - k
+                    rows[f"lo{k}"] = offset + (low[:, k] - centre) * gain[k]
+                    rows[f"hi{k}"] = offset + (high[:, k] - centre) * gain[k]
+                else:
+                    rows[f"lo{k}"] = rows[f"hi{k}"] = np.full(len(envelope.time_s), np.nan)
+            self.source.stream(rows, rollover=int(KEPT_S / 0.01))
+            self._name_channels(low, high, shown)
+        self._stream_markers(feed, snapshot)
+        info = snapshot.devices.get(self.name, self.info)
+        self.status.text = (
+            f"<b>{self.name}</b>: {info.state}, {info.rate_hz:g} Hz, {len(info.channel_names)} channels, "
+            f"{info.received} samples received, {info.lost} lost; showing the {info.signal} signal"
+        )
+
+    def _fit_gain(self, low: np.ndarray, high: np.ndarray, shown: slice) -> None:
+        """Per kind of channel (its unit), one gain that fits a typical channel in 0.8 of its row."""
+        if np.any(self.gain[shown] != 1.0):
+            return
+        spread = np.median(high - low, axis=0) * 4 + 1e-30
+        units = np.array(self.info.channel_units[shown])
+        for unit in set(units.tolist()):
+            same = units == unit
+            self.gain[shown][same] = 0.8 / np.median(spread[same])
+
+    def _name_channels(self, low: np.ndarray, high: np.ndarray, shown: slice) -> None:
+        names = self.info.channel_names[shown]
+        flat = np.all(high == low, axis=0)
+        text = [f"{n} (flat)" if f else n for n, f in zip(names, flat, strict=True)]
+        self.names.data = {"x": [4] * len(names), "y": [PAGE_CHANNELS - 1 - k + 0.2 for k in range(len(names))],
+                           "text": text, "color": ["#c00000" if f else "#444444" for f in flat]}  # fmt: skip
+
+    def _stream_markers(self, feed: DeviceFeed, snapshot: Snapshot) -> None:
+        # typed markers green and a device's red, as plot traces tells them apart
+        device, self.device_count = feed.markers_since(self.device_count)
+        fresh = [(t, label, "#2e8b57") for t, label in snapshot.typed_markers[self.typed_count :]]
+        fresh += [(t, label, "#c00000") for t, label in device]
+        if fresh:
+            self.markers.stream({"x": [m[0] for m in fresh], "label": [m[1] for m in fresh],
+                                 "color": [m[2] for m in fresh]}, rollover=2000)  # fmt: skip
+        self.typed_count = len(snapshot.typed_markers)
+
+
+def build(doc, snapshot_of: Callable[[], Snapshot]) -> None:
+    """Fill a new tab's document and keep it current every ``FRAME_MS``."""
+    from bokeh.layouts import column, row
+    from bokeh.models import ColumnDataSource, Div, Range1d
+    from bokeh.plotting import figure
+
+    snapshot = snapshot_of()
+    x_range = Range1d(snapshot.clock_s - 10, snapshot.clock_s)
+    header = Div(text="", name="recording")
+    predictions = ColumnDataSource({"x": [], "y": [], "label": [], "color": []}, name="predictions")
+    decoder = figure(height=160, sizing_mode="stretch_width", x_range=x_range, title="decoder", tools="")
+    decoder.scatter(x="x", y="y", source=predictions, size=9, color="color")
+    accuracy = Div(text="no decoder running", name="decoder")
+    spikes = ColumnDataSource({"x": [], "y": []}, name="spikes")
+    raster = figure(
+        height=260, sizing_mode="stretch_width", title="simulation: none yet", tools="xpan,xwheel_zoom,reset"
+    )
+    raster.scatter(x="x", y="y", source=spikes, size=2, color="#333333")
+    panels: dict[str, DevicePanel] = {}
+    devices = column(sizing_mode="stretch_width")
+    doc.add_root(column(header, devices, decoder, accuracy, raster, sizing_mode="stretch_width"))
+    doc.title = "neuroshell view"
+    shown = {"predictions": 0, "simulation": None}
+
+    def update() -> None:
+        now = snapshot_of()
+        if set(now.feeds) != set(panels):  # a device connected or left: the page follows
+            for name in set(panels) - set(now.feeds):
+                panels.pop(name)
+            for name in set(now.feeds) - set(panels):
+                panels[name] = DevicePanel(name, now.devices[name], x_range)
+            devices.children = [column(row(p.page, p.window, p.status), p.figure, sizing_mode="stretch_width")
+                                for p in panels.values()]  # fmt: skip
+        window = next(iter(panels.values())).window.value if panels else 10
+        x_range.start, x_range.end = now.clock_s - window, now.clock_s
+        for name, panel in panels.items():
+            panel.frame(now.feeds[name], now)
+        header.text = now.recording or "not recording"
+        _predictions(now, predictions, decoder, accuracy, shown)
+        _simulation(now, spikes, raster, shown)
+
+    update()
+    doc.add_periodic_callback(update, FRAME_MS)
+
+
+def _predictions(now: Snapshot, source, decoder, accuracy, shown: dict) -> None:
+    fresh = now.predictions[shown["predictions"] :]
+    if not fresh:
+        return
+    classes = now.classes or sorted({p[1] for p in now.predictions})
+    decoder.yaxis.ticker = list(range(len(classes)))
+    decoder.yaxis.major_label_overrides = {i: c for i, c in enumerate(classes)}
+    colors = {True: "#2e8b57", False: "#c00000", None: "#1f4e79"}
+    source.stream({"x": [p[0] for p in fresh], "y": [classes.index(p[1]) if p[1] in classes else -1 for p in fresh],
+                   "label": [p[1] for p in fresh], "color": [colors[p[3]] for p in fresh]})  # fmt: skip
+    shown["predictions"] = len(now.predictions)
+    judged = [p[3] for p in now.predictions if p[3] is not None]
+    said = f"{np.mean(judged):.2f} over {len(judged)}" if judged else "n/a"
+    last = now.predictions[-1]
+    accuracy.text = f"{len(now.predictions)} predictions; last: {last[1]} (p={last[2]:.2f}); running accuracy {said}"
+
+
+def _simulation(now: Snapshot, source, raster, shown: dict) -> None:
+    if now.simulation is None or now.simulation is shown["simulation"]:
+        return
+    times, ids, title = now.simulation
+    keep = slice(None, None, max(1, len(times) // 50_000))  # the browser draws up to ~50k spikes
+    source.data = {"x": np.asarray(times)[keep], "y": np.asarray(ids)[keep]}
+    raster.title.text = title
+    shown["simulation"] = now.simulation
