@@ -40,7 +40,7 @@ class Recording:
         self.on_end = on_end
         self._ended = False
         self.lost_at_end: dict[str, float] = {}  # devices lost and not back at the end: since when (session s)
-        self.typed_markers: list[tuple[float, str]] = []  # (session s, label) of mark(), for the live view
+        self.typed_markers: list[tuple[float, str, str]] = []  # (session s, label, source) of mark(): the view
         self.clock = clock
         self.devices = list(devices)
         self.notify = notify
@@ -115,7 +115,7 @@ class Recording:
         """A marker now, on the session clock; returns its time."""
         when = self.clock()
         self.recorder.mark(when, label, source)
-        self.typed_markers.append((when, label))
+        self.typed_markers.append((when, label, source))
         return when
 
     def _stop_on_time(self) -> None:

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neuroshell.view.feed import KEPT_S, DeviceFeed
+from neuroshell.view.feed import BIN_S, KEPT_S, DeviceFeed
 
-FRAME_MS = 50  # 20 frames a second
+FRAME_MS = 100  # 10 frames a second
+STATUS_EVERY = 5  # frames between status lines
 PAGE_CHANNELS = 16
 
 
@@ -32,6 +33,8 @@ class Snapshot:
     correct or None); ``simulation``: (spike times s, neuron ids, title) of the latest run or None."""
 
     clock_s: float
+    zero_s: float = 0.0  # the page's time axis reads seconds since this (the view's opening)
+    frame: int = 0  # the page's frame number (set by the page)
     feeds: dict[str, DeviceFeed] = field(default_factory=dict)
     devices: dict[str, DeviceInfo] = field(default_factory=dict)
     typed_markers: list[tuple[float, str]] = field(default_factory=list)
@@ -59,6 +62,7 @@ class DevicePanel:
         self.figure = figure(height=420, sizing_mode="stretch_width", x_range=x_range, title=f"{name}",
                              tools="xpan,xwheel_zoom,reset", toolbar_location="right")  # fmt: skip
         self.figure.yaxis.visible = False
+        self.figure.xaxis.axis_label = "s since the view opened"
         self.source = ColumnDataSource(self._empty(), name=f"traces-{name}")
         self.markers = ColumnDataSource({"x": [], "label": [], "color": []}, name=f"markers-{name}")
         self.names = ColumnDataSource({"x": [], "y": [], "text": [], "color": []})
@@ -70,7 +74,9 @@ class DevicePanel:
         self.figure.add_layout(LabelSet(x="x", y="y", text="text", source=self.names, text_font_size="8pt",
                                         text_color="color", x_units="screen"))  # fmt: skip
         self.gain = np.ones(len(info.channel_names), dtype=np.float32)
+        self.centre = np.zeros(len(info.channel_names), dtype=np.float32)
         self.page.on_change("value", lambda attr, old, new: self._restart())
+        self.window.on_change("value_throttled", lambda attr, old, new: self._restart())
 
     def _first(self) -> int:
         return int(self.page.value.split("-")[0])
@@ -89,30 +95,33 @@ class DevicePanel:
         if len(envelope.time_s):
             low, high = envelope.low[:, shown], envelope.high[:, shown]
             self._fit_gain(low, high, shown)
-            gain = self.gain[shown]
-            middle = (low + high) / 2
-            rows = {"x": envelope.time_s}
+            gain, centre = self.gain[shown], self.centre[shown]
+            rows = {"x": envelope.time_s - snapshot.zero_s}
             for k in range(PAGE_CHANNELS):
                 if k < low.shape[1]:
-                    centre = np.median(middle[:, k]) if len(middle) else 0.0
                     offset = PAGE_CHANNELS - 1 - k
-                    rows[f"lo{k}"] = offset + (low[:, k] - centre) * gain[k]
-                    rows[f"hi{k}"] = offset + (high[:, k] - centre) * gain[k]
+                    rows[f"lo{k}"] = offset + (low[:, k] - centre[k]) * gain[k]
+                    rows[f"hi{k}"] = offset + (high[:, k] - centre[k]) * gain[k]
                 else:
                     rows[f"lo{k}"] = rows[f"hi{k}"] = np.full(len(envelope.time_s), np.nan)
-            self.source.stream(rows, rollover=int(KEPT_S / 0.01))
+            # only the window's bins stay in the browser: each frame redraws what it holds
+            self.source.stream(rows, rollover=round(self.window.value / BIN_S))
             self._name_channels(low, high, shown)
         self._stream_markers(feed, snapshot)
         info = snapshot.devices.get(self.name, self.info)
-        self.status.text = (
+        status = (
             f"<b>{self.name}</b>: {info.state}, {info.rate_hz:g} Hz, {len(info.channel_names)} channels, "
             f"{info.received} samples received, {info.lost} lost; showing the {info.signal} signal"
         )
+        if snapshot.frame % STATUS_EVERY == 0:  # text is laid out anew each time: a few times a second
+            self.status.text = status
 
     def _fit_gain(self, low: np.ndarray, high: np.ndarray, shown: slice) -> None:
-        """Per kind of channel (its unit), one gain that fits a typical channel in 0.8 of its row."""
+        """Per kind of channel (its unit), one gain that fits a typical channel in 0.8 of its row; each channel
+        centred on its median, once (a trace that jumped at every frame could not be read)."""
         if np.any(self.gain[shown] != 1.0):
             return
+        self.centre[shown] = np.median((low + high) / 2, axis=0)
         spread = np.median(high - low, axis=0) * 4 + 1e-30
         units = np.array(self.info.channel_units[shown])
         for unit in set(units.tolist()):
@@ -123,6 +132,8 @@ class DevicePanel:
         names = self.info.channel_names[shown]
         flat = np.all(high == low, axis=0)
         text = [f"{n} (flat)" if f else n for n, f in zip(names, flat, strict=True)]
+        if list(self.names.data["text"]) == text:
+            return  # unchanged: no message to the browser
         self.names.data = {"x": [4] * len(names), "y": [PAGE_CHANNELS - 1 - k + 0.2 for k in range(len(names))],
                            "text": text, "color": ["#c00000" if f else "#444444" for f in flat]}  # fmt: skip
 
@@ -132,7 +143,7 @@ class DevicePanel:
         fresh = [(t, label, "#2e8b57") for t, label in snapshot.typed_markers[self.typed_count :]]
         fresh += [(t, label, "#c00000") for t, label in device]
         if fresh:
-            self.markers.stream({"x": [m[0] for m in fresh], "label": [m[1] for m in fresh],
+            self.markers.stream({"x": [m[0] - snapshot.zero_s for m in fresh], "label": [m[1] for m in fresh],
                                  "color": [m[2] for m in fresh]}, rollover=2000)  # fmt: skip
         self.typed_count = len(snapshot.typed_markers)
 
@@ -144,7 +155,7 @@ def build(doc, snapshot_of: Callable[[], Snapshot]) -> None:
     from bokeh.plotting import figure
 
     snapshot = snapshot_of()
-    x_range = Range1d(snapshot.clock_s - 10, snapshot.clock_s)
+    x_range = Range1d(snapshot.clock_s - snapshot.zero_s - 10, snapshot.clock_s - snapshot.zero_s)
     header = Div(text="", name="recording")
     predictions = ColumnDataSource({"x": [], "y": [], "label": [], "color": []}, name="predictions")
     decoder = figure(height=160, sizing_mode="stretch_width", x_range=x_range, title="decoder", tools="")
@@ -159,10 +170,11 @@ def build(doc, snapshot_of: Callable[[], Snapshot]) -> None:
     devices = column(sizing_mode="stretch_width")
     doc.add_root(column(header, devices, decoder, accuracy, raster, sizing_mode="stretch_width"))
     doc.title = "neuroshell view"
-    shown = {"predictions": 0, "simulation": None}
+    shown = {"predictions": 0, "simulation": None, "frame": -1}
 
     def update() -> None:
         now = snapshot_of()
+        now.frame = shown["frame"] = shown["frame"] + 1
         if set(now.feeds) != set(panels):  # a device connected or left: the page follows
             for name in set(panels) - set(now.feeds):
                 panels.pop(name)
@@ -171,10 +183,11 @@ def build(doc, snapshot_of: Callable[[], Snapshot]) -> None:
             devices.children = [column(row(p.page, p.window, p.status), p.figure, sizing_mode="stretch_width")
                                 for p in panels.values()]  # fmt: skip
         window = next(iter(panels.values())).window.value if panels else 10
-        x_range.start, x_range.end = now.clock_s - window, now.clock_s
+        x_range.start, x_range.end = now.clock_s - now.zero_s - window, now.clock_s - now.zero_s
         for name, panel in panels.items():
             panel.frame(now.feeds[name], now)
-        header.text = now.recording or "not recording"
+        if now.frame % STATUS_EVERY == 0:
+            header.text = now.recording or "not recording"
         _predictions(now, predictions, decoder, accuracy, shown)
         _simulation(now, spikes, raster, shown)
 
@@ -190,7 +203,8 @@ def _predictions(now: Snapshot, source, decoder, accuracy, shown: dict) -> None:
     decoder.yaxis.ticker = list(range(len(classes)))
     decoder.yaxis.major_label_overrides = {i: c for i, c in enumerate(classes)}
     colors = {True: "#2e8b57", False: "#c00000", None: "#1f4e79"}
-    source.stream({"x": [p[0] for p in fresh], "y": [classes.index(p[1]) if p[1] in classes else -1 for p in fresh],
+    rows = [classes.index(p[1]) if p[1] in classes else -1 for p in fresh]
+    source.stream({"x": [p[0] - now.zero_s for p in fresh], "y": rows,
                    "label": [p[1] for p in fresh], "color": [colors[p[3]] for p in fresh]})  # fmt: skip
     shown["predictions"] = len(now.predictions)
     judged = [p[3] for p in now.predictions if p[3] is not None]

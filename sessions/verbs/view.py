@@ -8,6 +8,7 @@ from neuroshell.sessions.output import Message
 from neuroshell.sessions.registry import Flag, Opt, VerbSet
 
 verbs = VerbSet("view")
+TYPED = ("prompt", "script", "command", "user")  # marker sources that are people (the decoder's are on its plot)
 
 
 @verbs.verb(
@@ -63,6 +64,7 @@ class SessionWatcher:
         self.feeds: dict = {}  # device name -> (device, the source it listens to, DeviceFeed)
         self.server = None
         self._simulation = (None, None)  # (result, its raster) so a page sends a raster once
+        self.zero_s = _clock()
 
     def page(self, doc) -> None:
         from neuroshell.view.page import build
@@ -75,7 +77,7 @@ class SessionWatcher:
         session = self.session
         devices = {name: d for name, d in list(session.devices.items()) if d.spec is not None}
         self._follow(devices)
-        snapshot = Snapshot(clock_s=_clock())
+        snapshot = Snapshot(clock_s=_clock(), zero_s=self.zero_s)
         for name, device in devices.items():
             spec = device.spec
             online = session.filters.get(name)
@@ -88,7 +90,9 @@ class SessionWatcher:
         recording = session.recording
         if recording is not None:
             snapshot.recording = recording.describe()
-            snapshot.typed_markers = list(recording.typed_markers)
+            snapshot.typed_markers = [
+                (t, label) for t, label, source in list(recording.typed_markers) if source in TYPED
+            ]
         live = session.decoder
         if live is not None:
             truth = live.outputs.truth
