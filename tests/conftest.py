@@ -31,3 +31,16 @@ def session(neuroshell_home):
     session = Session(ui=ui, home=neuroshell_home)
     yield session
     session.close()
+
+
+@pytest.fixture
+def trained(session, tmp_path, monkeypatch):
+    """A small decoder ``dec`` of the simulated helmet (8 channels at 500 Hz, dataset ``ep``), trained in
+    ``tmp_path``, which becomes the working folder."""
+    from tests.helpers import helmet_recording
+
+    monkeypatch.chdir(tmp_path)
+    helmet_recording(tmp_path / "train.h5", 40, channels=8, seed=3)
+    assert session.execute("dataset epochs train.h5:/streams/meg --window -100ms:300ms --baseline -100ms:0s --name ep")
+    assert session.execute("train ep --epochs 3 --steps 10 --hidden 32 --name dec --seed 1")
+    return session.models["dec"]

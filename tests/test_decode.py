@@ -5,20 +5,10 @@ import itertools
 
 import numpy as np
 import pylsl
-import pytest
 
 from tests.helpers import helmet_recording
 
 WINDOW, BASELINE = (-0.1, 0.3), (-0.1, 0.0)  # the dataset's, in s
-
-
-@pytest.fixture
-def trained(session, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    helmet_recording(tmp_path / "train.h5", 40, channels=8, seed=3)
-    assert session.execute("dataset epochs train.h5:/streams/meg --window -100ms:300ms --baseline -100ms:0s --name ep")
-    assert session.execute("train ep --epochs 3 --steps 10 --hidden 32 --name dec --seed 1")
-    return session.models["dec"]
 
 
 def test_online_equals_offline_and_an_lsl_inlet_reads_the_predictions(session, trained, tmp_path):

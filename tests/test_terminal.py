@@ -163,49 +163,40 @@ def test_clear_clears_the_screen_and_the_shell_goes_on():
     assert terminal.close() == 0
 
 
-TORCH_INTERRUPTED = """
+INTERRUPTED_IMPORT = """
 import os, signal, sys, threading
 from neuroshell.sessions.imports import ShieldedImports
 ShieldedImports().install()
 threading.Timer(float(sys.argv[1]), lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 try:
-    import torch
+    {load}
 except KeyboardInterrupt:
     print("interrupted")
-import torch
-x = torch.ones(3, requires_grad=True)
-(x * 2).sum().backward()
-print("gradient", x.grad.tolist())
+{load}
+{use}
 """
+
+
+def _interrupted_import(load: str, use: str, delay_s: float) -> subprocess.CompletedProcess:
+    """A process that gets SIGINT ``delay_s`` into ``load`` (an import statement), then loads and uses it."""
+    code = INTERRUPTED_IMPORT.format(load=load, use=use)
+    return subprocess.run([sys.executable, "-c", code, str(delay_s)], capture_output=True, text=True)
 
 
 def test_a_ctrl_c_during_the_first_import_of_torch_leaves_it_whole():
     # Without the shield, the same Ctrl-C left torch half imported: "cannot import name 'nn' from partially
     # initialized module 'torch'", or numpy's "CPU dispatcher tracer already initlized", for good.
+    use = "x = torch.ones(3, requires_grad=True)\n(x * 2).sum().backward()\nprint('gradient', x.grad.tolist())"
     for delay_s in (0.1, 0.6):
-        run = subprocess.run([sys.executable, "-c", TORCH_INTERRUPTED, str(delay_s)], capture_output=True, text=True)
+        run = _interrupted_import("import torch", use, delay_s)
         assert run.stdout.splitlines() == ["interrupted", "gradient [2.0, 2.0, 2.0]"], run.stderr[-1500:]
-
-
-NETWORK_INTERRUPTED = """
-import os, signal, sys, threading
-from neuroshell.sessions.imports import ShieldedImports
-ShieldedImports().install()
-threading.Timer(float(sys.argv[1]), lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-try:
-    from neuroshell.neuron.network import cuba
-except KeyboardInterrupt:
-    print("interrupted")
-from neuroshell.neuron.network import cuba
-print(cuba(100).summary())
-"""
 
 
 def test_a_ctrl_c_while_net_example_first_imports_networkx_leaves_it_whole():
     # Found by the random Ctrl-C test: networkx half imported made every later `net` verb fail with
     # "Algorithm already exists in dispatch namespace: full_rary_tree".
     for delay_s in (0.05, 0.2):
-        run = subprocess.run([sys.executable, "-c", NETWORK_INTERRUPTED, str(delay_s)], capture_output=True, text=True)
+        run = _interrupted_import("from neuroshell.neuron.network import cuba", "print(cuba(100).summary())", delay_s)
         lines = run.stdout.splitlines()
         assert lines[-1] == "cuba: 2 populations, 100 neurons, 4 projections", run.stderr[-1500:]
 

@@ -16,17 +16,6 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: 
 
 
 @pytest.fixture
-def trained_here(session, tmp_path, monkeypatch):
-    """A small decoder of the simulated helmet (8 channels at 500 Hz), as tests/test_decode.py trains one."""
-    from tests.helpers import helmet_recording
-
-    monkeypatch.chdir(tmp_path)
-    helmet_recording(tmp_path / "train.h5", 30, channels=8, seed=3)
-    assert session.execute("dataset epochs train.h5:/streams/meg --window -100ms:300ms --baseline -100ms:0s --name ep")
-    assert session.execute("train ep --epochs 2 --steps 10 --hidden 16 --name dec --seed 1")
-
-
-@pytest.fixture
 def viewed(session):
     assert session.execute("connect sim --channels 8 --rate 500Hz --isi 300ms:500ms --seed 3")
     assert session.execute("view --no-browser"), session.ui.errors
@@ -79,7 +68,7 @@ def test_the_feed_reduces_each_block_to_min_max_bins_exactly():
 
 
 @needs_chromium
-def test_the_page_draws_the_helmet_a_typed_marker_a_prediction_and_a_raster(viewed, trained_here, tmp_path):
+def test_the_page_draws_the_helmet_a_typed_marker_a_prediction_and_a_raster(viewed, trained, tmp_path):
     from playwright.sync_api import sync_playwright
 
     session = viewed
