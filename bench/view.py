@@ -48,7 +48,7 @@ def phase(session, seconds: float, path: Path, page=None) -> dict:
         time.sleep(0.1)
         if page is not None:
             last = page.evaluate(LAST_BIN, "traces-sim0")
-            feed = session.view.feeds["sim0"][2]
+            feed = session.view.feeds["sim0"].feed
             if last is not None:
                 # the page's axis reads seconds since the view opened; a bin ends 10 ms after its start
                 delays.append(feed.last_arrival_s - (last + session.view.zero_s + 0.01))

@@ -10,6 +10,7 @@ from neuroshell.common.words import counted
 from neuroshell.devices.base import Device
 from neuroshell.storage.layout import clock_zero_unix_s
 from neuroshell.storage.recorder import Recorder, RecorderStats
+from neuroshell.storage.records import MarkerItem
 
 
 class Recording:
@@ -40,7 +41,7 @@ class Recording:
         self.on_end = on_end
         self._ended = False
         self.lost_at_end: dict[str, float] = {}  # devices lost and not back at the end: since when (session s)
-        self.typed_markers: list[tuple[float, str, str]] = []  # (session s, label, source) of mark(): the view
+        self.typed_markers: list[MarkerItem] = []  # what mark() wrote, for the live view
         self.clock = clock
         self.devices = list(devices)
         self.notify = notify
@@ -115,7 +116,7 @@ class Recording:
         """A marker now, on the session clock; returns its time."""
         when = self.clock()
         self.recorder.mark(when, label, source)
-        self.typed_markers.append((when, label, source))
+        self.typed_markers.append(MarkerItem(when, label, source))
         return when
 
     def _stop_on_time(self) -> None:

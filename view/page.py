@@ -3,6 +3,7 @@ only what arrived since its last frame (Bokeh's streaming data sources), so the 
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,22 +27,46 @@ class DeviceInfo:
     signal: str = "raw"  # or the online filter chain it shows
 
 
+class Marker(NamedTuple):
+    """A marker at ``time_s`` (session clock), as typed or as a device sent it."""
+
+    time_s: float
+    label: str
+
+
+class Answer(NamedTuple):
+    """A decoder's prediction for the marker at ``time_s``: its class and probability; ``correct`` when the
+    marker names a class, else None."""
+
+    time_s: float
+    label: str
+    probability: float
+    correct: bool | None
+
+
+class Raster(NamedTuple):
+    """The latest simulation: spike times (s) and neuron ids (global), and the title the page gives it."""
+
+    times_s: np.ndarray
+    ids: np.ndarray
+    title: str
+
+
 @dataclass
 class Snapshot:
-    """The session as the page reads it at one frame: ``feeds``/``devices`` by device name; ``typed_markers``
-    and ``predictions`` as (time_s, ...) tuples on the session clock (predictions: time_s, class, probability,
-    correct or None); ``simulation``: (spike times s, neuron ids, title) of the latest run or None."""
+    """The session as the page reads it at one frame: ``feeds``/``devices`` by device name; the typed markers
+    and the decoder's answers on the session clock; the latest simulation's raster, if any."""
 
     clock_s: float
     zero_s: float = 0.0  # the page's time axis reads seconds since this (the view's opening)
     frame: int = 0  # the page's frame number (set by the page)
     feeds: dict[str, DeviceFeed] = field(default_factory=dict)
     devices: dict[str, DeviceInfo] = field(default_factory=dict)
-    typed_markers: list[tuple[float, str]] = field(default_factory=list)
-    predictions: list[tuple[float, str, float, bool | None]] = field(default_factory=list)
+    typed_markers: list[Marker] = field(default_factory=list)
+    predictions: list[Answer] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
     recording: str = ""
-    simulation: tuple | None = None
+    simulation: Raster | None = None
 
 
 class DevicePanel:
@@ -199,25 +224,27 @@ def _predictions(now: Snapshot, source, decoder, accuracy, shown: dict) -> None:
     fresh = now.predictions[shown["predictions"] :]
     if not fresh:
         return
-    classes = now.classes or sorted({p[1] for p in now.predictions})
+    classes = now.classes or sorted({p.label for p in now.predictions})
     decoder.yaxis.ticker = list(range(len(classes)))
     decoder.yaxis.major_label_overrides = {i: c for i, c in enumerate(classes)}
     colors = {True: "#2e8b57", False: "#c00000", None: "#1f4e79"}
-    rows = [classes.index(p[1]) if p[1] in classes else -1 for p in fresh]
-    source.stream({"x": [p[0] - now.zero_s for p in fresh], "y": rows,
-                   "label": [p[1] for p in fresh], "color": [colors[p[3]] for p in fresh]})  # fmt: skip
+    rows = [classes.index(p.label) if p.label in classes else -1 for p in fresh]
+    source.stream({"x": [p.time_s - now.zero_s for p in fresh], "y": rows,
+                   "label": [p.label for p in fresh], "color": [colors[p.correct] for p in fresh]})  # fmt: skip
     shown["predictions"] = len(now.predictions)
-    judged = [p[3] for p in now.predictions if p[3] is not None]
+    judged = [p.correct for p in now.predictions if p.correct is not None]
     said = f"{np.mean(judged):.2f} over {len(judged)}" if judged else "n/a"
     last = now.predictions[-1]
-    accuracy.text = f"{len(now.predictions)} predictions; last: {last[1]} (p={last[2]:.2f}); running accuracy {said}"
+    accuracy.text = (
+        f"{len(now.predictions)} predictions; last: {last.label} (p={last.probability:.2f}); running accuracy {said}"
+    )
 
 
 def _simulation(now: Snapshot, source, raster, shown: dict) -> None:
     if now.simulation is None or now.simulation is shown["simulation"]:
         return
-    times, ids, title = now.simulation
-    keep = slice(None, None, max(1, len(times) // 50_000))  # the browser draws up to ~50k spikes
-    source.data = {"x": np.asarray(times)[keep], "y": np.asarray(ids)[keep]}
-    raster.title.text = title
+    raster_now = now.simulation
+    keep = slice(None, None, max(1, len(raster_now.times_s) // 50_000))  # the browser draws up to ~50k spikes
+    source.data = {"x": np.asarray(raster_now.times_s)[keep], "y": np.asarray(raster_now.ids)[keep]}
+    raster.title.text = raster_now.title
     shown["simulation"] = now.simulation

@@ -1,6 +1,7 @@
 """View verbs: view, view stop (the engine is ``view``): the session live in a browser tab."""
 
 import webbrowser
+from typing import Any, NamedTuple
 
 from neuroshell.sessions.argtypes import Int
 from neuroshell.sessions.errors import NeuroshellError
@@ -55,15 +56,23 @@ def _open_browser(url: str) -> bool:
         return False  # no browser on this machine (a server, an ssh session)
 
 
+class Watched(NamedTuple):
+    """A device the view follows: the ``source`` its feed listens to (the device, or its online filter)."""
+
+    device: Any
+    source: Any
+    feed: Any  # view.feed.DeviceFeed
+
+
 class SessionWatcher:
     """Reads the session for the view's pages (never changing it): a feed listening to each device, and a
     ``Snapshot`` of the rest at each frame."""
 
     def __init__(self, session) -> None:
         self.session = session
-        self.feeds: dict = {}  # device name -> (device, the source it listens to, DeviceFeed)
+        self.feeds: dict[str, Watched] = {}  # by device name
         self.server = None
-        self._simulation = (None, None)  # (result, its raster) so a page sends a raster once
+        self._raster_of = self._last_raster = None  # the result whose raster the pages were sent, and it
         self.zero_s = _clock()
 
     def page(self, doc) -> None:
@@ -72,7 +81,7 @@ class SessionWatcher:
         build(doc, self.snapshot)
 
     def snapshot(self):
-        from neuroshell.view.page import DeviceInfo, Snapshot
+        from neuroshell.view.page import Answer, DeviceInfo, Marker, Snapshot
 
         session = self.session
         devices = {name: d for name, d in list(session.devices.items()) if d.spec is not None}
@@ -81,7 +90,7 @@ class SessionWatcher:
         for name, device in devices.items():
             spec = device.spec
             online = session.filters.get(name)
-            snapshot.feeds[name] = self.feeds[name][2]
+            snapshot.feeds[name] = self.feeds[name].feed
             snapshot.devices[name] = DeviceInfo(
                 spec.sampling_rate_hz, list(spec.channel_names), list(spec.channel_units or [""] * spec.n_channels),
                 device.state, device.samples_received, device.samples_lost,
@@ -91,15 +100,15 @@ class SessionWatcher:
         if recording is not None:
             snapshot.recording = recording.describe()
             snapshot.typed_markers = [
-                (t, label) for t, label, source in list(recording.typed_markers) if source in TYPED
+                Marker(m.time_s, m.label) for m in list(recording.typed_markers) if m.source in TYPED
             ]
         live = session.decoder
         if live is not None:
             truth = live.outputs.truth
             snapshot.classes = list(live.decoder.trained.classes)
             snapshot.predictions = [
-                (p.marker_s, p.label, p.probability, None if truth(p.marker_label) is None else
-                 p.label == truth(p.marker_label)) for p in list(live.outputs.predictions)
+                Answer(p.marker_s, p.label, p.probability, None if truth(p.marker_label) is None else
+                       p.label == truth(p.marker_label)) for p in list(live.outputs.predictions)
             ]  # fmt: skip
         snapshot.simulation = self._raster(session.simulation)
         return snapshot
@@ -109,7 +118,7 @@ class SessionWatcher:
         from neuroshell.view.feed import DeviceFeed
 
         for name in list(self.feeds):
-            device, source, feed = self.feeds[name]
+            device, source, feed = self.feeds[name]  # a Watched
             wanted = self.session.filters.get(name) or device
             if devices.get(name) is not device or source is not wanted:
                 source.remove_listener(feed)
@@ -120,15 +129,17 @@ class SessionWatcher:
                 spec = device.spec
                 feed = DeviceFeed(name, spec.n_channels, spec.scale)
                 source.add_listener(feed)
-                self.feeds[name] = (device, source, feed)
+                self.feeds[name] = Watched(device, source, feed)
 
     def _raster(self, result):
+        from neuroshell.view.page import Raster
+
         if result is None:
             return None
-        if self._simulation[0] is not result:
+        if self._raster_of is not result:
             title = f"simulation: {result.duration_s:g} s, {len(result.spike_times_s)} spikes"
-            self._simulation = (result, (result.spike_times_s, result.spike_index, title))
-        return self._simulation[1]
+            self._raster_of, self._last_raster = result, Raster(result.spike_times_s, result.spike_index, title)
+        return self._last_raster
 
     def close(self) -> None:
         """Stop serving and take the feeds off the devices."""
