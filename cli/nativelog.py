@@ -1,6 +1,8 @@
 """What C libraries print goes to the session's log, not over the prompt."""
 
+import faulthandler
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,11 +20,14 @@ def native_output_logged(log_path: Path) -> Iterator[None]:
     log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(log_fd, 2)
     os.close(log_fd)
+    # `kill -USR1 PID` writes every thread's stack to the log: where a shell that seems stuck is waiting
+    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
     previous = sys.stderr
     sys.stderr = os.fdopen(terminal_fd, "w", buffering=1, encoding=previous.encoding, errors="backslashreplace")
     try:
         yield
     finally:
+        faulthandler.unregister(signal.SIGUSR1)
         sys.stderr.flush()
         os.dup2(terminal_fd, 2)
         sys.stderr.close()

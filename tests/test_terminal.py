@@ -45,6 +45,7 @@ class Terminal:
     def __init__(self, *args: str, cwd: Path | None = None, **environment: str) -> None:
         self.master, slave = pty.openpty()
         env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", **environment}
+        self.environment = env
         self.columns, self.lines = int(env["COLUMNS"]), int(env["LINES"])
         # The window size a terminal gives its pty, which prompt-toolkit reads to lay out the screen.
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", self.lines, self.columns, 0, 0))
@@ -328,7 +329,20 @@ def _settled(terminal: Terminal, timeout: float = 90.0) -> None:
             idle_since = time.monotonic()
         elif time.monotonic() - idle_since > 0.33 and terminal.screen.endswith(("\x1b[?2004h", "\x1b[?25h")):
             return
-    raise AssertionError(f"the shell never came back to its prompt; screen tail: {terminal.screen[-800:]!r}")
+    raise AssertionError(
+        f"the shell never came back to its prompt; screen tail: {terminal.screen[-800:]!r}; {_stacks(terminal)}"
+    )
+
+
+def _stacks(terminal: Terminal) -> str:
+    """Every thread's stack of the shell, as it writes them to its session log on SIGUSR1."""
+    home = Path(terminal.environment.get("NEUROSHELL_HOME", ""))
+    logs = sorted(home.glob("logs/session-*.log"), key=lambda path: path.stat().st_mtime)
+    if not logs:
+        return "no session log"
+    terminal.process.send_signal(signal.SIGUSR1)
+    time.sleep(1.0)  # the dump is written by the shell's own signal handler, at once
+    return "stacks: " + logs[-1].read_text(errors="replace")[-6000:]
 
 
 @pytest.mark.slow
