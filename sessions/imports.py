@@ -31,15 +31,28 @@ class ShieldedImports:
 
     def __init__(self) -> None:
         self.original = builtins.__import__
+        self.original_import_module = importlib.import_module
         self.running: dict[str, threading.Thread] = {}
         self.failures: dict[str, BaseException] = {}
 
     def install(self) -> "ShieldedImports":
         builtins.__import__ = self
+        # Libraries load submodules lazily through importlib (scipy's ``scipy.signal`` on first attribute
+        # access, mne's lazy_loader): those go aside too.
+        importlib.import_module = self.import_module
         return self
 
     def uninstall(self) -> None:
         builtins.__import__ = self.original
+        importlib.import_module = self.original_import_module
+
+    def import_module(self, name: str, package: str | None = None):
+        """``importlib.import_module``, with a heavy library's first load in the main thread shielded."""
+        top = name.partition(".")[0]
+        main = threading.current_thread() is threading.main_thread()
+        if package is None and top in HEAVY and main and _missing(name, ()) and not _initialising(top):
+            self._import_aside(name, ())
+        return self.original_import_module(name, package)
 
     def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
         if level == 0 and name.partition(".")[0] in HEAVY and threading.current_thread() is threading.main_thread():
@@ -64,12 +77,12 @@ class ShieldedImports:
 
     def _import(self, name: str, fromlist: tuple) -> None:
         try:
-            module = importlib.import_module(name)
+            module = self.original_import_module(name)
             for item in fromlist:
                 if item != "*" and not hasattr(module, item):
                     # not a submodule either: the main thread's own import then says what is missing
                     with contextlib.suppress(ModuleNotFoundError):
-                        importlib.import_module(f"{name}.{item}")
+                        self.original_import_module(f"{name}.{item}")
         except BaseException as error:  # handed to the main thread, which raises it as the import would
             self.failures[name] = error
 

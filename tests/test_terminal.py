@@ -168,6 +168,7 @@ INTERRUPTED_IMPORT = """
 import os, signal, sys, threading
 from neuroshell.sessions.imports import ShieldedImports
 ShieldedImports().install()
+{before}
 threading.Timer(float(sys.argv[1]), lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 try:
     {load}
@@ -178,9 +179,9 @@ except KeyboardInterrupt:
 """
 
 
-def _interrupted_import(load: str, use: str, delay_s: float) -> subprocess.CompletedProcess:
+def _interrupted_import(load: str, use: str, delay_s: float, before: str = "") -> subprocess.CompletedProcess:
     """A process that gets SIGINT ``delay_s`` into ``load`` (an import statement), then loads and uses it."""
-    code = INTERRUPTED_IMPORT.format(load=load, use=use)
+    code = INTERRUPTED_IMPORT.format(load=load, use=use, before=before)
     return subprocess.run([sys.executable, "-c", code, str(delay_s)], capture_output=True, text=True)
 
 
@@ -200,6 +201,15 @@ def test_a_ctrl_c_while_net_example_first_imports_networkx_leaves_it_whole():
         run = _interrupted_import("from neuroshell.neuron.network import cuba", "print(cuba(100).summary())", delay_s)
         lines = run.stdout.splitlines()
         assert lines[-1] == "cuba: 2 populations, 100 neurons, 4 projections", run.stderr[-1500:]
+
+
+def test_a_ctrl_c_while_scipy_loads_a_submodule_lazily_leaves_it_whole():
+    # Found by the random Ctrl-C test: scipy loads scipy.signal on first attribute access, through importlib;
+    # interrupted there, `dataset epochs --bandpass` failed for good ("name '_signal_api' is not defined").
+    use = "print(scipy.signal.butter(2, 0.1, output='sos').shape)"
+    for delay_s in (0.01, 0.05, 0.15):
+        run = _interrupted_import("scipy.signal.sosfilt", use, delay_s, before="import scipy")
+        assert run.stdout.splitlines()[-1] == "(1, 6)", run.stderr[-1500:]
 
 
 def test_ctrl_c_while_train_first_imports_torch_leaves_train_working(tmp_path):
