@@ -351,7 +351,7 @@ def _stacks(terminal: Terminal) -> str:
     if not logs:
         return "no session log"
     terminal.process.send_signal(signal.SIGUSR1)
-    time.sleep(1.0)  # the dump is written by the shell's own signal handler, at once
+    wait_until(lambda: "most recent call first" in logs[-1].read_text(errors="replace"), 5, 0.05)
     return "stacks: " + logs[-1].read_text(errors="replace")[-6000:]
 
 
