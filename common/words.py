@@ -18,3 +18,8 @@ def format_quantity(value: float, unit: str) -> str:
         if abs(scaled) >= 1:
             return f"{scaled:g}{prefix}{unit}"
     return f"{value:g}{unit}"
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, for a place that shows one line of it."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

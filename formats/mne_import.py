@@ -1,5 +1,6 @@
 """FIF, EDF/BDF, BrainVision and EEGLAB files in through ``mne.io.read_raw``, read block by block."""
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def import_raw(
         samples = target_file.add_stream(
             spec, blocks, gaps=[(first_s + a / rate, first_s + b / rate) for a, b in skips]
         )
-        markers = _markers(raw, first_s)
+        markers = _markers(raw, first_s, Path(source).suffix.lower() == ".fif")
         events = _stim_events(raw, stim, kinds)
         target_file.add_markers(*(a + b for a, b in zip(markers, events, strict=True)))
     finally:
@@ -117,7 +118,13 @@ def _blocks(raw, dtype: str, first_s: float, skips, progress):
         yield data[keep], times[keep]
 
 
-def _markers(raw, first_s: float) -> tuple[list, list, list]:
+def _latin1_references_decoded(text: str) -> str:
+    """A FIF label as it was given: FIF strings are Latin-1 and MNE writes other characters as numeric
+    character references (``&#8364;`` for a euro sign)."""
+    return re.sub(r"&#(\d+);", lambda found: chr(int(found.group(1))), text)
+
+
+def _markers(raw, first_s: float, fif: bool) -> tuple[list, list, list]:
     annotations = raw.annotations
     offset = 0.0 if annotations.orig_time is not None else first_s
     extras = getattr(annotations, "extras", None) or [{}] * len(annotations)
@@ -125,6 +132,6 @@ def _markers(raw, first_s: float) -> tuple[list, list, list]:
     for onset, label, extra in zip(annotations.onset, annotations.description, extras, strict=True):
         if label != SKIP:
             times.append(float(onset) + offset)
-            labels.append(str(label))
+            labels.append(_latin1_references_decoded(str(label)) if fif else str(label))
             sources.append(str((extra or {}).get("source", "annotation")))
     return times, labels, sources

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroshell.storage.layout import LABEL_BYTES, LABEL_DTYPE, append_rows, create_file, create_stream
+from neuroshell.storage.layout import create_file, create_stream
+from neuroshell.storage.markers import append_markers
 from neuroshell.storage.overview import OverviewBuilder, append_overview
+from neuroshell.storage.rows import append_rows
 from neuroshell.storage.spec import StreamSpec
 
 
@@ -48,14 +50,14 @@ class ImportTarget:
         return written
 
     def add_markers(self, times, labels, sources) -> int:
-        """Markers in time order (times s on this file's clock)."""
+        """Markers in time order (times s on this file's clock), labels and sources of any length."""
         order = np.argsort(np.asarray(times, dtype=np.float64), kind="stable")
-        markers = self.handle["markers"]
-        append_rows(markers["time"], np.asarray(times, dtype=np.float64)[order])
-        for name, texts in (("label", labels), ("source", sources)):
-            encoded = [str(texts[i]).encode("utf-8")[:LABEL_BYTES] for i in order]
-            append_rows(markers[name], np.array(encoded, dtype=LABEL_DTYPE))
-        return len(order)
+        return append_markers(
+            self.handle["markers"],
+            np.asarray(times, dtype=np.float64)[order],
+            [labels[i] for i in order],
+            [sources[i] for i in order],
+        )
 
     def close(self) -> None:
         self.handle.close()

@@ -13,6 +13,7 @@ from neuroshell.common.errors import did_you_mean
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import FORMAT, create_file, stream_spec
 from neuroshell.storage.locks import ensure_not_recorded, recorded_by_this_process
+from neuroshell.storage.markers import read_markers
 
 COPY_BLOCK_BYTES = 16 << 20
 READ_BLOCK_BYTES = 4 << 20  # rows read at a time by readers
@@ -222,15 +223,8 @@ class H5File:
         return StreamView(self.handle["streams"][name])
 
     def markers(self) -> tuple[np.ndarray, list[str], list[str]]:
-        """All markers in time order: times (s, session clock), labels and sources."""
-        if "markers" not in self.handle:
-            return np.zeros(0), [], []
-        group = self.handle["markers"]
-        n = min(group[name].shape[0] for name in ("time", "label", "source"))
-        times = group["time"][:n]
-        order = np.argsort(times, kind="stable")  # a recording in progress may hold them slightly out of order
-        labels, sources = group["label"][:n][order], group["source"][:n][order]
-        return times[order], [_text(v) for v in labels], [_text(v) for v in sources]
+        """All markers in time order: times (s, session clock), labels and sources, in full."""
+        return read_markers(self.handle.get("markers"))
 
     def paths(self) -> list[str]:
         """Every group and dataset, walked once: completion asks on every key press, and an open file's

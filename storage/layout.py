@@ -14,12 +14,11 @@ import numpy as np
 
 from neuroshell.common.version import neuroshell_version
 from neuroshell.storage.locks import ensure_not_recorded
+from neuroshell.storage.markers import create_markers
 from neuroshell.storage.spec import StreamSpec
 
 FORMAT = "neuroshell"
 FORMAT_VERSION = "1.0"
-LABEL_BYTES = 128  # marker labels are fixed-length UTF-8: SWMR readers cannot follow variable-length data
-LABEL_DTYPE = h5py.string_dtype("utf-8", LABEL_BYTES)
 CHAIN_BYTES = 2048  # a filter chain's JSON (fixed length, as SWMR readers need)
 CHAIN_DTYPE = h5py.string_dtype("utf-8", CHAIN_BYTES)
 NO_FILTERS = '{"stages": []}'
@@ -61,15 +60,6 @@ def create_file(path: Path, clock, overwrite: bool = False, claimed: bool = Fals
     create_markers(handle)
     handle.create_group("streams")
     return handle
-
-
-def create_markers(handle: h5py.File) -> h5py.Group:
-    markers = handle.require_group("markers")
-    for name, dtype in (("time", "f8"), ("label", LABEL_DTYPE), ("source", LABEL_DTYPE)):
-        if name not in markers:
-            markers.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(1024,))
-    markers["time"].attrs["units"] = "s"
-    return markers
 
 
 def chunk_rows(n_channels: int, itemsize: int) -> int:
@@ -127,13 +117,6 @@ def create_stream(handle: h5py.File, spec: StreamSpec, compression: str | None =
     for key, value in spec.info.items():
         group.attrs[f"info_{key}"] = value
     return group
-
-
-def append_rows(dataset: h5py.Dataset, rows: np.ndarray) -> None:
-    """Append along the first axis."""
-    start = dataset.shape[0]
-    dataset.resize(start + rows.shape[0], axis=0)
-    dataset[start:] = rows
 
 
 def stream_spec(group: h5py.Group) -> StreamSpec:

@@ -4,7 +4,8 @@ are appended, whoever appends them (the recorder, an import)."""
 import h5py
 import numpy as np
 
-from neuroshell.storage.layout import OVERVIEW_BLOCK, append_rows
+from neuroshell.storage.layout import OVERVIEW_BLOCK
+from neuroshell.storage.rows import append_rows
 
 
 class OverviewBuilder:

@@ -4,12 +4,14 @@ import itertools
 
 import numpy as np
 
+from neuroshell.common.words import shortened
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.figures import new_figure
 from neuroshell.storage.files import StreamView
 
 MAX_POINTS = 2000  # envelope points across the plot's width
 MAX_MARKER_LABELS = 60  # more labels than this cannot be read on one plot
+MARKER_LABEL_CHARS = 40  # a longer label is drawn cut, with an ellipsis (the file keeps it whole)
 TYPED_SOURCES = ("prompt", "script", "command", "user")  # markers a person typed (docs/file-format.md)
 
 
@@ -93,7 +95,7 @@ def plot_traces(
             axes.text(
                 marker_times[index] - origin,
                 offsets[0] + 1.5 * spread,
-                marker_labels[index],
+                shortened(marker_labels[index], MARKER_LABEL_CHARS),
                 rotation=90,
                 fontsize=6,
                 color="C2" if is_typed else "C3",

@@ -29,17 +29,16 @@ from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import (
     CHAIN_BYTES,
     CHAIN_DTYPE,
-    LABEL_BYTES,
-    LABEL_DTYPE,
     NO_FILTERS,
     StreamSpec,
-    append_rows,
     create_file,
     create_stream,
 )
 from neuroshell.storage.locks import RecordingLock
+from neuroshell.storage.markers import append_markers, sort_markers
 from neuroshell.storage.overview import OverviewBuilder, append_overview
 from neuroshell.storage.records import Block, ClockOffset, FilterChange, MarkerItem
+from neuroshell.storage.rows import append_rows
 
 BATCH_BYTES = 8 << 20  # the writer gathers queued blocks into writes of up to this size
 CLOSING_ROOM_BYTES = 1 << 20  # room kept for HDF5's metadata when the file is closed
@@ -158,9 +157,6 @@ class Recorder:
 
     def mark(self, time_s: float, label: str, source: str = "user") -> None:
         """Queue a marker at ``time_s`` (session clock)."""
-        size = len(label.encode("utf-8"))
-        if size > LABEL_BYTES:
-            raise StorageError(f"a marker label holds at most {LABEL_BYTES} bytes (UTF-8), not {size}: shorten it")
         self._put_side(MarkerItem(float(time_s), label, source))
 
     def gap(self, stream: str, start_s: float, stop_s: float) -> None:
@@ -310,17 +306,13 @@ class Recorder:
         self.bytes_written += sum(item.data.nbytes + item.times.nbytes for item in items)
 
     def _write_marker(self, marker: MarkerItem) -> None:
-        markers = self.handle["markers"]
-        append_rows(markers["time"], np.array([marker.time_s]))
-        append_rows(markers["label"], np.array([marker.label.encode("utf-8")], dtype=LABEL_DTYPE))
-        source = marker.source.encode("utf-8")[:LABEL_BYTES]
-        append_rows(markers["source"], np.array([source], dtype=LABEL_DTYPE))
+        append_markers(self.handle["markers"], [marker.time_s], [marker.label], [marker.source])
         self.markers_written += 1
 
     def _close_file(self) -> None:
         try:
             if self.error is None:
-                _sort_markers(self.handle["markers"])
+                sort_markers(self.handle["markers"])
             self.handle.close()
         except Exception as error:
             self.error = self.error or f"closing {self.path} failed: {error}"
@@ -348,17 +340,6 @@ class Recorder:
             error=self.error,
             running=not self._stopped and self._writer.is_alive(),
         )
-
-
-def _sort_markers(markers) -> None:
-    """Put markers in time order: device threads and the prompt queue them, so a later one may be written
-    first. Done once at the end of a clean recording (``recover`` does it for an interrupted one)."""
-    times = markers["time"][:]
-    order = np.argsort(times, kind="stable")
-    if np.all(order == np.arange(len(order))):
-        return
-    for key in ("time", "label", "source"):
-        markers[key][:] = markers[key][:][order]
 
 
 def _in_stream_dtype(stream: str, data: np.ndarray, dtype: str) -> np.ndarray:

@@ -10,8 +10,9 @@ import numpy as np
 
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.files import COPY_BLOCK_BYTES, open_raw
-from neuroshell.storage.layout import FORMAT, create_markers
+from neuroshell.storage.layout import FORMAT
 from neuroshell.storage.locks import ensure_not_recorded
+from neuroshell.storage.markers import copy_markers, create_markers
 
 
 def recover(source: Path, target: Path | None = None, overwrite: bool = False) -> tuple[Path, dict[str, int]]:
@@ -53,7 +54,7 @@ def _copy_recovered(original: h5py.File, target: Path, interrupted: bool, on_dis
         for name, item in original.items():
             if name not in ("streams", "markers"):
                 original.copy(item, out, name=name)
-        _copy_markers(original.get("markers", None), create_markers(out))
+        copy_markers(original.get("markers", None), create_markers(out))
         streams = out.create_group("streams")
         for name, group in original.get("streams", {}).items():
             counts[name], end = _copy_stream(group, streams, interrupted, on_disk)
@@ -62,19 +63,6 @@ def _copy_recovered(original: h5py.File, target: Path, interrupted: bool, on_dis
         if interrupted and ends:
             out.attrs["interrupted_at_s"] = max(ends)
     return counts
-
-
-def _copy_markers(source: h5py.Group | None, markers: h5py.Group) -> None:
-    """Markers in time order (several threads queue them, so the file may hold them slightly out of order)."""
-    if source is None:
-        return
-    n = min(source[k].shape[0] for k in ("time", "label", "source"))
-    times = source["time"][:n]
-    order = np.argsort(times, kind="stable")
-    order = order[np.isfinite(times[order])]
-    for key in ("time", "label", "source"):
-        markers[key].resize((len(order),))
-        markers[key][:] = source[key][:n][order]
 
 
 def _copy_stream(

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from neuroshell.devices.base import wait_until
+from neuroshell.storage.files import open_file
 from tests.helpers import FakePort, Feeder
 
 
@@ -130,13 +131,21 @@ def test_device_errors_are_one_line(session, tmp_path):
     assert "wrong unit in '10ms': expected a frequency (Hz)" in session.ui.errors[-1]
 
 
-def test_a_marker_label_too_long_is_one_clear_line(session, tmp_path):
+def test_a_marker_label_of_any_length_is_kept_whole(session, tmp_path):
+    long_label = "stimulus: " + "é€x" * 330  # 1000 characters, 2320 bytes of UTF-8
     assert session.execute("connect sim --channels 4 --rate 100Hz")
     assert session.execute(f"record start {tmp_path / 'm.h5'}")
-    assert not session.execute("mark " + "x" * 129)
-    assert session.ui.errors[-1] == "a marker label holds at most 128 bytes (UTF-8), not 129: shorten it"
-    assert session.execute("mark " + "é" * 64)  # 128 bytes of UTF-8
+    assert session.execute("mark short")
+    assert session.execute(f"mark '{long_label}'")
     assert session.execute("record stop")
+    file = open_file(tmp_path / "m.h5")
+    _, labels, _ = file.markers()
+    file.close()
+    typed = [label for label in labels if not label.startswith("stim/")]
+    assert typed == ["short", long_label]
+    with h5py.File(tmp_path / "m.h5") as f:  # a plain reader of the column gets whole characters
+        prefixes = [v.decode("utf-8") for v in f["markers/label"][:]]
+    assert long_label[:40] in [p[:40] for p in prefixes]
 
 
 def test_monitor_says_how_many_channels_it_leaves_out(session):

@@ -181,7 +181,8 @@ def test_integer_counts_are_read_in_their_unit_and_replayed_as_counts(session, t
 
 FAILING_WRITER = """
 import sys, time, numpy as np
-from neuroshell.storage.layout import append_rows, create_file, create_stream
+from neuroshell.storage.layout import create_file, create_stream
+from neuroshell.storage.rows import append_rows
 from neuroshell.storage.spec import StreamSpec
 handle = create_file(sys.argv[1], time.monotonic)
 group = create_stream(handle, StreamSpec("ramp", [f"c{c}" for c in range(64)], 1000.0))
