@@ -8,19 +8,6 @@ from neuroshell.common.errors import UserError
 
 EXTRA = "pip install 'neuroshell[formats]'"
 
-# A channel unit the field's formats know -> (its SI unit, the factor to it, MNE's channel type).
-SI_UNITS = {
-    "fT": ("T", 1e-15, "mag"),
-    "pT": ("T", 1e-12, "mag"),
-    "nT": ("T", 1e-9, "mag"),
-    "T": ("T", 1.0, "mag"),
-    "nV": ("V", 1e-9, "eeg"),
-    "uV": ("V", 1e-6, "eeg"),
-    "µV": ("V", 1e-6, "eeg"),
-    "mV": ("V", 1e-3, "eeg"),
-    "V": ("V", 1.0, "eeg"),
-}
-
 
 class FormatError(UserError):
     """A file that cannot go to or come from the format asked for."""

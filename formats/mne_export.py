@@ -10,20 +10,36 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroshell.formats.catalog import SI_UNITS, FormatError, require
+from neuroshell.common.channels import si_unit
+from neuroshell.formats.catalog import FormatError, require
 from neuroshell.formats.timeline import Timeline, build_timeline
+from neuroshell.storage.spec import StreamSpec
 
 mne = require("mne")
+FIFF = mne.io.constants.FIFF
 
 BUFFER_S = 10.0
-EDF_MAX_BYTES = 2 << 30  # MNE's EDF export holds every sample as float64 at once
+EDF_MAX_BYTES = 2 << 30  # an EDF export holds every sample as float64 at once
 SKIP = "BAD_ACQ_SKIP"
+# FIFF's unit codes (MNE's ``info["chs"][i]["unit"]``) as symbols; MNE's values are in these SI units.
+FIFF_UNITS = {107: "V", 112: "T", 201: "T/m", 110: "S", 114: "°C", 5: "K", 3: "s", 4: "A", 6: "mol", 7: "rad"}
+FIFF_UNITS |= {1: "m", 101: "Hz", 117: "V/m²", 210: "px"}
 
 
-def channel_kinds(units: list[str]) -> tuple[list[str], np.ndarray]:
-    """MNE channel types and the factors (n_channels,) that take each channel's unit to MNE's SI unit."""
-    known = [SI_UNITS.get(unit, ("", 1.0, "misc")) for unit in units]
-    return [kind for _, _, kind in known], np.array([factor for _, factor, _ in known])
+def stream_info(spec: StreamSpec, rate_hz: float) -> tuple[dict, np.ndarray]:
+    """MNE's Info of a stream (channel types, each channel's SI unit, the sensors' geometry where an import
+    kept it) and the factors (n_channels,) that take each channel's values to that SI unit."""
+    info = mne.create_info(list(spec.channel_names), rate_hz, list(spec.channel_types), verbose="error")
+    fiff_codes = {symbol: code for code, symbol in FIFF_UNITS.items()}
+    units = spec.channel_units or ["unknown"] * spec.n_channels
+    locations, coils = spec.info.get("mne_channel_locations"), spec.info.get("mne_coil_types")
+    for index, (channel, kind, unit) in enumerate(zip(info["chs"], spec.channel_types, units, strict=True)):
+        if kind != "stim":  # MNE keeps trigger codes in channels it calls volts
+            channel["unit"] = fiff_codes.get(si_unit(unit).si, FIFF.FIFF_UNIT_NONE)
+        if locations is not None and len(locations) == spec.n_channels:
+            channel["loc"] = np.asarray(locations[index], dtype=np.float64)
+            channel["coil_type"] = int(coils[index])
+    return info, np.array([si_unit(unit).factor for unit in units])
 
 
 def stream_raw(file, view, progress: Callable[[float], None] | None = None):
@@ -37,9 +53,7 @@ def stream_raw(file, view, progress: Callable[[float], None] | None = None):
     if view.n_samples == 0:
         raise FormatError(f"stream '{view.name}' holds no samples: nothing to export")
     timeline = build_timeline(view.time[: view.n_samples], view.sampling_rate_hz)
-    spec = view.spec
-    kinds, factors = channel_kinds(spec.channel_units or ["unknown"] * spec.n_channels)
-    info = mne.create_info(list(spec.channel_names), view.sampling_rate_hz, kinds, verbose="error")
+    info, factors = stream_info(view.spec, view.sampling_rate_hz)
     start_unix = float(file.handle.attrs["clock_zero_unix_s"]) + timeline.first_time_s
     info.set_meas_date(datetime.fromtimestamp(start_unix, tz=timezone.utc))
     raw = StreamRaw(info, view, timeline, factors, progress)
@@ -92,19 +106,18 @@ class StreamRaw(mne.io.BaseRaw):
             reader["progress"](stop / timeline.n_grid)
 
 
-def write_raw(raw, target: Path, kind: str, overwrite: bool) -> list[Path]:
-    """Save a Raw as FIF (float32, split at 2 GB by MNE) or EDF/BDF; returns the files written."""
+def write_raw(raw, target: Path, kind: str, overwrite: bool, spec: StreamSpec) -> tuple[list[Path], list[str]]:
+    """Save a Raw of ``spec``'s stream as FIF (float32, split at 2 GB by MNE) or EDF/BDF; returns the files
+    written and notes on what the format changed."""
     if kind == "fif":
-        return [Path(p) for p in raw.save(target, fmt="single", overwrite=overwrite, verbose="error")]
+        return [Path(p) for p in raw.save(target, fmt="single", overwrite=overwrite, verbose="error")], []
     needed = raw.n_times * len(raw.ch_names) * 8
     if needed > EDF_MAX_BYTES:
         raise FormatError(
             f"EDF export holds every sample in memory ({needed / 2**30:.1f} GiB here): export .fif or .nwb, "
             "which write in blocks, or a shorter span"
         )
-    if kind == "edf":
-        require("edfio")
-    mne.export.export_raw(
-        target, raw, fmt="bdf" if target.suffix.lower() == ".bdf" else "edf", overwrite=overwrite, verbose="error"
-    )
-    return [target]
+    from neuroshell.formats.edf_export import write_edf
+
+    units = spec.channel_units or ["unknown"] * spec.n_channels
+    return [target], write_edf(raw, target, units, list(spec.channel_types))

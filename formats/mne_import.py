@@ -6,15 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
+from neuroshell.common.channels import SHOWN_UNITS, UNITS, si_unit
 from neuroshell.formats.catalog import FormatError, require
-from neuroshell.formats.mne_export import SKIP
+from neuroshell.formats.mne_export import FIFF_UNITS, SKIP
 from neuroshell.formats.target import ImportTarget
 from neuroshell.storage.spec import StreamSpec
 
 mne = require("mne")
 
-# MNE channel type -> (unit the file keeps, factor from MNE's SI value to it).
-UNITS = {"mag": ("fT", 1e15), "grad": ("fT/cm", 1e13), **{k: ("uV", 1e6) for k in ("eeg", "eog", "ecg", "emg", "seeg")}}
 BLOCK_S = 10.0
 
 
@@ -38,7 +37,7 @@ def import_raw(
     zero = raw.info["meas_date"].timestamp() if raw.info["meas_date"] is not None else 0.0
     first_s = raw.first_samp / rate
     kinds = raw.get_channel_types()
-    units = [UNITS.get(kind, (_orig_unit(raw, name), 1.0)) for kind, name in zip(kinds, raw.ch_names, strict=True)]
+    units = [_unit_and_scale(raw, index, kind) for index, kind in enumerate(kinds)]
     dtype = "float32" if getattr(raw, "orig_format", "double") == "single" else "float64"
     target_file = ImportTarget(target, zero, source, overwrite)
     try:
@@ -50,8 +49,9 @@ def import_raw(
             [u for u, _ in units],
             dtype,
             source="import",
-            info={"mne_channel_types": list(kinds)},
             scale=[f for _, f in units],
+            channel_types=list(kinds),
+            info=_sensor_geometry(raw),
         )
         skips = _skips(raw, first_s)
         blocks = _blocks(raw, dtype, first_s, skips, progress)
@@ -87,8 +87,33 @@ def _stim_events(raw, stim: str | None, kinds: list[str]) -> tuple[list, list, l
     return times, labels, sources
 
 
-def _orig_unit(raw, channel: str) -> str:
-    return str((getattr(raw, "_orig_units", None) or {}).get(channel, "unknown"))
+def _sensor_geometry(raw) -> dict:
+    """Where each sensor is and what it is (MNE's ``loc`` (n, 12) and ``coil_type``), so an export to FIF
+    gives source analysis the same sensors; nothing for a file that has none."""
+    locations = np.array([ch["loc"] for ch in raw.info["chs"]], dtype=np.float64)
+    if not np.isfinite(locations).any() or not np.nan_to_num(locations).any():
+        return {}
+    coils = np.array([int(ch["coil_type"]) for ch in raw.info["chs"]], dtype=np.int64)
+    return {"mne_channel_locations": locations, "mne_coil_types": coils}
+
+
+def _unit_and_scale(raw, index: int, kind: str) -> tuple[str, float]:
+    """The unit a channel is shown in and the scale from MNE's value to it. MNE gives values in the SI unit
+    its channel info names; a channel MNE leaves unitless holds SI values where the file named a unit that
+    MNE's reader converts (BrainVision's uS: siemens), which the table of units knows too."""
+    if kind == "stim":
+        return "count", 1.0
+    si = FIFF_UNITS.get(int(raw.info["chs"][index]["unit"]))
+    if si is None:
+        named = str((getattr(raw, "_orig_units", None) or {}).get(raw.ch_names[index], "n/a"))
+        if named not in UNITS:
+            return named, 1.0
+        si, shown = UNITS[named].si, named
+    else:
+        shown = SHOWN_UNITS.get(kind, si)
+    if si_unit(shown).si != si:
+        shown = si
+    return shown, 1.0 / si_unit(shown).factor
 
 
 def _skips(raw, first_s: float) -> list[tuple[int, int]]:

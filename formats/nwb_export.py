@@ -9,31 +9,44 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroshell.formats.catalog import SI_UNITS, FormatError, require
+from neuroshell.common.channels import VOLTAGE_TYPES, si_unit
+from neuroshell.formats.catalog import FormatError, require
 
 pynwb = require("pynwb")
 from hdmf.data_utils import GenericDataChunkIterator  # noqa: E402 (pynwb brings hdmf; checked just above)
 
-NWB_UNITS = {"T": "tesla", "V": "volts"}  # NWB names SI units in words; EEG (volts) is an ElectricalSeries
+# NWB names SI units in words; electrode voltages (EEG, iEEG) go in an ElectricalSeries
+NWB_UNITS = {"T": "tesla", "T/m": "tesla/meter", "V": "volts", "S": "siemens", "K": "kelvin", "°C": "degrees Celsius"}
 BUFFER_GB = 0.1
 
 
 class BlockReader(GenericDataChunkIterator):
-    """An HDF5 dataset (rows ``0:n``) handed to pynwb block by block, minus ``subtract`` (timestamps to the
-    session start), calling ``progress(rows)`` as it goes."""
+    """An HDF5 dataset (rows ``0:n``, and of a 2-D one the ``columns`` given) handed to pynwb block by block,
+    minus ``subtract`` (timestamps to the session start), calling ``progress(rows)`` as it goes."""
 
-    def __init__(self, dataset, n: int, subtract: float = 0.0, progress: Callable[[int], None] | None = None):
+    def __init__(
+        self,
+        dataset,
+        n: int,
+        subtract: float = 0.0,
+        progress: Callable[[int], None] | None = None,
+        columns: list[int] | None = None,
+    ):
         self.dataset, self.n, self.subtract, self.progress = dataset, n, subtract, progress
+        self.columns = np.asarray(columns if columns is not None else range(dataset.shape[-1]))
         super().__init__(buffer_gb=BUFFER_GB, display_progress=False)
 
     def _get_data(self, selection: tuple[slice, ...]) -> np.ndarray:
-        block = self.dataset[selection]
-        if self.progress is not None and selection[-1 if self.dataset.ndim == 1 else 1].start in (0, None):
+        if self.dataset.ndim == 1:
+            block = self.dataset[selection]
+        else:
+            block = self.dataset[selection[0]][:, self.columns[selection[1]]]
+        if self.progress is not None and selection[-1].start in (0, None):
             self.progress(selection[0].stop - selection[0].start)
         return block - self.subtract if self.subtract else block
 
     def _get_maxshape(self) -> tuple[int, ...]:
-        return (self.n, *self.dataset.shape[1:])
+        return (self.n,) if self.dataset.ndim == 1 else (self.n, len(self.columns))
 
     def _get_dtype(self) -> np.dtype:
         return self.dataset.dtype
@@ -60,7 +73,8 @@ def export_nwb(file, target: Path, overwrite: bool, progress: Callable[[int], No
     counts = {"streams": 0, "samples": 0, "markers": 0, "gaps": 0, "units": 0}
     for view in views:
         if view.n_samples:
-            nwbfile.add_acquisition(_series(nwbfile, view, reference, progress))
+            for series in _series(nwbfile, view, reference, progress):
+                nwbfile.add_acquisition(series)
             counts["streams"] += 1
             counts["samples"] += view.n_samples
     counts["markers"] = _add_markers(nwbfile, markers, reference)
@@ -71,41 +85,56 @@ def export_nwb(file, target: Path, overwrite: bool, progress: Callable[[int], No
     return counts
 
 
-def _series(nwbfile, view, reference: float, progress):
+def _series(nwbfile, view, reference: float, progress) -> list:
+    """The series of a stream: one per channel type, SI unit and conversion (NWB keeps one unit per series),
+    all on the first one's timestamps (the later ones link to them)."""
     spec, n = view.spec, view.n_samples
+    groups = _channel_groups(spec)
+    found, names = [], set()
+    for (kind, unit, conversion, offset), columns in groups.items():
+        name = view.name if len(groups) == 1 else f"{view.name}_{kind}"
+        name = name if name not in names else f"{name}_{len(names) + 1}"
+        names.add(name)
+        channels = [spec.channel_names[i] for i in columns]
+        units = sorted({(spec.channel_units or ["unknown"] * spec.n_channels)[i] for i in columns})
+        common = dict(
+            name=name,
+            data=BlockReader(view.data, n, progress=progress if not found else None, columns=columns),
+            timestamps=BlockReader(view.time, n, subtract=reference) if not found else found[0],
+            description=f"neuroshell stream '{view.name}' from {spec.source}, {kind} channels: {', '.join(channels)}",
+            offset=offset,
+            comments=f"channel type {kind}; channel units as recorded: {', '.join(units)}",
+        )
+        if conversion is None:  # volts of electrodes: one conversion per channel
+            scale = np.broadcast_to(np.asarray(spec.scale, np.float64), (spec.n_channels,))
+            per_channel = scale[columns] * np.array([si_unit(spec.channel_units[i]).factor for i in columns])
+            same = bool(np.all(per_channel == per_channel[0]))
+            found.append(
+                pynwb.ecephys.ElectricalSeries(
+                    electrodes=_electrodes(nwbfile, name, channels),
+                    channel_conversion=None if same else per_channel,
+                    conversion=float(per_channel[0]) if same else 1.0,
+                    **common,
+                )
+            )
+        else:
+            found.append(pynwb.TimeSeries(unit=NWB_UNITS.get(unit, unit), conversion=conversion, **common))
+    return found
+
+
+def _channel_groups(spec) -> dict[tuple, list[int]]:
+    """Channels grouped by (type, SI unit, conversion to it, offset in it): electrode voltages (EEG, iEEG)
+    keep a conversion per channel (``None`` here); any other series needs one."""
     units = spec.channel_units or ["unknown"] * spec.n_channels
-    unit, factor = _nwb_unit(units[0])
-    if any(_nwb_unit(u) != (unit, factor) for u in units):
-        raise FormatError(
-            f"stream '{view.name}' mixes units ({', '.join(sorted(set(units)))}): NWB keeps one per series"
-        )
-    scale, offset = np.asarray(spec.scale, np.float64), np.asarray(spec.offset, np.float64)
-    if offset.ndim:
-        raise FormatError(f"stream '{view.name}' has one offset per channel: NWB keeps one offset per series")
-    data = BlockReader(view.data, n, progress=progress)
-    timestamps = BlockReader(view.time, n, subtract=reference)
-    description = f"neuroshell stream '{view.name}' from {spec.source}; channels: {', '.join(spec.channel_names)}"
-    common = dict(
-        name=view.name, data=data, timestamps=timestamps, description=description, offset=float(offset) * factor
-    )
-    if unit == "volts":
-        electrodes = _electrodes(nwbfile, view.name, spec.channel_names)
-        per_channel = scale * factor if scale.ndim else None
-        conversion = 1.0 if scale.ndim else float(scale) * factor
-        return pynwb.ecephys.ElectricalSeries(
-            electrodes=electrodes, channel_conversion=per_channel, conversion=conversion, **common
-        )
-    if scale.ndim:
-        raise FormatError(f"stream '{view.name}' has one scale per channel: NWB keeps that only for EEG (volts)")
-    return pynwb.TimeSeries(
-        unit=unit, conversion=float(scale) * factor, comments=f"channel units: {units[0]}", **common
-    )
-
-
-def _nwb_unit(unit: str) -> tuple[str, float]:
-    """NWB's name of a channel unit's SI unit and the factor to it; a unit NWB has no SI name for stays."""
-    symbol, factor, _ = SI_UNITS.get(unit, (unit, 1.0, ""))
-    return NWB_UNITS.get(symbol, symbol), factor
+    scale = np.broadcast_to(np.asarray(spec.scale, np.float64), (spec.n_channels,))
+    offset = np.broadcast_to(np.asarray(spec.offset, np.float64), (spec.n_channels,))
+    groups: dict[tuple, list[int]] = {}
+    for index, (kind, unit) in enumerate(zip(spec.channel_types, units, strict=True)):
+        si = si_unit(unit)
+        electrodes = kind in VOLTAGE_TYPES and si.si == "V"
+        conversion = None if electrodes else float(scale[index] * si.factor)
+        groups.setdefault((kind, si.si, conversion, float(offset[index] * si.factor)), []).append(index)
+    return groups
 
 
 def _electrodes(nwbfile, stream: str, channel_names: list[str]):

@@ -111,6 +111,7 @@ def create_stream(handle: h5py.File, spec: StreamSpec, compression: str | None =
     group.attrs["sampling_rate_units"] = "Hz"
     group.attrs["channel_names"] = list(spec.channel_names)
     group.attrs["channel_units"] = list(units)
+    group.attrs["channel_types"] = list(spec.channel_types)
     group.attrs["source"] = spec.source
     group.attrs["scale"] = spec.scale
     group.attrs["offset"] = spec.offset
@@ -133,6 +134,7 @@ def stream_spec(group: h5py.Group) -> StreamSpec:
         info=info,
         scale=_number_or_list(attrs.get("scale", 1.0)),
         offset=_number_or_list(attrs.get("offset", 0.0)),
+        channel_types=[str(kind) for kind in attrs["channel_types"]] if "channel_types" in attrs else None,
     )
 
 

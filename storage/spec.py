@@ -5,13 +5,17 @@ from typing import Any
 
 import numpy as np
 
+from neuroshell.common.channels import type_of_unit
+
 
 @dataclass
 class StreamSpec:
-    """A stream's name, channels, units, sampling rate (Hz, 0 if irregular) and sample dtype.
+    """A stream's name, channels, units, types, sampling rate (Hz, 0 if irregular) and sample dtype.
 
     Samples are kept in the source's own ``dtype`` (raw ADC counts stay integers); ``scale`` and ``offset``
     (one number, or one per channel) turn them into the channel's unit: value = sample * scale + offset.
+    ``channel_types`` are MNE's channel types (eeg, mag, grad, stim, ...); by default the units say them
+    (``common.channels.type_of_unit``).
     """
 
     name: str
@@ -23,6 +27,17 @@ class StreamSpec:
     info: dict[str, Any] = field(default_factory=dict)
     scale: float | list[float] = 1.0
     offset: float | list[float] = 0.0
+    channel_types: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        # A file written before channel types were kept: its import recorded MNE's types, else the units say.
+        recorded = self.info.get("mne_channel_types")
+        if self.channel_types is None and recorded is not None and len(recorded) == self.n_channels:
+            self.channel_types = [kind.decode() if isinstance(kind, bytes) else str(kind) for kind in recorded]
+        if self.channel_types is None:
+            self.channel_types = [type_of_unit(unit) for unit in self.channel_units or ["unknown"] * self.n_channels]
+        if len(self.channel_types) != self.n_channels:
+            raise ValueError(f"{self.name}: {len(self.channel_types)} channel types for {self.n_channels} channels")
 
     @property
     def n_channels(self) -> int:
@@ -33,16 +48,6 @@ class StreamSpec:
         """Whether samples need ``scale`` and ``offset`` (or a conversion to float) to be in their unit."""
         plain = np.all(np.asarray(self.scale) == 1.0) and np.all(np.asarray(self.offset) == 0.0)
         return not plain or np.dtype(self.dtype).kind != "f"
-
-    def channel_types(self) -> list[str]:
-        """MNE's channel type of each channel: as an imported file recorded them, else from the unit (fT,
-        pT, T: mag; fT/cm: grad; volts: eeg; anything else: misc)."""
-        recorded = self.info.get("mne_channel_types")
-        if recorded is not None and len(recorded) == self.n_channels:
-            return [kind.decode() if isinstance(kind, bytes) else str(kind) for kind in recorded]
-        by_unit = {"fT": "mag", "pT": "mag", "T": "mag", "fT/cm": "grad", "T/m": "grad"}
-        by_unit |= {unit: "eeg" for unit in ("V", "mV", "uV", "µV", "microvolts", "nV")}
-        return [by_unit.get(unit, "misc") for unit in self.channel_units or ["misc"] * self.n_channels]
 
     def to_unit(self, samples: np.ndarray, channels: list[int] | None = None) -> np.ndarray:
         """Samples (n, n_channels), or (n, len(channels)) of the given channels, in the channels' units:

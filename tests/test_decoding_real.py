@@ -127,7 +127,7 @@ def test_trigger_channel_events_become_markers_at_find_events_onsets(session, tm
     try:
         times, labels, sources = file.markers()
         stream = file.stream("trig_raw")
-        assert stream.spec.channel_names[-1] == "STI 014" and stream.spec.channel_types()[-1] == "stim"
+        assert stream.spec.channel_names[-1] == "STI 014" and stream.spec.channel_types[-1] == "stim"
     finally:
         file.close()
     np.testing.assert_allclose(times, expected[:, 0] / raw.info["sfreq"], atol=1e-9)

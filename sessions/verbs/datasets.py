@@ -187,7 +187,7 @@ def _source_epochs(session, location, args, plan):
         view = file.stream(location.path)
         spec = view.spec
         channels = (
-            args.channels.indices(spec.channel_names, spec.channel_types())
+            args.channels.indices(spec.channel_names, spec.channel_types)
             if args.channels
             else list(range(spec.n_channels))
         )

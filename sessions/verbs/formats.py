@@ -91,7 +91,7 @@ def _export_mne(session, file, location, target: Path, kind: str, overwrite: boo
     view = _stream_of(file, location)
     with session.ui.progress(f"exporting {view.name} to {kind.upper()}", total=1.0) as bar:
         raw, left_out = stream_raw(file, view, bar.update)
-        written = write_raw(raw, target, kind, overwrite)
+        written, notes = write_raw(raw, target, kind, overwrite, view.spec)
     annotations = raw.annotations.description
     skips = int((annotations == "BAD_ACQ_SKIP").sum())
     text = (
@@ -99,7 +99,7 @@ def _export_mne(session, file, location, target: Path, kind: str, overwrite: boo
         f"{raw.info['sfreq']:g} Hz, {counted(len(annotations) - skips, 'marker')} as annotations, "
         f"{counted(skips, 'gap')} as BAD_ACQ_SKIP"
     )
-    result = [Message(text, "success")]
+    result = [Message(text, "success")] + [Message(note, "warning") for note in notes]
     if left_out:
         result.append(Message(f"left out {counted(left_out, 'marker')} outside the stream's time span", "warning"))
     return result
