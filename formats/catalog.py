@@ -29,26 +29,31 @@ FORMATS = (
         (".fif",),
         "both",
         "mne",
-        "one stream: samples (float32, in T/V), channel names and types (fT: mag, uV: eeg, others: misc), "
-        "meas_date, markers as annotations, gaps as BAD_ACQ_SKIP (zeros inside)",
+        "one stream: samples (float32, in SI units), every channel's type and unit (grad stays grad in T/m, stim "
+        "stays stim), sensor positions an import kept, meas_date, markers as annotations (Latin-1: other "
+        "characters as &#N; references, decoded on import), gaps as BAD_ACQ_SKIP (zeros inside)",
         "exact timestamps (samples sit on the nominal rate's grid), integer counts, clock offsets",
     ),
     Format(
         "edf",
         (".edf", ".bdf"),
         "both",
-        "mne (edfio)",
-        "one stream: samples as 16-bit (EDF) values over each channel's range, channel names, start time, "
-        "markers as annotations, gaps as BAD_ACQ_SKIP",
-        "precision beyond 16 bits, exact timestamps, channel types; export holds the samples in memory",
+        "edfio out, mne in",
+        "one stream: samples as 16-bit (EDF) or 24-bit (BDF) values over each channel's own range, in a unit "
+        "prefix whose range EDF's fields can hold, channel names, start time (1985-01-01 where EDF cannot hold "
+        "it, said), markers as annotations, gaps as BAD_ACQ_SKIP; annotation-only files import as markers",
+        "precision beyond 16/24 bits, exact timestamps, channel types (on import, MNE calls a channel of an "
+        "unknown unit EEG); export holds the samples in memory",
     ),
     Format(
         "nwb",
         (".nwb",),
         "export",
         "pynwb",
-        "every stream in its own sample type with conversion/offset and exact timestamps, units, channel "
-        "names, EEG electrodes, markers (label, source), gaps as invalid_times, every run's spikes as Units",
+        "every stream in its own sample type, one series per channel type and unit (ElectricalSeries for "
+        "EEG/iEEG with electrodes, TimeSeries for MEG and the rest) on one shared time base, with "
+        "conversion/offset to SI and exact timestamps, markers (label, source), gaps as invalid_times, every "
+        "run's spikes as Units",
         "clock offsets, overviews, datasets and models",
     ),
     Format(
@@ -70,11 +75,21 @@ FORMATS = (
     ),
     Format(
         "mne",
-        (".vhdr", ".set"),
+        (".vhdr", ".ahdr", ".set", ".gdf", ".cnt", ".sqd", ".con", ".lay", ".nxe"),
         "import",
-        "mne",
-        "samples, channel names and units, measurement date, annotations as markers",
+        "mne (pymatreader for MATLAB v7.3 EEGLAB files)",
+        "samples, channel names, types and units, measurement date, annotations as markers, trigger channels' "
+        "events as markers",
         "montage, digitisation and other fields of MNE's Info",
+    ),
+    Format(
+        "csv",
+        (".csv", ".tsv", ".txt"),
+        "import",
+        "pandas",
+        "a timestamp column (seconds or date-times), channel columns (float64, one unit), a marker column's "
+        "non-empty cells as markers",
+        "channel types beyond what the unit says; comment lines",
     ),
 )
 
@@ -99,7 +114,7 @@ def import_format(source: Path) -> str:
     suffix = source.suffix.lower()
     for entry in FORMATS:
         if suffix in entry.suffixes and entry.directions in ("import", "both"):
-            return "xdf" if entry.name == "xdf" else "mne"
+            return entry.name if entry.name in ("xdf", "csv") else "mne"
     raise FormatError(f"cannot import '{source}': known suffixes are {', '.join(IMPORT_SUFFIXES)}")
 
 

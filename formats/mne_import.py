@@ -1,6 +1,7 @@
 """FIF, EDF/BDF, BrainVision and EEGLAB files in through ``mne.io.read_raw``, read block by block."""
 
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,48 +29,78 @@ def import_raw(
     after the file, samples as MNE gives them in SI (float32 when the file holds float32), ``scale`` to the
     usual unit (fT, uV), annotations as markers, BAD_ACQ_SKIP spans left out and kept as gaps. The events of
     the trigger channel ``stim`` (by default every channel of MNE type ``stim``) become markers too, as
-    ``mne.find_events`` finds them (label: the event's code); the channel stays a data channel."""
-    try:
-        raw = mne.io.read_raw(source, preload=False, verbose="error")
-    except Exception as error:  # MNE raises many kinds: one line for each
-        raise FormatError(f"MNE cannot read {source}: {error}") from None
+    ``mne.find_events`` finds them (label: the event's code); the channel stays a data channel. A file of
+    annotations only (a hypnogram) gives markers and no stream.
+
+    Returns ``streams`` (name: samples), ``markers``, ``stim_events``, ``gaps`` and ``notes`` (a truncated
+    file, said)."""
+    raw, notes = _read(source)
     rate = float(raw.info["sfreq"])
     zero = raw.info["meas_date"].timestamp() if raw.info["meas_date"] is not None else 0.0
     first_s = raw.first_samp / rate
-    kinds = raw.get_channel_types()
-    units = [_unit_and_scale(raw, index, kind) for index, kind in enumerate(kinds)]
-    dtype = "float32" if getattr(raw, "orig_format", "double") == "single" else "float64"
+    kinds = raw.get_channel_types() if raw.ch_names else []  # a file of annotations only has no channel
     target_file = ImportTarget(target, zero, source, overwrite)
+    streams, skips = {}, []
     try:
-        name = target_file.stream_name(Path(source).stem)
-        spec = StreamSpec(
-            name,
-            list(raw.ch_names),
-            rate,
-            [u for u, _ in units],
-            dtype,
-            source="import",
-            scale=[f for _, f in units],
-            channel_types=list(kinds),
-            info=_sensor_geometry(raw),
-        )
-        skips = _skips(raw, first_s)
-        blocks = _blocks(raw, dtype, first_s, skips, progress)
-        samples = target_file.add_stream(
-            spec, blocks, gaps=[(first_s + a / rate, first_s + b / rate) for a, b in skips]
-        )
-        markers = _markers(raw, first_s, Path(source).suffix.lower() == ".fif")
+        if kinds:
+            name = target_file.stream_name(Path(source).stem)
+            skips = _skips(raw, first_s)
+            blocks = _blocks(raw, first_s, skips, progress, source)
+            streams[name] = target_file.add_stream(
+                _spec(raw, name, kinds), blocks, gaps=[(first_s + a / rate, first_s + b / rate) for a, b in skips]
+            )
+        # MNE keeps a Raw's annotations inside its samples: a file of annotations only is read for them alone
+        annotations = raw.annotations if kinds else mne.read_annotations(source)
+        markers = _markers(annotations, first_s, Path(source).suffix.lower() == ".fif")
         events = _stim_events(raw, stim, kinds)
         target_file.add_markers(*(a + b for a, b in zip(markers, events, strict=True)))
     finally:
         target_file.close()
     return {
-        "stream": name,
-        "samples": samples,
+        "streams": streams,
         "markers": len(markers[0]) + len(events[0]),
         "stim_events": len(events[0]),
         "gaps": len(skips),
+        "notes": notes,
     }
+
+
+def _read(source: Path) -> tuple:
+    """MNE's Raw of ``source`` and notes: a file shorter than its header says is read as far as it goes, and
+    said; a damaged one is refused in one line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            raw = mne.io.read_raw(source, preload=False, verbose="warning")
+        except Exception as error:  # MNE raises many kinds: one line for each
+            raise FormatError(f"MNE cannot read {source}: {error}") from None
+    said = [str(warning.message) for warning in caught]
+    damaged = [text.split(" in file")[0] for text in said if "Invalid tag" in text]
+    if damaged:
+        raise FormatError(f"{source} is truncated or damaged (MNE: {damaged[0]}): not imported")
+    notes = []
+    if any("does not match the file size" in text for text in said):
+        seconds = raw.n_times / raw.info["sfreq"]
+        notes.append(
+            f"truncated: {source.name} holds fewer records than its header says; "
+            f"{raw.n_times} samples ({seconds:.1f} s) read, as far as the file goes"
+        )
+    return raw, notes
+
+
+def _spec(raw, name: str, kinds: list[str]) -> StreamSpec:
+    units = [_unit_and_scale(raw, index, kind) for index, kind in enumerate(kinds)]
+    return StreamSpec(
+        name,
+        list(raw.ch_names),
+        float(raw.info["sfreq"]),
+        [u for u, _ in units],
+        "float32" if getattr(raw, "orig_format", "double") == "single" else "float64",
+        source="import",
+        scale=[f for _, f in units],
+        channel_types=list(kinds),
+        info=_sensor_geometry(raw),
+    )
 
 
 def _stim_events(raw, stim: str | None, kinds: list[str]) -> tuple[list, list, list]:
@@ -128,7 +159,7 @@ def _skips(raw, first_s: float) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def _blocks(raw, dtype: str, first_s: float, skips, progress):
+def _blocks(raw, first_s: float, skips, progress, source: Path):
     rate, n = raw.info["sfreq"], raw.n_times
     step = max(1, int(BLOCK_S * rate))
     for start in range(0, n, step):
@@ -136,7 +167,10 @@ def _blocks(raw, dtype: str, first_s: float, skips, progress):
         keep = np.ones(stop - start, bool)
         for a, b in skips:
             keep[max(a, start) - start : max(min(b, stop) - start, 0)] = False
-        data = raw.get_data(start=start, stop=stop).T.astype(dtype)
+        try:
+            data = raw.get_data(start=start, stop=stop).T
+        except Exception as error:  # a reader's own error on a damaged file: one line, nothing kept
+            raise FormatError(f"{source} is damaged: reading samples {start}-{stop} failed ({error})") from None
         times = first_s + np.arange(start, stop) / rate
         if progress is not None:
             progress(stop / n)
@@ -149,8 +183,7 @@ def _latin1_references_decoded(text: str) -> str:
     return re.sub(r"&#(\d+);", lambda found: chr(int(found.group(1))), text)
 
 
-def _markers(raw, first_s: float, fif: bool) -> tuple[list, list, list]:
-    annotations = raw.annotations
+def _markers(annotations, first_s: float, fif: bool) -> tuple[list, list, list]:
     offset = 0.0 if annotations.orig_time is not None else first_s
     extras = getattr(annotations, "extras", None) or [{}] * len(annotations)
     times, labels, sources = [], [], []

@@ -148,6 +148,8 @@ def test_xdf_import_keeps_every_sample_label_and_offset(session, tmp_path):
         np.testing.assert_allclose(f["streams/Acc/time"][:], acc_times + 0.25, atol=1e-9)
         assert list(f["streams/EEG"].attrs["channel_names"]) == ["Fz", "Cz", "Pz", "Oz"]
         assert list(f["streams/Acc"].attrs["channel_units"]) == ["g"] * 3
+        assert list(f["streams/EEG"].attrs["channel_types"]) == ["eeg"] * 4  # the stream's LSL type
+        assert list(f["streams/Acc"].attrs["channel_types"]) == ["misc"] * 3
         assert f["streams/EEG"].attrs["sampling_rate"] == 250.0 and f["streams/Acc"].attrs["sampling_rate"] == 100.0
         np.testing.assert_allclose(f["streams/Acc/clock_offsets"][:], [[1000 + i, 0.25] for i in range(11)])
         np.testing.assert_allclose(f["markers/time"][:], [1001.1, 1003.6, 1007.35], atol=1e-9)

@@ -1,11 +1,12 @@
 """Format verbs: export and import, through the field's own libraries (the engine is ``formats``)."""
 
+import glob
 from contextlib import contextmanager
 from pathlib import Path
 
 from neuroshell.common.words import counted
 from neuroshell.formats.catalog import EXPORT_SUFFIXES, FORMATS, IMPORT_SUFFIXES
-from neuroshell.sessions.argtypes import Choice, FilePath, H5Location, H5Path
+from neuroshell.sessions.argtypes import Choice, CsvList, FilePath, H5Location, H5Path, Quantity
 from neuroshell.sessions.errors import NeuroshellError
 from neuroshell.sessions.output import Message, Table
 from neuroshell.sessions.registry import REQUIRED, Arg, Flag, Opt, VerbSet
@@ -26,11 +27,12 @@ def _format_help(direction: str) -> str:
 def _cleaned_up_on_failure(target: Path):
     """Leave no half-written output behind when a verb fails or is interrupted (FIF splits included)."""
     folder = target.parent if str(target.parent) else Path(".")
-    before = set(folder.glob(f"{target.stem}*")) if folder.exists() else set()
+    pattern = glob.escape(target.stem) + "*"  # a name like trunc[1].h5 is not a pattern
+    before = set(folder.glob(pattern)) if folder.exists() else set()
     try:
         yield
     except BaseException:
-        for path in set(folder.glob(f"{target.stem}*")) - before:
+        for path in set(folder.glob(pattern)) - before:
             path.unlink(missing_ok=True)
         raise
 
@@ -136,12 +138,26 @@ def _export_sonata(file, location: H5Location, target: Path, overwrite: bool):
     return [Table(("population", "spikes"), rows), Message(f"wrote {target} (SONATA spikes)", "success")]
 
 
+def _check_options(kind: str, args) -> None:
+    """Refuse an option the file's format does not use, rather than ignore it."""
+    given = [name for name in ("time", "channels", "marker", "unit", "rate") if getattr(args, name) is not None]
+    if kind != "csv" and given:
+        raise NeuroshellError(f"--{given[0]} is for CSV files: {args.source.name} names its own columns")
+    if kind != "mne" and args.stim is not None:
+        raise NeuroshellError(f"--stim is for files MNE reads (FIF, EDF, BDF, GDF, ...), not {kind.upper()}")
+
+
 @verbs.verb(
     "import",
-    "Read an XDF, FIF, EDF/BDF, BrainVision or EEGLAB file into a new neuroshell file.",
+    "Read an XDF, FIF, EDF/BDF, GDF, BrainVision, EEGLAB or CSV file into a new neuroshell file.",
     Arg("source", FilePath(must_exist=True, suffixes=IMPORT_SUFFIXES), "the file to read"),
     Opt("to", FilePath(), "the neuroshell file to create (default: SOURCE with .h5)"),
     Opt("stim", help="trigger channel whose events become markers (default: every channel of type stim)"),
+    Opt("time", help="CSV: the timestamp column (default: the first named *timestamp* or time)"),
+    Opt("channels", CsvList(), "CSV: the channel columns (default: every numeric column left)"),
+    Opt("marker", help="CSV: the column whose non-empty cells are markers (default: none)"),
+    Opt("unit", help="CSV: the channels' unit, e.g. uV (default: unknown)"),
+    Opt("rate", Quantity(unit="Hz", positive=True), "CSV: the nominal rate (default: from the timestamps)"),
     Flag("overwrite", "replace an existing target"),
     details=_format_help("import"),
 )
@@ -151,6 +167,7 @@ def import_verb(session, args):
     source: Path = args.source
     kind = import_format(source)
     target = args.to or source.with_suffix(".h5")
+    _check_options(kind, args)
     if target.exists() and not args.overwrite:
         raise NeuroshellError(f"{target} exists: choose another name with --to, or add --overwrite")
     session.workspace.ensure_free(target)
@@ -159,16 +176,23 @@ def import_verb(session, args):
             from neuroshell.formats.xdf_import import import_xdf
 
             counts = import_xdf(source, target, args.overwrite, bar.update)
-            streams = counts["streams"]
+        elif kind == "csv":
+            from neuroshell.formats.csv_import import CsvColumns, import_csv
+
+            columns = CsvColumns(
+                args.time, tuple(args.channels or ()), args.marker, args.unit or "unknown", args.rate or 0.0
+            )
+            counts = import_csv(source, target, args.overwrite, columns, bar.update)
         else:
             from neuroshell.formats.mne_import import import_raw
 
             counts = import_raw(source, target, args.overwrite, bar.update, args.stim)
-            streams = {counts["stream"]: counts["samples"]}
+    streams = counts["streams"]
     session.made("file", target)
     rows = [(f"{target}:/streams/{name}", n) for name, n in streams.items()]
     gaps = f", {counted(counts['gaps'], 'gap')}" if counts.get("gaps") else ""
     if counts.get("stim_events"):
         gaps += f" ({counts['stim_events']} of the markers from trigger channels)"
     wrote = f"wrote {target}: {counted(len(streams), 'stream')}, {counted(counts['markers'], 'marker')}{gaps}"
-    return [Table(("stream", "samples"), rows, empty="no numeric streams"), Message(wrote, "success")]
+    notes = [Message(note, "warning") for note in counts["notes"]]
+    return [Table(("stream", "samples"), rows, empty="no streams of samples"), Message(wrote, "success"), *notes]
