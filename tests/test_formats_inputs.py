@@ -125,8 +125,8 @@ def test_csv_with_date_times_and_named_columns_and_refusals(session, tmp_path):
     assert not (tmp_path / "m.h5").exists()
     assert not session.execute(f"import {tmp_path / 'muse.csv'} --stim X")
     assert session.ui.errors[-1] == "--stim is for files MNE reads (FIF, EDF, BDF, GDF, ...), not CSV"
-    command = f"import {tmp_path / 'muse.csv'} --channels RAW_TP9,RAW_AF7 --marker Elements --rate 256Hz --to {tmp_path / 'm.h5'}"
-    assert session.execute(command), session.ui.errors
+    columns = "--channels RAW_TP9,RAW_AF7 --marker Elements --rate 256Hz"
+    assert session.execute(f"import {tmp_path / 'muse.csv'} {columns} --to {tmp_path / 'm.h5'}"), session.ui.errors
     file = open_file(tmp_path / "m.h5")
     view = file.stream("muse")
     assert view.n_samples == 256 and view.spec.sampling_rate_hz == 256.0
