@@ -70,3 +70,11 @@ def mne_type(name: str) -> str:
     if lowered in MNE_TYPES:
         return lowered
     return LSL_TYPES.get(lowered, "misc")
+
+
+def declared_type(channel_type: str, stream_type: str, unit: str) -> str:
+    """MNE's type of a channel as an LSL stream (or its XDF file) declares it: the channel's own type, else its
+    stream's (``EEG``), else the one its unit says."""
+    named = channel_type or stream_type
+    found = mne_type(named)
+    return found if found != "misc" or named.strip().lower() == "misc" else type_of_unit(unit)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neuroshell.common.channels import declared_type
 from neuroshell.devices.base import Device, DeviceError, DeviceLost
 from neuroshell.devices.dejitter import StreamClock
 from neuroshell.storage.spec import StreamSpec
@@ -81,16 +82,19 @@ def list_streams(timeout_s: float = 1.0) -> list[LslStreamSummary]:
     ]
 
 
-def _channel_labels(info, count: int) -> tuple[list[str], list[str]]:
-    names, units = [], []
+def _channel_labels(info, count: int) -> tuple[list[str], list[str], list[str]]:
+    """Labels, units and MNE types of a stream's channels from its <desc><channels> (XDF's metadata
+    conventions); a channel with no type takes its stream's (``EEG``)."""
+    names, units, types = [], [], []
     channel = info.desc().child("channels").child("channel")
     while not channel.empty() and len(names) < count:
         names.append(channel.child_value("label") or f"ch{len(names):03d}")
         units.append(channel.child_value("unit") or "unknown")
+        types.append(channel.child_value("type"))
         channel = channel.next_sibling()
     if len(names) != count:
-        names, units = [f"ch{c:03d}" for c in range(count)], ["unknown"] * count
-    return names, units
+        names, units, types = [f"ch{c:03d}" for c in range(count)], ["unknown"] * count, [""] * count
+    return names, units, [declared_type(kind, info.type(), unit) for kind, unit in zip(types, units, strict=True)]
 
 
 class LslDevice(Device):
@@ -133,7 +137,7 @@ class LslDevice(Device):
         if self.spec is None:
             full = self.inlet.info(timeout=5.0)
             count = 0 if self.markers_only else full.channel_count()
-            names, units = _channel_labels(full, count)
+            names, units, types = _channel_labels(full, count)
             self.spec = StreamSpec(
                 self.name,
                 names,
@@ -147,6 +151,7 @@ class LslDevice(Device):
                     "lsl_source_id": full.source_id(),
                     "hostname": full.hostname(),
                 },
+                channel_types=types,
             )
         self._next_offset = 0.0
         self.next_index = 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroshell.common.channels import mne_type, type_of_unit
+from neuroshell.common.channels import declared_type
 from neuroshell.formats.catalog import FormatError, require
 from neuroshell.formats.target import ImportTarget
 from neuroshell.formats.timeline import GAP_STEPS
@@ -110,10 +110,7 @@ def _channels(info: dict, count: int) -> tuple[list[str], list[str], list[str]]:
         units[i] = _field(channel, "unit", units[i])
         types[i] = _field(channel, "type")
     stream_type = _field(info, "type")
-    for i, (kind, unit) in enumerate(zip(types, units, strict=True)):
-        named = kind or stream_type
-        types[i] = mne_type(named) if mne_type(named) != "misc" or named.lower() == "misc" else type_of_unit(unit)
-    return labels, units, types
+    return labels, units, [declared_type(kind, stream_type, unit) for kind, unit in zip(types, units, strict=True)]
 
 
 def _add_numeric(out: ImportTarget, name: str, stream: dict) -> int:

@@ -134,3 +134,36 @@ def test_csv_with_date_times_and_named_columns_and_refusals(session, tmp_path):
     assert file.markers()[1] == ["/muse/elements/blink"]
     assert abs(float(file.handle.attrs["clock_zero_unix_s"]) + view.time[0] - moment.timestamp()) < 1e-3
     file.close()
+
+
+def test_labrecorder_microvolts_go_out_and_back_at_their_size(session, tmp_path):
+    pytest.importorskip("pyxdf")
+    values = np.sin(np.arange(1000)[:, None] / [5.0, 9.0]) * [40.0, 80.0]  # microvolts, as LSL declares them
+    eeg = dict(name="EEG", type="EEG", channel_count=2, rate=250, format="float32", times=1000 + np.arange(1000) / 250,
+               values=values, labels=["C3", "C4"], units=["microvolts"] * 2, offsets=[])  # fmt: skip
+    write_xdf(tmp_path / "lr.xdf", [eeg], "2026-11-24T10:00:00+00:00")
+    assert session.execute(f"import {tmp_path / 'lr.xdf'} --to {tmp_path / 'lr.h5'}")
+    for suffix in (".edf", ".fif"):
+        assert session.execute(f"export {tmp_path / 'lr.h5'}:/streams/EEG --to {tmp_path / ('lr' + suffix)}")
+        raw = mne.io.read_raw(tmp_path / ("lr" + suffix), verbose="error")
+        assert raw.get_channel_types() == ["eeg", "eeg"]
+        np.testing.assert_allclose(raw.get_data().T, values * 1e-6, atol=160e-6 / 65535)
+        back = tmp_path / f"back{suffix}.h5"
+        assert session.execute(f"import {tmp_path / ('lr' + suffix)} --to {back}")
+        file = open_file(back)
+        view = file.stream(file.stream_names()[0])
+        np.testing.assert_allclose(view.samples(0, 1000), values, atol=160 / 65535)
+        assert view.spec.channel_units == ["uV", "uV"]
+        file.close()
+
+
+def test_a_failed_write_leaves_nothing_even_under_a_glob_name(tmp_path):
+    from neuroshell.sessions.verbs.formats import _cleaned_up_on_failure
+
+    (tmp_path / "trunc.h5").write_bytes(b"kept")  # a file the pattern trunc[1]* would match as a glob
+    target = tmp_path / "trunc[1].h5"
+    with pytest.raises(KeyboardInterrupt), _cleaned_up_on_failure(target):
+        target.write_bytes(b"half")
+        (tmp_path / "trunc[1]-1.h5").write_bytes(b"a split part")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trunc.h5"]

@@ -54,6 +54,7 @@ def test_data_and_markers_from_outlets_land_in_one_file(tmp_path):
         sources = [v.decode() for v in f["markers/source"][:]]
         when = f["markers/time"][:]
         offsets = f["streams/eeg/clock_offsets"][:]
+        assert list(f["streams/eeg"].attrs["channel_types"]) == ["eeg"] * 3  # the stream's LSL type
     assert (data[:, 0] >= 0).all(), "no stale samples from before connect"
     np.testing.assert_array_equal(data[:, 0], np.arange(sent))
     np.testing.assert_array_equal(data[:, 1], -np.arange(sent))
@@ -80,6 +81,7 @@ def test_simulated_helmet_over_lsl(tmp_path):
         when = f["markers/time"][:]
         labels = [v.decode() for v in f["markers/label"][:]]
         assert list(f["streams/sim"].attrs["channel_units"]) == ["fT"] * 16
+        assert list(f["streams/sim"].attrs["channel_types"]) == ["mag"] * 16
     assert data.shape[1] == 16 and len(data) >= 500
     np.testing.assert_allclose(np.diff(times), 1 / 500, rtol=1e-3)
     assert labels and all(label.startswith("stim/") for label in labels)
