@@ -13,7 +13,7 @@ from neuroshell.common.errors import did_you_mean
 from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import FORMAT, create_file, stream_spec
 from neuroshell.storage.locks import ensure_not_recorded, recorded_by_this_process
-from neuroshell.storage.markers import read_markers
+from neuroshell.storage.markers import Markers, read_markers
 
 COPY_BLOCK_BYTES = 16 << 20
 READ_BLOCK_BYTES = 4 << 20  # rows read at a time by readers
@@ -222,7 +222,7 @@ class H5File:
             raise StorageError(f"{self.path} has no stream '{name}'{hint} (streams: {known})")
         return StreamView(self.handle["streams"][name])
 
-    def markers(self) -> tuple[np.ndarray, list[str], list[str]]:
+    def markers(self) -> Markers:
         """All markers in time order: times (s, session clock), labels and sources, in full."""
         return read_markers(self.handle.get("markers"))
 

@@ -7,6 +7,8 @@ does not fit keeps its longest whole-character prefix there, and its full UTF-8 
 dataset only grows, as SWMR needs, and a plain h5py reader of the columns still reads every short text.
 """
 
+from typing import NamedTuple
+
 import h5py
 import numpy as np
 
@@ -67,16 +69,24 @@ def _append_long(markers: h5py.Group, column: str, first_row: int, texts) -> Non
         append_rows(markers[LONG[column]], np.array(spans, dtype=SPAN_DTYPE))
 
 
-def read_markers(markers: h5py.Group | None) -> tuple[np.ndarray, list[str], list[str]]:
-    """Every marker in time order: times (s, the file's clock), labels and sources in full. A recording in
-    progress may hold them slightly out of order, or a row half-written: only complete rows are read."""
+class Markers(NamedTuple):
+    """Markers in time order: ``times`` (n,) float64 s on the file's clock, their ``labels`` and ``sources``."""
+
+    times: np.ndarray
+    labels: list[str]
+    sources: list[str]
+
+
+def read_markers(markers: h5py.Group | None) -> Markers:
+    """Every marker in time order, labels and sources in full. A recording in progress may hold them slightly
+    out of order, or a row half-written: only complete rows are read."""
     if markers is None:
-        return np.zeros(0), [], []
+        return Markers(np.zeros(0), [], [])
     n = min(markers[name].shape[0] for name in ("time", *COLUMNS))
     times = markers["time"][:n]
     order = np.argsort(times, kind="stable")
     texts = [_column(markers, column, n) for column in COLUMNS]
-    return times[order], [texts[0][i] for i in order], [texts[1][i] for i in order]
+    return Markers(times[order], [texts[0][i] for i in order], [texts[1][i] for i in order])
 
 
 def _column(markers: h5py.Group, column: str, n: int) -> list[str]:

@@ -230,7 +230,7 @@ def test_completion_offers_the_formats_by_suffix(session, tmp_path, monkeypatch)
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "old.xdf").write_bytes(b"")
-    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "notes.md").write_text("")  # no format of import
     completer = CommandCompleter(session)
 
     def offered(text):

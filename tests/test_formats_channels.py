@@ -86,6 +86,7 @@ def test_nwb_export_writes_one_series_per_type_on_one_time_base(session, tmp_pat
             np.testing.assert_allclose(values.T, original.get_data()[picks], rtol=1e-6, atol=0, err_msg=name)
 
 
+@pytest.mark.filterwarnings("ignore:Encountered unsupported non-voltage units")  # pybv: the file is meant so
 def test_brainvision_channels_in_other_units_keep_their_values(session, tmp_path):
     pytest.importorskip("pybv")
     info = mne.create_info(["Fz", "GSR"], 250.0, ["eeg", "gsr"])
@@ -140,3 +141,19 @@ def test_edf_export_quantises_each_channel_over_its_own_range(session, tmp_path)
     for channel in range(3):  # each channel within 1/65535 of its own range (16 bits over its own span)
         step = np.ptp(expected[channel]) / 65535
         np.testing.assert_allclose(written[channel], expected[channel], atol=step, rtol=0)
+
+
+def test_every_common_mne_channel_type_round_trips_through_fif(session, tmp_path):
+    kinds = ["eeg", "mag", "grad", "ref_meg", "stim", "eog", "ecg", "emg", "misc", "bio", "resp", "seeg"]
+    kinds += ["ecog", "dbs", "gsr", "temperature", "hbo", "hbr", "fnirs_cw_amplitude", "csd"]
+    info = mne.create_info([f"CH{i:02d}" for i in range(len(kinds))], 200.0, kinds)
+    data = np.random.default_rng(4).normal(size=(len(kinds), 400)) * 1e-6
+    data[kinds.index("stim")] = np.r_[np.zeros(100), np.full(20, 4.0), np.zeros(280)]
+    mne.io.RawArray(data, info, verbose="error").save(tmp_path / "all_raw.fif", verbose="error")
+    original = mne.io.read_raw_fif(tmp_path / "all_raw.fif", verbose="error")
+    assert session.execute(f"import {tmp_path / 'all_raw.fif'} --to {tmp_path / 'all.h5'}"), session.ui.errors
+    assert session.execute(f"export {tmp_path / 'all.h5'}:/streams/all_raw --to {tmp_path / 'back_raw.fif'}")
+    back = mne.io.read_raw_fif(tmp_path / "back_raw.fif", verbose="error")
+    assert back.get_channel_types() == original.get_channel_types() == kinds
+    assert units_of(back) == units_of(original)
+    np.testing.assert_allclose(back.get_data(), original.get_data(), rtol=1e-6, atol=0)

@@ -131,7 +131,7 @@ def test_csv_with_date_times_and_named_columns_and_refusals(session, tmp_path):
     view = file.stream("muse")
     assert view.n_samples == 256 and view.spec.sampling_rate_hz == 256.0
     np.testing.assert_allclose(view.time[:][-1] - view.time[:][0], 255 / 256, atol=2e-6)
-    assert file.markers()[1] == ["/muse/elements/blink"]
+    assert file.markers().labels == ["/muse/elements/blink"]
     assert abs(float(file.handle.attrs["clock_zero_unix_s"]) + view.time[0] - moment.timestamp()) < 1e-3
     file.close()
 

@@ -39,7 +39,7 @@ def test_a_long_label_survives_record_export_import_and_plot(session, tmp_path):
     assert LONG in [html.unescape(text) for text in raw.annotations.description]
     assert session.execute(f"import {tmp_path / 'long.fif'} --to {tmp_path / 'back.h5'}"), session.ui.errors
     back = open_file(tmp_path / "back.h5")
-    assert back.markers()[1] == ["short", LONG]
+    assert back.markers().labels == ["short", LONG]
     back.close()
     assert session.execute(f"export {path}:/streams/eeg --to {tmp_path / 'long.edf'}"), session.ui.errors
     edf = mne.io.read_raw_edf(tmp_path / "long.edf", verbose="error")
