@@ -1,6 +1,6 @@
-"""A chain running on a live device: a device listener that filters each block as it arrives, keeps the last
-seconds filtered (what ``monitor`` shows) and hands the filtered blocks on. The recording, a listener of its
-own, keeps the raw samples."""
+"""A chain running on a live device: filters each block as it arrives (its state carried across blocks) and
+keeps the last seconds filtered (what ``monitor`` shows). A ``filters.pipeline.LivePipeline`` runs it and
+hands the filtered blocks on; the recording, a listener of its own, keeps the raw samples."""
 
 import dataclasses
 
@@ -11,10 +11,9 @@ from neuroshell.filters.chain import ChainSpec, ChainState, FilterError
 
 
 class OnlineFilter:
-    """``chain`` on ``device``'s stream since session time ``since_s``; ``listeners`` get filtered blocks
-    (``unit_samples(device, data (n, n_channels) float64 in the channels' units, times)``), markers and gaps.
-    ``first_time_s`` is the time of the first sample filtered (the state starts from zero there);
-    ``on_start(first_time_s)`` is called with it once, from the device's reader thread."""
+    """``chain`` on ``device``'s stream since session time ``since_s``. ``first_time_s`` is the time of the
+    first sample filtered (the state starts from zero there); ``on_start(first_time_s)`` is called with it
+    once, from the device's reader thread."""
 
     def __init__(self, device: Device, chain: ChainSpec, since_s: float, on_start=None) -> None:
         spec = device.spec
@@ -24,35 +23,19 @@ class OnlineFilter:
         self.state = ChainState(chain, spec.sampling_rate_hz, spec.n_channels)
         # Filtered samples are in the channels' units already: stored as float64, read back as they are.
         self.recent = RecentSamples(dataclasses.replace(spec, dtype="float64", scale=1.0, offset=0.0))
-        self.listeners: list = []
         self.first_time_s: float | None = None
         self.on_start = on_start
 
-    def add_listener(self, listener) -> None:
-        self.listeners = [*self.listeners, listener]
-
-    def remove_listener(self, listener) -> None:
-        self.listeners = [item for item in self.listeners if item is not listener]
-
-    def samples(self, device: Device, data: np.ndarray, times: np.ndarray) -> None:
+    def process(self, device: Device, data: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """The block filtered: (n, n_channels) float64 in the channels' units."""
         filtered = self.state.process(device.spec.to_unit(data))
         if self.first_time_s is None:
             self.first_time_s = float(times[0])
             if self.on_start is not None:
                 self.on_start(self.first_time_s)
         self.recent.add(filtered, times)
-        for listener in self.listeners:
-            listener.unit_samples(device, filtered, times)
+        return filtered
 
-    def gap(self, device: Device, start_s: float, stop_s: float) -> None:
-        # Across a gap the signal is not continuous: the filter starts afresh, as it did at the start.
+    def reset(self) -> None:
+        """Across a gap the signal is not continuous: the filter starts afresh, as it did at the start."""
         self.state.reset()
-        for listener in self.listeners:
-            listener.gap(device, start_s, stop_s)
-
-    def marker(self, device: Device, time_s: float, label: str) -> None:
-        for listener in self.listeners:
-            listener.marker(device, time_s, label)
-
-    def clock_offset(self, device: Device, local_time_s: float, offset_s: float) -> None:
-        pass

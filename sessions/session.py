@@ -75,9 +75,9 @@ class Session:
         self.replayable: list[str] = []  # the lines save-history writes: those that succeeded
         self.workspace = Workspace()  # the open files, and reading or writing any file
         self.devices: dict[str, Any] = {}  # name -> devices.Device
-        self.filters: dict[str, Any] = {}  # device name -> filters.online.OnlineFilter
+        # device name -> filters.pipeline.LivePipeline: the device's filter chain and decoder, one teardown
+        self.pipelines: dict[str, Any] = {}
         self.notices_at_once = False  # set by the interactive shell, whose output goes above the prompt
-        self.decoder: Any = None  # a decoding.live.LiveDecoding while one runs
         self.view: Any = None  # the live view's verbs.view.SessionWatcher while a view is open
         self.recording: Any = None  # storage.Recording while one runs
         self.network: Any = None  # neuron.Network
@@ -338,6 +338,11 @@ class Session:
         """The open files by their session name (the workspace's)."""
         return self.workspace.files
 
+    @property
+    def decoder(self) -> Any:
+        """The ``decoding.live.LiveDecoding`` running on a device, or None."""
+        return next((p.decoding for p in self.pipelines.values() if p.decoding is not None), None)
+
     def h5_locations(self) -> list[str]:
         """``NAME:/path`` of every group and dataset in the open files, for completion."""
         return self.workspace.locations()
@@ -352,9 +357,8 @@ class Session:
         if self.view is not None:
             self.view.close()
             self.view = None
-        if self.decoder is not None:
-            self.decoder.stop(self.filters.get(self.decoder.device.name))
-            self.decoder = None
+        for pipeline in self.pipelines.values():
+            pipeline.detach_decoding()
         if self.recording is not None:
             was_running = self.recording.running
             self.recording.stop()
@@ -365,8 +369,8 @@ class Session:
             self.kernel_warmup.stop()
             self.kernel_warmup = None
         if self.devices:
-            for device in list(self.devices.values()):
-                device.close()
+            for name in list(self.devices):
+                self.pipelines.pop(name).close()
             self.ui.show(Message(f"disconnected {', '.join(self.devices)}"))
         self.devices.clear()
         self.workspace.close()

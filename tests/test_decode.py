@@ -91,7 +91,7 @@ def test_the_decoder_sees_the_filtered_signal_exactly_as_filtering_offline_gives
     assert session.execute("wait 7.3s")
     online = list(session.decoder.outputs.predictions)
     assert session.execute("decode stop")
-    online_filter = session.filters["rp"]
+    online_filter = session.pipelines["rp"].filter
     data, times = _replayed(session, tmp_path / "play.h5")
     first = int(np.searchsorted(times, online_filter.first_time_s))
     filtered = ChainState(online_filter.chain, 500.0, 8).process(data[first:])
@@ -144,22 +144,22 @@ def test_the_decoder_follows_the_signal_as_filters_come_change_and_go(session, t
         ("filter sim0 --notch 50Hz", True),
         ("filter sim0 --clear", False),
     ]
+    pipeline = session.pipelines["sim0"]
     for line, filtered in steps:
         assert session.execute(line)
-        online = session.filters.get("sim0")
-        assert (online is not None and online.listeners == [decoder]) == filtered
-        assert (decoder in device.listeners) != filtered and sum(x is decoder for x in device.listeners) <= 1
+        assert (pipeline.filter is not None) == filtered and pipeline.followers == [decoder]
+        assert device.listeners.count(pipeline) == 1 and decoder not in device.listeners
         before = decoder.last_time
         assert session.execute("wait 300ms")
         assert decoder.last_time > before  # blocks keep coming, through the filter or straight
     assert session.execute("decode stop")
-    assert decoder not in device.listeners
-    # closing the session takes a decoder off a filtered signal the same way decode stop does
+    assert pipeline.followers == [] and pipeline.decoding is None
+    # closing the session takes the decoder off a filtered signal the same way decode stop does
     assert session.execute("filter sim0 --bandpass 1Hz:40Hz") and session.execute("decode start dec")
-    decoder, online = session.decoder.decoder, session.filters["sim0"]
-    assert online.listeners == [decoder]
+    assert pipeline.followers == [session.decoder.decoder]
     session.close()
-    assert online.listeners == [] and decoder not in device.listeners and session.decoder is None
+    assert pipeline.followers == [] and pipeline not in device.listeners and session.decoder is None
+    assert device.state == "closed"
 
 
 def test_a_model_trained_in_one_process_decodes_in_another_and_the_script_prints_each_prediction(tmp_path):

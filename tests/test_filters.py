@@ -52,7 +52,7 @@ def test_monitor_sees_the_filtered_signal_and_the_file_keeps_raw_data_and_the_ch
     assert session.ui.lines[-1].endswith("; noted in rec.h5")
     assert session.execute("wait 1s") and session.execute("monitor --for 300ms")
     assert "filtered: bandpass 1-40 Hz (order 4); notch 50 Hz and harmonics (Q 30)" in session.ui.text
-    filtered, _ = session.filters["sim0"].recent.last(2.0)
+    filtered, _ = session.pipelines["sim0"].filter.recent.last(2.0)
     assert session.execute("record stop")
     with h5py.File(path) as f:
         stream = f["streams/sim0"]
@@ -74,9 +74,9 @@ def test_wrong_filters_are_refused_and_change_nothing(session):
     assert "150 Hz must lie between 0 and Nyquist (100 Hz at 200 Hz)" in session.ui.errors[-1]
     assert not session.execute("filter sim0")
     assert "give stages" in session.ui.errors[-1]
-    assert session.filters["sim0"].chain.describe() == "highpass 1 Hz (order 4)"
+    assert session.pipelines["sim0"].chain.describe() == "highpass 1 Hz (order 4)"
     assert session.execute("filters") and session.ui.results[-1].rows[0][1] == "highpass 1 Hz (order 4)"
-    assert session.execute("filter sim0 --clear") and "sim0" not in session.filters
+    assert session.execute("filter sim0 --clear") and session.pipelines["sim0"].filter is None
 
 
 def test_dataset_epochs_filtered_redoes_the_recorded_chains_exactly_as_monitor_saw_them(session, tmp_path):
@@ -88,7 +88,7 @@ def test_dataset_epochs_filtered_redoes_the_recorded_chains_exactly_as_monitor_s
     assert session.execute(f"record start {path}") and session.execute("wait 1s")
     assert session.execute("filter sim0 --bandpass 1Hz:40Hz") and session.execute("wait 1.5s")
     assert session.execute("filter sim0 --notch 50Hz") and session.execute("wait 1.5s")
-    seen, seen_times = session.filters["sim0"].recent.last(1.0)
+    seen, seen_times = session.pipelines["sim0"].filter.recent.last(1.0)
     assert session.execute("record stop")
     file = open_file(path)
     try:
@@ -115,3 +115,37 @@ def test_filtered_epochs_of_a_raw_recording_are_refused(session, tmp_path):
         == f"--filtered: no online filter ran while {path}:/streams/sim0 was recorded (its data are raw)"
     )
     assert not session.datasets
+
+
+class TimesHeard:
+    """A follower of a pipeline that keeps the time of every sample it hears, raw or filtered."""
+
+    def __init__(self):
+        self.times, self.filtered = [], 0
+
+    def samples(self, device, data, times):
+        self.times.append(times)
+
+    def unit_samples(self, device, data, times):
+        self.times.append(times)
+        self.filtered += len(times)
+
+    def marker(self, device, time_s, label):
+        pass
+
+    def gap(self, device, start_s, stop_s):
+        pass
+
+
+def test_filter_changes_under_a_follower_lose_and_repeat_no_sample(session):
+    assert session.execute("connect sim --channels 4 --rate 1kHz")
+    pipeline = session.pipelines["sim0"]
+    heard = TimesHeard()
+    pipeline.follow(heard)
+    for step in range(12):
+        line = "filter sim0 --clear" if step % 3 == 2 else f"filter sim0 --highpass {step + 1}Hz"
+        assert session.execute(line) and session.execute("wait 60ms")
+    pipeline.unfollow(heard)
+    times = np.concatenate(heard.times)
+    assert 0 < heard.filtered < len(times)  # some blocks raw, some filtered
+    np.testing.assert_allclose(np.diff(times), 1e-3, rtol=0.01)  # every sample once, in order

@@ -23,7 +23,8 @@ class Envelope(NamedTuple):
 
 
 class DeviceFeed:
-    """Listens to one device (or its online filter) for the view; never changes what it is given."""
+    """Listens to one device's signal for the view (raw, or filtered while a chain runs); never changes what it
+    is given."""
 
     def __init__(self, name: str, n_channels: int, scale: np.ndarray | float = 1.0) -> None:
         self.name = name
@@ -52,6 +53,10 @@ class DeviceFeed:
             if self._open_bin is None or last > self._open_bin:
                 self._reduce()
                 self._open_bin = last
+
+    def unit_samples(self, device, data: np.ndarray, times: np.ndarray) -> None:
+        """A filtered block, already in the channels' units (the bins are scaled as raw samples are)."""
+        self.samples(device, data / self.scale, times)
 
     def marker(self, device, time_s: float, label: str) -> None:
         with self._lock:

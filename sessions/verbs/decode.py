@@ -43,15 +43,14 @@ def decode_start(session, args):
     )
     rate = device.spec.sampling_rate_hz
     decoder = OnlineDecoder(trained, recipe, channels, rate, device.clock, outputs, every_s=args.every)
-    online_filter = session.filters.get(device.name)
-    session.decoder = LiveDecoding(device, decoder, outputs)
-    session.decoder.attach(online_filter)
+    pipeline = session.pipelines[device.name]
+    pipeline.attach_decoding(LiveDecoding(device, decoder, outputs))
     spare_live_threads()
     window = f"{recipe['window_s'][0] * 1e3:g} ms to {recipe['window_s'][1] * 1e3:g} ms"
     when = f"every {args.every * 1e3:g} ms" if args.every else f"after markers {recipe['markers']}"
-    live = online_filter.chain.describe() if online_filter else ""
+    live = pipeline.chain.describe() if pipeline.chain is not None else ""
     return Message(
-        f"decoding {device.name} ({f'filtered ({live})' if live else 'raw'}) with {trained.name} {when} ({window}); "
+        f"decoding {device.name} ({pipeline.describe()}) with {trained.name} {when} ({window}); "
         f"predictions on LSL outlet neuroshell-decoder{_unlike(trained.name, recipe, live)}",
         "success",
     )
@@ -142,8 +141,7 @@ def decode_stop(session, args):
     if session.decoder is None:
         raise NeuroshellError("no decoder running")
     device, decoder = session.decoder.device, session.decoder.decoder
-    figures = session.decoder.stop(session.filters.get(device.name))
-    session.decoder = None
+    figures = session.pipelines[device.name].detach_decoding()
     skipped = sum(figures["skipped"].values())
     offline = decoder.trained.evaluation.get(decoder.trained.dataset, {}).get("accuracy")
     beside = f" (offline, on its test split: {offline:.2f})" if offline is not None else ""

@@ -40,7 +40,10 @@ def _device_name(session, args, prefix: str) -> str:
 
 
 def _added(session, device) -> Message:
+    from neuroshell.filters.pipeline import LivePipeline
+
     session.devices[device.name] = device
+    session.pipelines[device.name] = LivePipeline(device)
     spec = device.spec
     rate = f"{spec.sampling_rate_hz:g} Hz" if spec.sampling_rate_hz else "irregular rate"
     what = "markers" if spec.n_channels == 0 else f"{spec.n_channels} channels at {rate}"
@@ -201,8 +204,8 @@ def disconnect(session, args):
     if session.decoder is not None and session.decoder.device.name in names:
         raise NeuroshellError(f"{session.decoder.device.name} is being decoded: 'decode stop' first")
     for name in names:
-        session.filters.pop(name, None)
-        session.devices.pop(name).close()
+        session.devices.pop(name)
+        session.pipelines.pop(name).close()
     return Message(f"disconnected {', '.join(names) or 'nothing'}")
 
 
@@ -210,7 +213,7 @@ def _snapshot(session, device):
     """The device's health, over the filtered signal when a filter chain runs on it."""
     from neuroshell.devices.monitor import snapshot
 
-    online = session.filters.get(device.name)
+    online = session.pipelines[device.name].filter
     return snapshot(
         device, recent=online.recent if online else None, filtered=online.chain.describe() if online else ""
     )
@@ -320,7 +323,7 @@ def record_start(session, args):
             duration_s=getattr(args, "for"),
             min_free_bytes=settings["record.min_free"],
             notify=session.notify,
-            filter_chains={name: online.chain.to_json() for name, online in session.filters.items()},
+            filter_chains={n: p.chain.to_json() for n, p in session.pipelines.items() if p.chain is not None},
             on_end=lambda path: session.made("recording", path),  # the latest, however it ends
         )
     except FileExistsError as error:

@@ -49,11 +49,11 @@ def filter_verb(session, args):
     device = session.devices.get(args.device)
     if device is None:
         raise NeuroshellError(f"no device called {args.device} (devices: {', '.join(session.devices) or 'none'})")
-    current = session.filters.get(device.name)
+    pipeline = session.pipelines[device.name]
     stages = stages_of(args)
     if args.clear == bool(stages):
         raise NeuroshellError("filter: give stages (--bandpass, --highpass, --lowpass, --notch, --reref) or --clear")
-    chain = ChainSpec() if args.clear or current is None else current.chain
+    chain = ChainSpec() if args.clear or pipeline.chain is None else pipeline.chain
     for stage in stages:
         chain = chain.with_stage(stage)
     recording = session.recording
@@ -66,39 +66,18 @@ def filter_verb(session, args):
             recording.filter_changed(device.name, chain.to_json(), first_time_s)
 
     online = OnlineFilter(device, chain, device.clock(), note_in_file) if chain.stages else None  # checked first
-    _swap(session, device, current, online)
+    pipeline.set_filter(online)
     noted = f"; noted in {recording.path.name}" if recorded else ""
     if recorded and online is None:
         note_in_file()
     return Message(f"{device.name}: filters {chain.describe()}{noted}", "success")
 
 
-def _swap(session, device, current, online) -> None:
-    """Put ``online`` (or the raw stream, when None) where ``current`` was; a decoder follows the signal."""
-    live = session.decoder
-    decoder = live.decoder if live is not None and live.device is device else None
-    followers = list(current.listeners) if current is not None else [decoder] if decoder is not None else []
-    if online is not None:
-        online.listeners = followers
-    if current is None and online is None:
-        return
-    if current is None:
-        if decoder is not None:
-            device.replace_listener(decoder, online)
-        else:
-            device.add_listener(online)
-    else:
-        device.replace_listener(current, online or decoder)
-    session.filters.pop(device.name, None)
-    if online is not None:
-        session.filters[device.name] = online
-
-
 @verbs.verb("filters", "The filter chain of each device.", replayable=False)
 def filters_verb(session, args):
     rows = []
     for name, device in session.devices.items():
-        online = session.filters.get(name)
+        online = session.pipelines[name].filter
         since = f"{device.clock() - online.since_s:.1f} s" if online else ""
         rows.append((name, online.chain.describe() if online else "none (raw)", since))
     return Table(("device", "chain", "in force for"), rows, title="Online filters", empty="no devices connected")

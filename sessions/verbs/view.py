@@ -57,10 +57,10 @@ def _open_browser(url: str) -> bool:
 
 
 class Watched(NamedTuple):
-    """A device the view follows: the ``source`` its feed listens to (the device, or its online filter)."""
+    """A device the view follows through its ``pipeline`` (``filters.pipeline.LivePipeline``): the ``feed``
+    hears the signal the decoder hears, filtered while a chain runs."""
 
-    device: Any
-    source: Any
+    pipeline: Any
     feed: Any  # view.feed.DeviceFeed
 
 
@@ -89,12 +89,11 @@ class SessionWatcher:
         snapshot = Snapshot(clock_s=_clock(), zero_s=self.zero_s)
         for name, device in devices.items():
             spec = device.spec
-            online = session.filters.get(name)
-            snapshot.feeds[name] = self.feeds[name].feed
+            watched = self.feeds[name]
+            snapshot.feeds[name] = watched.feed
             snapshot.devices[name] = DeviceInfo(
                 spec.sampling_rate_hz, list(spec.channel_names), list(spec.channel_units or [""] * spec.n_channels),
-                device.state, device.samples_received, device.samples_lost,
-                f"filtered ({online.chain.describe()})" if online else "raw",
+                device.state, device.samples_received, device.samples_lost, watched.pipeline.describe(),
             )  # fmt: skip
         recording = session.recording
         if recording is not None:
@@ -114,22 +113,20 @@ class SessionWatcher:
         return snapshot
 
     def _follow(self, devices: dict) -> None:
-        """A feed on every device (on its filter when it has one, as the decoder); none on those gone."""
+        """A feed on every device's pipeline; none on those gone."""
         from neuroshell.view.feed import DeviceFeed
 
         for name in list(self.feeds):
-            device, source, feed = self.feeds[name]  # a Watched
-            wanted = self.session.filters.get(name) or device
-            if devices.get(name) is not device or source is not wanted:
-                source.remove_listener(feed)
+            pipeline, feed = self.feeds[name]
+            if devices.get(name) is not pipeline.device:
+                pipeline.unfollow(feed)
                 del self.feeds[name]
         for name, device in devices.items():
-            if name not in self.feeds:
-                source = self.session.filters.get(name) or device
-                spec = device.spec
-                feed = DeviceFeed(name, spec.n_channels, spec.scale)
-                source.add_listener(feed)
-                self.feeds[name] = Watched(device, source, feed)
+            pipeline = self.session.pipelines.get(name)
+            if name not in self.feeds and pipeline is not None:
+                feed = DeviceFeed(name, device.spec.n_channels, device.spec.scale)
+                pipeline.follow(feed)
+                self.feeds[name] = Watched(pipeline, feed)
 
     def _raster(self, result):
         from neuroshell.view.page import Raster
@@ -145,8 +142,8 @@ class SessionWatcher:
         """Stop serving and take the feeds off the devices."""
         if self.server is not None:
             self.server.stop()
-        for _, source, feed in self.feeds.values():
-            source.remove_listener(feed)
+        for pipeline, feed in self.feeds.values():
+            pipeline.unfollow(feed)
         self.feeds.clear()
 
 
