@@ -2,7 +2,7 @@
 
 A producer process pushes a stream into a pylsl outlet in real time; channel 0 of sample k holds k, so
 every lost sample is found. In this process, either a bare pylsl inlet pull loop (no storage, the
-reference) or neuroshell's LslDevice + Recording writes it to HDF5. Reported: samples received and lost,
+reference) or neuroshell's LslDevice + LiveRecording writes it to HDF5. Reported: samples received and lost,
 CPU time of this process per second of signal, and whether the file holds every sample.
 
 Run: LSLAPICFG=tests/lsl_api.cfg python bench/record.py [--seconds 60] [--quick]
@@ -26,7 +26,7 @@ import pylsl
 
 from neuroshell.devices.base import wait_until
 from neuroshell.devices.lsl_device import connect_lsl
-from neuroshell.devices.recording import Recording
+from neuroshell.devices.recording import LiveRecording
 
 PUSH_INTERVAL_S = 0.01
 
@@ -93,7 +93,7 @@ def record(channels: int, rate: float, seconds: float, folder: Path) -> dict:
     clock = pylsl.local_clock
     device = connect_lsl("bench", clock, 5.0, {"name": name})
     path = folder / f"bench-{channels}x{rate:g}.h5"
-    recording = Recording(path, [device], clock, overwrite=True)
+    recording = LiveRecording(path, [device], clock, overwrite=True)
     producer.stdin.write("go\n")
     producer.stdin.flush()
     cpu0 = time.process_time()

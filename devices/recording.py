@@ -1,4 +1,5 @@
-"""A recording: every chosen device into one file on one clock, plus the session's markers."""
+"""A recording of live devices: every chosen device into one file on one clock, plus the session's markers.
+``LiveRecording`` is the bridge from the devices to the file's writer (``storage.recorder.Recorder``)."""
 
 import threading
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from neuroshell.storage.recorder import Recorder, RecorderStats
 from neuroshell.storage.records import MarkerItem
 
 
-class Recording:
+class LiveRecording:
     """Listens to devices and hands their blocks, markers, gaps and clock offsets to a Recorder.
 
     When the recorder stops by itself (disk full, a failing write) the recording lets go of the devices,

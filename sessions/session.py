@@ -79,7 +79,7 @@ class Session:
         self.pipelines: dict[str, Any] = {}
         self.notices_at_once = False  # set by the interactive shell, whose output goes above the prompt
         self.view: Any = None  # the live view's verbs.view.SessionWatcher while a view is open
-        self.recording: Any = None  # storage.Recording while one runs
+        self.recording: Any = None  # a devices.recording.LiveRecording while one runs
         self.network: Any = None  # neuron.Network
         self.simulation: Any = None  # the last neuron.SimulationResult
         self.kernel_warmup: Any = None  # a neuron.warmup.KernelWarmup started by `net compile`

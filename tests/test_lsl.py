@@ -10,7 +10,7 @@ import pytest
 
 from neuroshell.devices.base import DeviceError, wait_until
 from neuroshell.devices.lsl_device import connect_lsl, list_streams
-from neuroshell.devices.recording import Recording
+from neuroshell.devices.recording import LiveRecording
 
 CLOCK = pylsl.local_clock
 
@@ -29,7 +29,7 @@ def test_data_and_markers_from_outlets_land_in_one_file(tmp_path):
     eeg = connect_lsl("eeg", CLOCK, 5.0, {"name": name})
     markers = connect_lsl("mk", CLOCK, 5.0, {"name": f"{name}-markers"})
     assert markers.spec.n_channels == 0
-    recording = Recording(tmp_path / "lsl.h5", [eeg, markers], CLOCK, flush_interval_s=0.2)
+    recording = LiveRecording(tmp_path / "lsl.h5", [eeg, markers], CLOCK, flush_interval_s=0.2)
     time.sleep(0.3)
     sent = 0
     marker_times = []
@@ -70,7 +70,7 @@ def test_simulated_helmet_over_lsl(tmp_path):
     from neuroshell.devices.simhelmet import connect_sim
 
     device = connect_sim("sim", CLOCK, transport="lsl", n_channels=16, rate_hz=500.0, seed=3)
-    recording = Recording(tmp_path / "sim.h5", [device], CLOCK, flush_interval_s=0.2)
+    recording = LiveRecording(tmp_path / "sim.h5", [device], CLOCK, flush_interval_s=0.2)
     assert wait_until(lambda: device.samples_received >= 2.5 * 500, 10)
     recording.stop()
     server_markers = list(device.on_close[0].__self__.markers_sent)
@@ -110,7 +110,7 @@ def test_lost_outlet_is_reported_and_reconnected(tmp_path):
     info = pylsl.StreamInfo(name, "EEG", 2, 100.0, pylsl.cf_float32, source)
     first = pylsl.StreamOutlet(info)
     device = connect_lsl("flaky", CLOCK, 5.0, {"name": name})
-    recording = Recording(tmp_path / "flaky.h5", [device], CLOCK, flush_interval_s=0.2)
+    recording = LiveRecording(tmp_path / "flaky.h5", [device], CLOCK, flush_interval_s=0.2)
     time.sleep(0.2)
     first.push_chunk(np.ones((20, 2), dtype=np.float32))
     assert wait_until(lambda: device.samples_received >= 20, 3)

@@ -8,7 +8,7 @@ import pytest
 
 from neuroshell.devices.base import DeviceError, wait_until
 from neuroshell.devices.protocols import encode_samples
-from neuroshell.devices.recording import Recording
+from neuroshell.devices.recording import LiveRecording
 from neuroshell.devices.serial_device import SerialDevice
 from tests.helpers import FakePort, Feeder
 
@@ -100,7 +100,7 @@ def test_corrupt_frames_are_counted_and_skipped_with_gaps(tmp_path):
 
     feeder = Feeder(port, frame, 0.01)
     device = SerialDevice("ns", port.path, CLOCK, protocol="neuroshell", rate_hz=1000.0).start()
-    recording = Recording(tmp_path / "corrupt.h5", [device], CLOCK, flush_interval_s=0.2)
+    recording = LiveRecording(tmp_path / "corrupt.h5", [device], CLOCK, flush_interval_s=0.2)
     assert wait_until(lambda: feeder.count >= 200, 10)
     # Every frame fed is read before the recording stops: else a corrupt frame counted by the device could
     # fall after the recording's last frame (seen: frame 198 counted, the recording ending at 197).
@@ -131,7 +131,7 @@ def record_then_pull(path):
     port = FakePort(link=path.with_suffix(".port"))
     feeder = Feeder(port, ramp_frame, 0.01)
     device = SerialDevice("ns", port.path, CLOCK, protocol="neuroshell", rate_hz=1000.0).start()
-    recording = Recording(path, [device], CLOCK, flush_interval_s=0.2)
+    recording = LiveRecording(path, [device], CLOCK, flush_interval_s=0.2)
     assert wait_until(lambda: device.samples_received >= 300, 5)
     feeder.paused.set()
     port.pull()

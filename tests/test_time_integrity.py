@@ -11,7 +11,7 @@ import pytest
 
 from neuroshell.devices.base import wait_until
 from neuroshell.devices.lsl_device import connect_lsl
-from neuroshell.devices.recording import Recording
+from neuroshell.devices.recording import LiveRecording
 from neuroshell.devices.serial_device import SerialDevice
 from tests.helpers import FakePort
 
@@ -74,7 +74,7 @@ def test_jitter_bursts_and_a_drifting_crystal_are_followed_over_a_minute(tmp_pat
         SerialDevice(name, s.port.path, CLOCK, protocol="csv", rate_hz=JitterySender.RATE_HZ).start()
         for name, s in senders.items()
     ]
-    recording = Recording(tmp_path / "jitter.h5", devices, CLOCK, flush_interval_s=0.5)
+    recording = LiveRecording(tmp_path / "jitter.h5", devices, CLOCK, flush_interval_s=0.5)
     for sender in senders.values():
         sender.thread.join()
     sent = int(seconds * JitterySender.RATE_HZ) // JitterySender.BLOCK * JitterySender.BLOCK
@@ -115,7 +115,7 @@ def test_lsl_samples_are_stored_in_the_streams_own_type(tmp_path, fmt, dtype, ma
     name = f"native-{np.dtype(dtype).name}"
     outlet = lsl_outlet(name, fmt, 8)
     device = connect_lsl("adc", CLOCK, 5.0, {"name": name})
-    recording = Recording(tmp_path / "adc.h5", [device], CLOCK, flush_interval_s=0.2)
+    recording = LiveRecording(tmp_path / "adc.h5", [device], CLOCK, flush_interval_s=0.2)
     rows = np.array([[make(k, c) for c in range(8)] for k in range(500)], dtype=dtype)
     for first in range(0, 500, 25):
         outlet.push_chunk(rows[first : first + 25])

@@ -297,7 +297,7 @@ def _chosen_devices(session, names):
     Flag("overwrite", "replace an existing file"),
 )
 def record_start(session, args):
-    from neuroshell.devices.recording import Recording
+    from neuroshell.devices.recording import LiveRecording
 
     if session.recording is not None and session.recording.running:
         raise NeuroshellError(f"already recording to {session.recording.path}: 'record stop' first")
@@ -312,7 +312,7 @@ def record_start(session, args):
         raise NeuroshellError(f"{args.file} is open in this session: close it first, or record to another file")
     settings = session.settings
     try:
-        session.recording = Recording(
+        session.recording = LiveRecording(
             args.file,
             chosen,
             _clock(),
