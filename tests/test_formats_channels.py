@@ -67,23 +67,27 @@ def test_fif_round_trip_keeps_every_type_unit_value_and_sensor(session, tmp_path
         np.testing.assert_array_equal(mne.find_events(back, "STI 014", shortest_event=1, verbose="error"), expected)
 
 
-def test_nwb_export_writes_one_series_per_type_on_one_time_base(session, tmp_path):
+@pytest.mark.parametrize("make", [neuromag_like, ctf_like])
+def test_nwb_export_writes_one_series_per_type_on_one_time_base(session, tmp_path, make):
     pynwb = pytest.importorskip("pynwb")
-    original = neuromag_like(tmp_path / "nm_raw.fif")
-    assert session.execute(f"import {tmp_path / 'nm_raw.fif'} --to {tmp_path / 'nm.h5'}"), session.ui.errors
-    assert session.execute(f"export {tmp_path / 'nm.h5'} --to {tmp_path / 'nm.nwb'}"), session.ui.errors
-    assert pynwb.validate(path=str(tmp_path / "nm.nwb")) == []
-    with pynwb.NWBHDF5IO(str(tmp_path / "nm.nwb"), "r") as io:
+    original = make(tmp_path / "in_raw.fif")
+    assert session.execute(f"import {tmp_path / 'in_raw.fif'} --to {tmp_path / 'in.h5'}"), session.ui.errors
+    assert session.execute(f"export {tmp_path / 'in.h5'} --to {tmp_path / 'in.nwb'}"), session.ui.errors
+    assert pynwb.validate(path=str(tmp_path / "in.nwb")) == []
+    units = {"mag": "tesla", "ref_meg": "tesla", "grad": "tesla/meter", "eog": "volts", "ecg": "volts"}
+    with pynwb.NWBHDF5IO(str(tmp_path / "in.nwb"), "r") as io:
         acquired = io.read().acquisition
-        assert sorted(acquired) == ["nm_raw_ecg", "nm_raw_eog", "nm_raw_grad", "nm_raw_mag", "nm_raw_stim"]
-        assert acquired["nm_raw_mag"].unit == "tesla" and acquired["nm_raw_grad"].unit == "tesla/meter"
-        assert type(acquired["nm_raw_eog"]).__name__ == "TimeSeries" and acquired["nm_raw_eog"].unit == "volts"
-        times = acquired["nm_raw_mag"].timestamps[:]
-        for name, series in acquired.items():
+        kinds = sorted(set(original.get_channel_types()))
+        assert sorted(acquired) == [f"in_raw_{kind}" for kind in kinds]
+        times = acquired[f"in_raw_{kinds[0]}"].timestamps[:]
+        for kind in kinds:
+            series = acquired[f"in_raw_{kind}"]
+            assert type(series).__name__ == "TimeSeries" and series.unit == units.get(kind, series.unit)
             np.testing.assert_array_equal(series.timestamps[:], times)
             picks = [original.ch_names.index(c) for c in series.description.split(": ")[-1].split(", ")]
+            assert [original.get_channel_types()[i] for i in picks] == [kind] * len(picks)
             values = series.data[:] * series.conversion + series.offset
-            np.testing.assert_allclose(values.T, original.get_data()[picks], rtol=1e-6, atol=0, err_msg=name)
+            np.testing.assert_allclose(values.T, original.get_data()[picks], rtol=1e-6, atol=0, err_msg=kind)
 
 
 @pytest.mark.filterwarnings("ignore:Encountered unsupported non-voltage units")  # pybv: the file is meant so
