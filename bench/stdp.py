@@ -26,7 +26,7 @@ DT = 1e-4
 
 
 def worker_neuroshell(seconds: float) -> dict:
-    from neuroshell.neuron.network import song_abbott
+    from neuroshell.neuron.examples import song_abbott
     from neuroshell.neuron.simulator import simulate
 
     result = simulate(song_abbott(), seconds, dt_s=DT, seed=1, threads=1)

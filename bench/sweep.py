@@ -22,7 +22,7 @@ import h5py
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bytecode import byte_compile_neuroshell
 
-from neuroshell.neuron.network import cuba
+from neuroshell.neuron.examples import cuba
 from neuroshell.sweeps.cluster import dask_client, run_points, warm_up
 from neuroshell.sweeps.grid import grid, resolve
 from neuroshell.sweeps.run import SweepPlan, run_sweep

@@ -10,10 +10,11 @@ import numpy as np
 
 from neuroshell.neuron import layout
 from neuroshell.neuron.connectivity import build_csr, synapse_count
+from neuroshell.neuron.description import CurrentInput, PoissonInput, Population
 from neuroshell.neuron.models import MODELS, check_update
 from neuroshell.neuron.network import Network, NetworkError, parse_rule
 from neuroshell.neuron.plastic_arrays import plastic_arrays
-from neuroshell.neuron.records import Connectivity, DrawnProjection
+from neuroshell.neuron.records import Connectivity, DrawnProjection, PopulationSpan
 
 DELTA_ONTO = "delta synapses need a LIF population without cond synapses"
 
@@ -23,7 +24,7 @@ class Compiled:
     """The network as the kernels see it (see ``kernels.run_chunk`` and ``records``)."""
 
     arrays: dict[str, np.ndarray]
-    populations: dict[str, tuple[int, int]]  # name -> (first global index, size)
+    populations: dict[str, PopulationSpan]
     n_synapses: int
     # Per projection, grouped by source population: (source, target, indptr, indices), CSR with indices
     # local to the target population.
@@ -59,22 +60,22 @@ def _exact_pmx(tau_m: float, tau_s: float, dt: float) -> float:
     return tau_s / (tau_s - tau_m) * (np.exp(-dt / tau_s) - np.exp(-dt / tau_m))
 
 
-def _membrane_resistance(population: dict) -> float:
-    """Ohms that turn a synaptic weight in A into volts for ``population`` (its graph attributes)."""
-    return MODELS[population["model"]].resistance(population["params"])
+def _membrane_resistance(population: Population) -> float:
+    """Ohms that turn a synaptic weight in A into volts for ``population``."""
+    return MODELS[population.model].resistance(population.params)
 
 
 def _populations(network: Network, dt: float, rng: np.random.Generator) -> _Populations:
     if not network.populations():
         raise NetworkError("the network has no populations: net add POP --model lif --n 100")
-    names = [name for name, _ in network.populations()]
-    sizes = [attrs["n"] for _, attrs in network.populations()]
+    names = [population.name for population in network.populations()]
+    sizes = [population.n for population in network.populations()]
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     n_total = int(sum(sizes))
     pops = _Populations(names, sizes, starts, np.zeros((len(names), layout.N_PARAMS)),
                         np.zeros(len(names), dtype=np.int64), np.zeros(n_total), np.zeros(n_total))  # fmt: skip
-    for p, (_, attrs) in enumerate(network.populations()):
-        model, prm = MODELS[attrs["model"]], attrs["params"]
+    for p, population in enumerate(network.populations()):
+        model, prm = MODELS[population.model], population.params
         check_update(model)  # a spec changed after it was registered
         for column, value in model.pack(prm, dt).items():
             pops.params[p, column] = value
@@ -143,17 +144,16 @@ def _projections(network: Network, pops: _Populations, channels: _Channels, dt: 
     """The projections drawn (``DrawnProjection``), by source population; and the one array all their indices
     view."""
     projections = []
-    for index, (source, target, attrs) in enumerate(network.projections()):
+    for index, made in enumerate(network.projections()):
+        source, target = made.source, made.target
         p_src, p_tgt = pops.index(source), pops.index(target)
-        c = channels.channel(p_tgt, attrs["synapse"], attrs["tau_s"], attrs["e_rev"])
-        weight = attrs["weight"]
-        if attrs["weight_unit"] == "A":
-            weight *= _membrane_resistance(network.graph.nodes[target])
-        delay = 1 + round(attrs["delay_s"] / dt)
-        rule = (*parse_rule(attrs["rule"]), pops.sizes[p_src], pops.sizes[p_tgt], seed * 7919 + index + 1)
-        projections.append(
-            DrawnProjection(source, target, p_src, p_tgt, c, weight, delay, rule, attrs.get("plasticity"))
-        )
+        c = channels.channel(p_tgt, made.synapse, made.tau_s, made.e_rev)
+        weight = made.weight
+        if made.weight_unit == "A":
+            weight *= _membrane_resistance(network.population(target))
+        delay = 1 + round(made.delay_s / dt)
+        rule = (*parse_rule(made.rule), pops.sizes[p_src], pops.sizes[p_tgt], seed * 7919 + index + 1)
+        projections.append(DrawnProjection(source, target, p_src, p_tgt, c, weight, delay, rule, made.plasticity))
     projections.sort(key=lambda item: item.p_src)
     sizes = [synapse_count(*item.rule[:4]) for item in projections]  # None: known once drawn ("p")
     drawn = [_build(item) if size is None else None for item, size in zip(projections, sizes, strict=True)]
@@ -182,29 +182,29 @@ def _inputs(network: Network, pops: _Populations, channels: _Channels, dt: float
     """Poisson inputs (population, channel, expected arrivals per step, weight), and the current arrays."""
     poisson, tables = [], []
     i_const, i_column, i_gain = np.zeros(len(pops.v)), np.full(len(pops.v), -1, dtype=np.int64), np.zeros(len(pops.v))
-    for p, (name, attrs) in enumerate(network.populations()):
+    for p, population in enumerate(network.populations()):
         start, size = pops.starts[p], pops.sizes[p]
-        for spec in attrs["inputs"]:
-            if spec["kind"] == "poisson":
-                c = channels.channel(p, spec.get("synapse", "exp"), spec.get("tau_s", 5e-3), spec.get("e_rev"))
-                weight = spec["weight"]
-                if spec.get("synapse") == "delta" and spec.get("weight_unit", "V") != "V":
-                    raise NetworkError(f"{name}: a delta input takes its weight in V (a jump of the membrane)")
-                if spec.get("weight_unit") == "A":
-                    weight *= _membrane_resistance(attrs)
-                poisson.append((p, c, spec["rate_hz"] * spec.get("n_sources", 1) * dt, weight))
-            elif spec["kind"] == "current":
-                begin, stop = round(spec.get("start_s", 0.0) / dt), spec.get("stop_s")
+        for item in population.inputs:
+            if isinstance(item, PoissonInput):
+                c = channels.channel(p, item.synapse, item.tau_s, item.e_rev)
+                weight = item.weight
+                if item.synapse == "delta" and item.weight_unit != "V":
+                    raise NetworkError(f"{population.name}: a delta input takes its weight in V (the membrane's jump)")
+                if item.weight_unit == "A":
+                    weight *= _membrane_resistance(population)
+                poisson.append((p, c, item.rate_hz * item.n_sources * dt, weight))
+            elif isinstance(item, CurrentInput):
+                begin, stop = round(item.start_s / dt), item.stop_s
                 if begin == 0 and stop is None:
-                    i_const[start : start + size] += spec["amplitude_a"]
+                    i_const[start : start + size] += item.amplitude_a
                 else:
                     column = np.zeros(max(n_steps, 1))
-                    column[begin : None if stop is None else round(stop / dt)] = spec["amplitude_a"]
+                    column[begin : None if stop is None else round(stop / dt)] = item.amplitude_a
                     tables.append((start, size, column[:, None], np.zeros(size, dtype=np.int64)))
-            elif spec["kind"] == "stream":
+            else:
                 if loader is None:
                     raise NetworkError("stream inputs need the storage layer to load them")
-                table = loader(spec, dt, n_steps)  # (n_steps, n_channels) in A
+                table = loader(item, dt, n_steps)  # (n_steps, n_channels) in A
                 tables.append((start, size, table, np.arange(size) % table.shape[1]))
     i_table = _current_table(tables, n_steps, i_column, i_gain)
     return poisson, {"i_const": i_const, "i_column": i_column, "i_gain": i_gain, "i_table": i_table}
@@ -273,7 +273,7 @@ def compile_network(
         if np.any(currents["i_const"][start : start + size]) or np.any(currents["i_column"][start : start + size] >= 0):
             pops.params[p, layout.P_HAS_CURRENT] = 1.0
     depth = max([2] + [item.delay_steps + 1 for item in projections])
-    placed = {name: (int(pops.starts[p]), pops.sizes[p]) for p, name in enumerate(pops.names)}
+    placed = {name: PopulationSpan(int(pops.starts[p]), pops.sizes[p]) for p, name in enumerate(pops.names)}
     spare = 2 * max(pops.sizes)  # zeros standing in for the channels a population does not have
     arrays = {
         "pop_start": pops.starts,
@@ -293,7 +293,7 @@ def compile_network(
         "poisson_channel": np.array([renumber[item[1]] for item in poisson], dtype=np.int64),
         "poisson_lambda": np.array([item[2] for item in poisson], dtype=np.float64),
         "poisson_weight": np.array([item[3] for item in poisson], dtype=np.float64),
-        "record_index": np.array([placed[name][0] + i for name, i in record or []], dtype=np.int64),
+        "record_index": np.array([placed[name].start + i for name, i in record or []], dtype=np.int64),
         **ch,
         **currents,
         **_projection_arrays(projections, pops, ch, renumber),

@@ -1,14 +1,15 @@
-"""The network description: a networkx DiGraph whose nodes are populations and edges projections.
+"""The network description: populations and projections (the frozen types of ``neuron.description``) held
+by a ``Network``, which changes them only through its checked methods (the classic networks: ``examples``).
 
-Everything is plain data in SI units, so a network saves to JSON (and GraphML) and loads back exactly.
-Node attributes: ``model``, ``n``, ``params`` (SI), ``inputs`` (list of dicts). Edge attributes:
-``rule`` (``p=0.02``, ``indegree=80``, ``one2one``, ``all``), ``weight`` with ``weight_unit`` (V for
-voltage-like current-based synapses, A for currents, S for conductances), ``delay_s``, ``synapse``
-(``exp``: current-based exponential; ``cond``: conductance-based exponential; ``delta``: the membrane jumps
-by the weight, as NEST's iaf_psc_delta), ``tau_s`` (not used by ``delta``) and, for ``cond``, ``e_rev`` (V).
+Everything is in SI units, so a network saves to JSON (networkx's node-link form: populations as nodes with
+``model``, ``n``, ``params``, ``inputs``; projections as edges with ``rule``, ``weight``, ``weight_unit``,
+``delay_s``, ``synapse``, ``tau_s``, ``e_rev``, ``plasticity``) and GraphML, and loads back exactly. Synapses:
+``exp`` (current-based exponential; weights in V or A), ``cond`` (conductance-based exponential; S, with
+``e_rev``), ``delta`` (the membrane jumps by the weight, as NEST's iaf_psc_delta; V).
 """
 
 import json
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,14 @@ import networkx as nx
 
 from neuroshell.common.errors import UserError, did_you_mean
 from neuroshell.common.words import counted
+from neuroshell.neuron.description import (
+    TIME_VARYING,
+    Input,
+    Learned,
+    Population,
+    Projection,
+    Stdp,
+)
 from neuroshell.neuron.layout import SYNAPSES
 from neuroshell.neuron.models import MODELS, model_params
 
@@ -44,33 +53,38 @@ def parse_rule(rule: str) -> tuple[str, float]:
     raise NetworkError(f"unknown connection rule '{rule}' (p=0.02, indegree=80, one2one or all)")
 
 
-TIME_VARYING = ("current", "stream")  # input kinds a population takes one of
-
-
 class Network:
-    """Populations and projections; see the module docstring for the attributes."""
+    """Populations and projections (``neuron.description`` types), in the order they were added. Every change
+    goes through a method, with ``net``'s checks, so nothing is dropped on the way."""
 
     def __init__(self, name: str = "net") -> None:
-        self.graph = nx.DiGraph(name=name)
-
-    @property
-    def name(self) -> str:
-        return self.graph.graph["name"]
+        self.name = name
+        self._populations: dict[str, Population] = {}
+        self._projections: dict[tuple[str, str], Projection] = {}
 
     def add_population(self, name: str, model: str, n: int, params: dict[str, float] | None = None) -> None:
         if not name or not name.replace("_", "").isalnum():
             raise NetworkError(f"population name '{name}': use letters, digits and _")
-        if name in self.graph:
+        if name in self._populations:
             raise NetworkError(f"population '{name}' exists already")
-        if n < 1:
-            raise NetworkError(f"population '{name}' needs at least one neuron (got {n})")
-        self.graph.add_node(name, model=model, n=int(n), params=model_params(model, params or {}), inputs=[])
+        _check_size(name, n)
+        self._populations[name] = Population(name, model, int(n), model_params(model, params or {}))
 
-    def population(self, name: str) -> dict[str, Any]:
-        if name not in self.graph:
-            known = ", ".join(self.graph.nodes) or "none"
-            raise NetworkError(f"no population '{name}'{did_you_mean(name, self.graph.nodes)} (populations: {known})")
-        return self.graph.nodes[name]
+    def population(self, name: str) -> Population:
+        if name not in self._populations:
+            known = ", ".join(self._populations) or "none"
+            raise NetworkError(f"no population '{name}'{did_you_mean(name, self._populations)} (populations: {known})")
+        return self._populations[name]
+
+    def projection(self, source: str, target: str) -> Projection:
+        self.population(source), self.population(target)
+        if (source, target) not in self._projections:
+            known = ", ".join(p.name for p in self.projections()) or "none"
+            raise NetworkError(f"no projection {source}->{target} (projections: {known})")
+        return self._projections[source, target]
+
+    def has_projection(self, source: str, target: str) -> bool:
+        return (source, target) in self._projections
 
     def connect(
         self,
@@ -83,132 +97,166 @@ class Network:
         synapse: str = "exp",
         tau_s: float = 5e-3,
         e_rev: float | None = None,
-        plasticity: dict | None = None,
+        plasticity: Stdp | None = None,
     ) -> bool:
         """Add (or replace) the projection source -> target; returns whether one was replaced.
-        ``plasticity``: a description from ``neuron.plasticity.stdp``, or None for static synapses."""
-        self.population(source), self.population(target)
-        kind, value = parse_rule(rule)
-        if kind == "indegree" and value > self.graph.nodes[source]["n"]:
-            raise NetworkError(
-                f"rule {rule}: {source} has only {self.graph.nodes[source]['n']} neurons to draw {value:g} inputs from"
-            )
-        if synapse not in SYNAPSES:
-            raise NetworkError(f"unknown synapse '{synapse}' ({', '.join(SYNAPSES)})")
-        if weight_unit not in WEIGHT_UNITS[synapse]:
-            wanted = " or ".join(WEIGHT_UNITS[synapse])
-            raise NetworkError(f"a {synapse} synapse takes a weight in {wanted}, not {weight_unit}")
-        if delay_s < 0 or tau_s <= 0:
-            raise NetworkError("delays must not be negative and time constants must be positive")
-        if rule == "one2one" and self.graph.nodes[source]["n"] != self.graph.nodes[target]["n"]:
-            raise NetworkError(f"one2one needs populations of equal size ({source} and {target} differ)")
+        ``plasticity``: ``neuron.plasticity.stdp(...)``, or None for static synapses."""
         if synapse == "cond" and e_rev is None:
             e_rev = 0.0
-        if plasticity is not None and synapse == "delta":
-            raise NetworkError("STDP runs on exp and cond synapses, not delta")
-        replaced = self.graph.has_edge(source, target)
-        self.graph.add_edge(
-            source,
-            target,
-            rule=rule,
-            weight=float(weight),
-            weight_unit=weight_unit,
-            delay_s=float(delay_s),
-            synapse=synapse,
-            tau_s=float(tau_s),
-            e_rev=None if e_rev is None else float(e_rev),
-            plasticity=plasticity,
-        )
+        made = Projection(
+            source, target, rule, float(weight), weight_unit, float(delay_s), synapse, float(tau_s),
+            None if e_rev is None else float(e_rev), plasticity,
+        )  # fmt: skip
+        self._check_projection(made)
+        replaced = (source, target) in self._projections
+        self._projections[source, target] = made
         return replaced
+
+    def _check_projection(self, made: Projection) -> None:
+        source, target, rule = made.source, made.target, made.rule
+        n_source, n_target = self.population(source).n, self.population(target).n
+        kind, value = parse_rule(rule)
+        if kind == "indegree" and value > n_source:
+            raise NetworkError(f"rule {rule}: {source} has only {n_source} neurons to draw {value:g} inputs from")
+        if made.synapse not in SYNAPSES:
+            raise NetworkError(f"unknown synapse '{made.synapse}' ({', '.join(SYNAPSES)})")
+        if made.weight_unit not in WEIGHT_UNITS[made.synapse]:
+            wanted = " or ".join(WEIGHT_UNITS[made.synapse])
+            raise NetworkError(f"a {made.synapse} synapse takes a weight in {wanted}, not {made.weight_unit}")
+        if made.delay_s < 0 or made.tau_s <= 0:
+            raise NetworkError("delays must not be negative and time constants must be positive")
+        if rule == "one2one" and n_source != n_target:
+            raise NetworkError(f"one2one needs populations of equal size ({source} and {target} differ)")
+        if made.plasticity is not None and made.synapse == "delta":
+            raise NetworkError("STDP runs on exp and cond synapses, not delta")
 
     def replace_projection(self, source: str, target: str, **changes: Any) -> None:
         """Change attributes of the projection ``source -> target`` (``rule``, ``weight``, ``delay_s``, ``tau_s``,
         ``e_rev``, ...) through ``connect``'s checks, keeping everything else, its plasticity included. Weights
         it learnt are kept unless the change redraws its synapses or their initial weight (rule, weight)."""
-        if not self.graph.has_edge(source, target):
-            raise NetworkError(f"no projection {source}->{target}")
-        attrs = {**self.graph.edges[source, target], **changes}
-        unknown = set(changes) - set(self.graph.edges[source, target])
+        current = self.projection(source, target)
+        unknown = set(changes) - {f.name for f in fields(Projection)} | ({"source", "target"} & set(changes))
         if unknown:
             raise NetworkError(f"a projection has no attribute {', '.join(sorted(unknown))}")
-        plasticity = attrs.pop("plasticity")
-        if plasticity is not None and {"rule", "weight"} & set(changes):
-            plasticity = {key: value for key, value in plasticity.items() if key != "learned"}
-        self.connect(source, target, plasticity=plasticity, **attrs)
+        made = replace(current, **changes)
+        if made.plasticity is not None and {"rule", "weight"} & set(changes):
+            made = replace(made, plasticity=replace(made.plasticity, learned=None))
+        self._check_projection(made)
+        self._projections[source, target] = made
+
+    def replace_population(self, name: str, n: int | None = None, **params: float) -> None:
+        """Give population ``name`` another size and/or parameter values (checked by its model)."""
+        current = self.population(name)
+        size = current.n if n is None else int(n)
+        _check_size(name, size)
+        merged = model_params(current.model, {**current.params, **params})
+        self._populations[name] = replace(current, n=size, params=merged)
+        for projection in [p for p in self.projections() if name in (p.source, p.target)]:
+            self._check_projection(projection)
 
     def keep_learned(self, learned: dict[str, Any], seed: int) -> None:
         """Plastic projections (``SRC->DST``: weights at the end of a run) keep the weights they ended with,
         and the seed whose connectivity they fit; the next run goes on from them."""
         for name, weights in learned.items():
-            source, target = name.split("->")
-            plasticity = self.graph.edges[source, target]["plasticity"]
-            plasticity["learned"] = {"seed": seed, "weights": weights.astype(float).tolist()}
+            projection = self.projection(*name.split("->"))
+            kept = Learned(seed, tuple(weights.astype(float).tolist()))
+            self._projections[projection.source, projection.target] = replace(
+                projection, plasticity=replace(projection.plasticity, learned=kept)
+            )
 
-    def add_input(self, population: str, spec: dict[str, Any]) -> None:
-        self.population(population)["inputs"].append(dict(spec))
-
-    def replace_input(self, population: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
-        """Give ``population`` the input ``spec`` in place of those of its kind (a current and a stream are one
+    def replace_input(self, population: str, item: Input) -> list[Input]:
+        """Give ``population`` the input ``item`` in place of those of its kind (a current and a stream are one
         kind: a population takes one time-varying input); returns the inputs it replaced."""
-        inputs = self.population(population)["inputs"]
-        kinds = TIME_VARYING if spec["kind"] in TIME_VARYING else (spec["kind"],)
-        replaced = [item for item in inputs if item["kind"] in kinds]
-        inputs[:] = [item for item in inputs if item["kind"] not in kinds] + [dict(spec)]
+        current = self.population(population)
+        kinds = TIME_VARYING if item.kind in TIME_VARYING else (item.kind,)
+        replaced = [old for old in current.inputs if old.kind in kinds]
+        kept = tuple(old for old in current.inputs if old.kind not in kinds)
+        self._populations[population] = replace(current, inputs=(*kept, item))
         return replaced
 
-    def clear_inputs(self, population: str) -> list[dict[str, Any]]:
+    def vary_inputs(self, population: str, key: str, value: float) -> int:
+        """Set ``key`` to ``value`` in each input of ``population`` that has it; returns how many changed."""
+        current = self.population(population)
+        changed = [replace(i, **{key: value}) if hasattr(i, key) else i for i in current.inputs]
+        self._populations[population] = replace(current, inputs=tuple(changed))
+        return sum(hasattr(i, key) for i in current.inputs)
+
+    def clear_inputs(self, population: str) -> list[Input]:
         """Remove every input of ``population``; returns them."""
-        inputs = self.population(population)["inputs"]
-        removed, inputs[:] = list(inputs), []
-        return removed
+        current = self.population(population)
+        self._populations[population] = replace(current, inputs=())
+        return list(current.inputs)
 
     def remove_population(self, name: str) -> list[str]:
         """Remove ``name`` with its inputs and every projection to or from it; returns those (``SRC->DST``)."""
         self.population(name)
-        edges = [f"{a}->{b}" for a, b in [*self.graph.in_edges(name), *self.graph.out_edges(name)]]
-        self.graph.remove_node(name)
-        return sorted(set(edges))  # a self-projection is both in and out
+        gone = [key for key in self._projections if name in key]
+        for key in gone:
+            del self._projections[key]
+        del self._populations[name]
+        return sorted(f"{a}->{b}" for a, b in gone)
 
-    def remove_projection(self, source: str, target: str) -> dict[str, Any]:
-        """Remove the projection ``source -> target``; returns its attributes."""
-        self.population(source), self.population(target)
-        if not self.graph.has_edge(source, target):
-            known = ", ".join(f"{a}->{b}" for a, b in self.graph.edges) or "none"
-            raise NetworkError(f"no projection {source}->{target} (projections: {known})")
-        attrs = dict(self.graph.edges[source, target])
-        self.graph.remove_edge(source, target)
-        return attrs
+    def remove_projection(self, source: str, target: str) -> Projection:
+        """Remove the projection ``source -> target``; returns it."""
+        self.projection(source, target)  # a clear error for one that is not there
+        return self._projections.pop((source, target))
 
     def learned_projections(self) -> list[str]:
         """``SRC->DST`` of the plastic projections that keep weights learnt in a run."""
-        return [f"{a}->{b}" for a, b, attrs in self.projections() if (attrs.get("plasticity") or {}).get("learned")]
+        return [p.name for p in self.projections() if p.plasticity is not None and p.plasticity.learned is not None]
 
-    def populations(self) -> list[tuple[str, dict[str, Any]]]:
-        return list(self.graph.nodes(data=True))
+    def populations(self) -> list[Population]:
+        return list(self._populations.values())
 
-    def projections(self) -> list[tuple[str, str, dict[str, Any]]]:
-        return list(self.graph.edges(data=True))
+    def projections(self) -> list[Projection]:
+        """By source population (in the order populations were added), then in the order they were made: the
+        order each projection's seed follows (``compiler``), as networkx's adjacency gave it before."""
+        order = {name: index for index, name in enumerate(self._populations)}
+        return sorted(self._projections.values(), key=lambda made: order[made.source])
 
     @property
     def n_neurons(self) -> int:
-        return sum(attrs["n"] for _, attrs in self.populations())
+        return sum(p.n for p in self.populations())
 
     def summary(self) -> str:
-        parts = (counted(len(self.graph), "population"), counted(self.n_neurons, "neuron"))
-        return f"{self.name}: {', '.join(parts)}, {counted(self.graph.number_of_edges(), 'projection')}"
+        parts = (counted(len(self._populations), "population"), counted(self.n_neurons, "neuron"))
+        return f"{self.name}: {', '.join(parts)}, {counted(len(self._projections), 'projection')}"
+
+    def as_graph(self) -> nx.DiGraph:
+        """The network as a networkx DiGraph: populations as nodes, projections as edges, with the saved
+        JSON's attributes (for drawing, GraphML and the JSON itself)."""
+        graph = nx.DiGraph(name=self.name)
+        for population in self.populations():
+            graph.add_node(population.name, **population.to_dict())
+        for projection in self.projections():
+            graph.add_edge(projection.source, projection.target, **projection.to_dict())
+        return graph
 
     # Saving and loading.
     def to_dict(self) -> dict[str, Any]:
-        return nx.node_link_data(self.graph, edges="edges")
+        return nx.node_link_data(self.as_graph(), edges="edges")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Network":
-        network = cls()
         try:
-            network.graph = nx.node_link_graph(data, directed=True, edges="edges")
-        except (KeyError, TypeError, nx.NetworkXError) as error:
+            return cls._from_graph(nx.node_link_graph(data, directed=True, edges="edges"))
+        except (KeyError, TypeError, ValueError, nx.NetworkXError) as error:
+            if isinstance(error, NetworkError):
+                raise
             raise NetworkError(f"not a neuroshell network description ({error})") from None
-        network._validate()
+
+    @classmethod
+    def _from_graph(cls, graph: nx.DiGraph) -> "Network":
+        network = cls(graph.graph.get("name", "net"))
+        for name, attrs in graph.nodes(data=True):
+            population = Population.from_dict(name, attrs)
+            if population.model not in MODELS or population.n < 1:
+                raise NetworkError(f"population '{name}' is not valid (model {population.model}, n {population.n})")
+            network._populations[name] = population
+        for source, target, attrs in graph.edges(data=True):
+            made = Projection.from_dict(source, target, attrs)
+            parse_rule(made.rule)
+            network._projections[source, target] = made
         return network
 
     def to_json(self) -> str:
@@ -240,7 +288,8 @@ class Network:
             raise NetworkError(f"no such file: {path}")
         try:
             if path.suffix.lower() == ".graphml":
-                return cls._from_flat(nx.read_graphml(path))
+                flat = nx.read_graphml(path)
+                return cls._from_graph(_unflattened(flat))
             return cls.from_json(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, SyntaxError, nx.NetworkXError, KeyError, TypeError, ValueError) as error:
             if isinstance(error, NetworkError):
@@ -250,140 +299,26 @@ class Network:
     def _flat_graph(self) -> nx.DiGraph:
         """GraphML holds only scalars: nested attributes travel as JSON text (floats keep every digit)."""
         flat = nx.DiGraph(name=self.name)
-        for name, attrs in self.populations():
-            flat.add_node(
-                name,
-                model=attrs["model"],
-                n=attrs["n"],
-                params=json.dumps(attrs["params"]),
-                inputs=json.dumps(attrs["inputs"]),
-            )
-        for source, target, attrs in self.projections():
-            flat.add_edge(source, target, **{k: json.dumps(v) for k, v in attrs.items()})
+        for population in self.populations():
+            attrs = population.to_dict()
+            flat.add_node(population.name, model=attrs["model"], n=attrs["n"],
+                          params=json.dumps(attrs["params"]), inputs=json.dumps(attrs["inputs"]))  # fmt: skip
+        for projection in self.projections():
+            attrs = {k: json.dumps(v) for k, v in projection.to_dict().items()}
+            flat.add_edge(projection.source, projection.target, **attrs)
         return flat
 
-    @classmethod
-    def _from_flat(cls, flat: nx.DiGraph) -> "Network":
-        network = cls(flat.graph.get("name", "net"))
-        for name, attrs in flat.nodes(data=True):
-            network.graph.add_node(
-                name,
-                model=attrs["model"],
-                n=int(attrs["n"]),
-                params=json.loads(attrs["params"]),
-                inputs=json.loads(attrs["inputs"]),
-            )
-        for source, target, attrs in flat.edges(data=True):
-            network.graph.add_edge(source, target, **{k: json.loads(v) for k, v in attrs.items()})
-        network._validate()
-        return network
 
-    def _validate(self) -> None:
-        for name, attrs in self.populations():
-            if attrs.get("model") not in MODELS or int(attrs.get("n", 0)) < 1:
-                raise NetworkError(f"population '{name}' is not valid (model {attrs.get('model')}, n {attrs.get('n')})")
-        for _, _, attrs in self.projections():
-            parse_rule(attrs["rule"])
+def _unflattened(flat: nx.DiGraph) -> nx.DiGraph:
+    graph = nx.DiGraph(name=flat.graph.get("name", "net"))
+    for name, attrs in flat.nodes(data=True):
+        graph.add_node(name, model=attrs["model"], n=int(attrs["n"]), params=json.loads(attrs["params"]),
+                       inputs=json.loads(attrs["inputs"]))  # fmt: skip
+    for source, target, attrs in flat.edges(data=True):
+        graph.add_edge(source, target, **{k: json.loads(v) for k, v in attrs.items()})
+    return graph
 
 
-def cuba(n: int = 4000, name: str = "cuba") -> Network:
-    """Vogels & Abbott (2005) / Brette et al. (2007) CUBA: 80% excitatory, 20% inhibitory LIF neurons with
-    current-based exponential synapses, connection probability 80/n (0.02 at n = 4000)."""
-    network = Network(name)
-    lif = {
-        "tau_m": 20e-3,
-        "e_l": -49e-3,
-        "v_th": -50e-3,
-        "v_reset": -60e-3,
-        "t_ref": 5e-3,
-        "v_init": -60e-3,
-        "v_init_spread": 10e-3,
-    }
-    n_exc = round(0.8 * n)
-    network.add_population("exc", "lif", n_exc, lif)
-    network.add_population("inh", "lif", n - n_exc, lif)
-    p = f"p={80 / n:.10g}"
-    for target in ("exc", "inh"):
-        network.connect("exc", target, p, 1.62e-3, "V", synapse="exp", tau_s=5e-3)
-        network.connect("inh", target, p, -9e-3, "V", synapse="exp", tau_s=10e-3)
-    return network
-
-
-def coba(n: int = 4000, name: str = "coba") -> Network:
-    """Brette et al. (2007) COBA benchmark: conductance-based exponential synapses (E_e 0 mV, E_i -80 mV,
-    6 nS and 67 nS, taus 5 and 10 ms), g_L 10 nS, C 200 pF, with a Poisson drive to start activity."""
-    network = Network(name)
-    lif = {
-        "tau_m": 20e-3,
-        "c_m": 200e-12,
-        "e_l": -60e-3,
-        "v_th": -50e-3,
-        "v_reset": -60e-3,
-        "t_ref": 5e-3,
-        "v_init": -60e-3,
-        "v_init_spread": 10e-3,
-    }
-    n_exc = round(0.8 * n)
-    network.add_population("exc", "lif", n_exc, lif)
-    network.add_population("inh", "lif", n - n_exc, lif)
-    p = f"p={80 / n:.10g}"
-    for target in ("exc", "inh"):
-        network.connect("exc", target, p, 6e-9, "S", synapse="cond", tau_s=5e-3, e_rev=0.0)
-        network.connect("inh", target, p, 67e-9, "S", synapse="cond", tau_s=10e-3, e_rev=-80e-3)
-        network.add_input(
-            target,
-            {
-                "kind": "poisson",
-                "rate_hz": 20.0,
-                "n_sources": 20,
-                "weight": 6e-9,
-                "weight_unit": "S",
-                "synapse": "cond",
-                "tau_s": 5e-3,
-                "e_rev": 0.0,
-            },
-        )
-    return network
-
-
-def brunel(n: int = 12500, name: str = "brunel", g: float = 5.0, eta: float = 2.0) -> Network:
-    """Brunel (2000) sparse excitatory-inhibitory network, model A, as NEST's brunel_delta_nest: delta
-    synapses (J 0.1 mV, inhibition -g J), in-degree 10% of each population, delay 1.5 ms, threshold 20 mV
-    above rest, reset 10 mV, refractory 2 ms, and C_E external Poisson inputs at eta times the threshold
-    rate."""
-    network = Network(name)
-    tau_m, j_psp = 20e-3, 0.1e-3
-    lif = {"tau_m": tau_m, "e_l": 0.0, "v_th": 20e-3, "v_reset": 10e-3, "t_ref": 2e-3, "v_init": 0.0}
-    lif["v_init_spread"] = 20e-3
-    n_exc = round(0.8 * n)
-    network.add_population("exc", "lif", n_exc, lif)
-    network.add_population("inh", "lif", n - n_exc, lif)
-    c_e, c_i = int(0.1 * n_exc), int(0.1 * (n - n_exc))
-    nu_threshold = 20e-3 / (j_psp * c_e * tau_m)
-    for target in ("exc", "inh"):
-        network.connect("exc", target, f"indegree={c_e}", j_psp, "V", 1.5e-3, "delta")
-        network.connect("inh", target, f"indegree={c_i}", -g * j_psp, "V", 1.5e-3, "delta")
-        poisson = {"kind": "poisson", "rate_hz": eta * nu_threshold, "n_sources": c_e, "weight": j_psp}
-        network.add_input(target, {**poisson, "weight_unit": "V", "synapse": "delta"})
-    return network
-
-
-def song_abbott(n: int = 1000, name: str = "stdp") -> Network:
-    """Song, Miller and Abbott (2000) as Brian2's STDP example: ``n`` Poisson inputs at 15 Hz onto one LIF
-    neuron (tau_m 10 ms, rest -74 mV, threshold -54 mV, reset -60 mV) through plastic synapses whose
-    conductance drives it at the fixed driving force Ee - v_reset = 60 mV (the example's ``ge * (Ee - vr)``):
-    exp synapses of 5 ms, wmax 0.01 x 60 mV, weights uniform in [0, wmax) at first, additive STDP with
-    apre 0.01 and apost -0.0105. The weights become bimodal, most near 0 or near wmax."""
-    from neuroshell.neuron.plasticity import stdp
-
-    network = Network(name)
-    network.add_population("input", "poisson", n, {"rate_hz": 15.0})
-    cell = {"tau_m": 10e-3, "e_l": -74e-3, "v_th": -54e-3, "v_reset": -60e-3, "t_ref": 0.0, "v_init": -60e-3}
-    network.add_population("neuron", "lif", 1, cell)
-    wmax = 0.01 * 60e-3
-    plasticity = stdp(wmax, wmax, 20e-3, 20e-3, 0.01, -0.0105, "additive", "uniform")
-    network.connect("input", "neuron", "all", wmax, "V", 0.0, "exp", 5e-3, None, plasticity)
-    return network
-
-
-EXAMPLES = {"cuba": cuba, "coba": coba, "brunel": brunel, "stdp": song_abbott}
+def _check_size(name: str, n: int) -> None:
+    if n < 1:
+        raise NetworkError(f"population '{name}' needs at least one neuron (got {n})")

@@ -30,14 +30,14 @@ def plastic_arrays(
             n_src,
             n_tgt,
             item.delay_steps,
-            MULTIPLICATIVE if spec["rule"] == "multiplicative" else ADDITIVE,
+            MULTIPLICATIVE if spec.rule == "multiplicative" else ADDITIVE,
         ]
         row += [
-            spec["apre"],
-            spec["apost"],
-            spec["wmax"],
-            np.exp(-dt / spec["taupre_s"]),
-            np.exp(-dt / spec["taupost_s"]),
+            spec.apre,
+            spec.apost,
+            spec.wmax,
+            np.exp(-dt / spec.taupre_s),
+            np.exp(-dt / spec.taupost_s),
         ]
         for name, value in zip(Plastic._fields[:12], row, strict=True):
             columns[name].append(value)

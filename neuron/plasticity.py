@@ -1,5 +1,5 @@
-"""The description of plastic synapses (plain data kept on a projection as ``plasticity``), apart from the
-kernel that runs it (``kernels.plasticity``) and the arrays it runs on (``plastic_arrays``).
+"""Plastic synapses: a checked description (``description.Stdp``, kept on a projection as ``plasticity``),
+apart from the kernel that runs it (``kernels.plasticity``) and the arrays it runs on (``plastic_arrays``).
 
 STDP as in Brian2's STDP example and NEST's ``stdp_synapse``: ``taupre_s``, ``taupost_s`` (s), ``apre``,
 ``apost`` (trace jumps, fractions of ``wmax``), ``wmax`` (in the projection's weight unit), ``rule``
@@ -11,6 +11,7 @@ with and the seed whose connectivity they belong to.
 import numpy as np
 
 from neuroshell.common.errors import UserError
+from neuroshell.neuron.description import Stdp
 
 RULES = ("additive", "multiplicative")
 W_INITS = ("fixed", "uniform")
@@ -29,7 +30,7 @@ def stdp(
     apost: float = -0.0105,
     rule: str = "additive",
     w_init: str = "fixed",
-) -> dict:
+) -> Stdp:
     """A checked STDP description for a projection of initial weight ``weight``."""
     if rule not in RULES:
         raise PlasticityError(f"unknown STDP rule '{rule}' ({', '.join(RULES)})")
@@ -41,28 +42,19 @@ def stdp(
         raise PlasticityError("a plastic projection's weight must lie within [0, wmax] (STDP clips it there)")
     if taupre_s <= 0 or taupost_s <= 0:
         raise PlasticityError("STDP time constants must be positive")
-    return {
-        "kind": "stdp",
-        "taupre_s": float(taupre_s),
-        "taupost_s": float(taupost_s),
-        "apre": float(apre),
-        "apost": float(apost),
-        "wmax": float(wmax),
-        "rule": rule,
-        "w_init": w_init,
-    }
+    return Stdp(float(taupre_s), float(taupost_s), float(apre), float(apost), float(wmax), rule, w_init)
 
 
-def initial_weights(spec: dict, weight: float, n_synapses: int, seed: int, edge: str) -> np.ndarray:
+def initial_weights(spec: Stdp, weight: float, n_synapses: int, seed: int, edge: str) -> np.ndarray:
     """The weights a plastic projection starts a run with (float32, CSR order)."""
-    learned = spec.get("learned")
+    learned = spec.learned
     if learned is not None:
-        if learned["seed"] != seed or len(learned["weights"]) != n_synapses:
+        if learned.seed != seed or len(learned.weights) != n_synapses:
             raise PlasticityError(
-                f"{edge}: its learned weights belong to the connectivity of seed {learned['seed']}: simulate with "
-                f"--seed {learned['seed']}, or connect it again to start afresh"
+                f"{edge}: its learned weights belong to the connectivity of seed {learned.seed}: simulate with "
+                f"--seed {learned.seed}, or connect it again to start afresh"
             )
-        return np.asarray(learned["weights"], dtype=np.float32)
-    if spec["w_init"] == "uniform":
+        return np.asarray(learned.weights, dtype=np.float32)
+    if spec.w_init == "uniform":
         return (np.random.default_rng(seed * 7919 + 104729).random(n_synapses) * weight).astype(np.float32)
     return np.full(n_synapses, weight, dtype=np.float32)

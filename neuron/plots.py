@@ -56,7 +56,7 @@ def plot_graph(network, title: str):
     """Populations as nodes sized by their neuron count, projections as labelled arrows."""
     import networkx as nx
 
-    graph = network.graph
+    graph = network.as_graph()
     figure = new_figure(9, 7)
     axes = figure.add_subplot()
     positions = nx.circular_layout(graph) if len(graph) > 1 else {n: (0.0, 0.0) for n in graph}

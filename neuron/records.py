@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from neuroshell.neuron.description import Stdp
+
 
 @dataclass
 class DrawnProjection:
@@ -27,7 +29,7 @@ class DrawnProjection:
     weight: float
     delay_steps: int
     rule: tuple
-    plasticity: dict | None
+    plasticity: Stdp | None  # None for static synapses
     indptr: np.ndarray | None = None
     indices: np.ndarray | None = None
 
@@ -40,6 +42,13 @@ class Connectivity(NamedTuple):
     target: str
     indptr: np.ndarray
     indices: np.ndarray
+
+
+class PopulationSpan(NamedTuple):
+    """Where a population's neurons are among all of a network's: ``start`` (the first's global index), ``size``."""
+
+    start: int
+    size: int
 
 
 class Populations(NamedTuple):
@@ -148,3 +157,13 @@ class Work(NamedTuple):
     offset: np.ndarray  # (n_pops,) int64
     counts: np.ndarray  # (n_parts, n_pops) int64: spikes each part found in each population this step
     keys: np.ndarray  # (n_poisson,) uint64: this step's key of each Poisson input (``kernels.drive``)
+
+
+class WeightHistory(NamedTuple):
+    """A plastic projection's weights over a run: ``times_s`` (n_snapshots,) s from the run's start, ``weights``
+    (n_snapshots, n_synapses) float32 in CSR order, in ``unit`` (the projection's weight unit), up to ``wmax``."""
+
+    times_s: np.ndarray
+    weights: np.ndarray
+    unit: str
+    wmax: float

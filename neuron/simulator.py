@@ -17,7 +17,7 @@ from neuroshell.neuron.kernels.membrane import ALIGN
 from neuroshell.neuron.kernels.propagate import row_splits
 from neuroshell.neuron.kernels.threaded import parts_for
 from neuroshell.neuron.network import Network, NetworkError
-from neuroshell.neuron.records import Output, Work
+from neuroshell.neuron.records import Output, PopulationSpan, WeightHistory, Work
 from neuroshell.neuron.threadchoice import AUTO, MachineLoad, ThreadChoice
 
 __all__ = ["Compiled", "SimulationResult", "compile_network", "simulate"]
@@ -33,7 +33,7 @@ class SimulationResult:
     dt_s: float
     duration_s: float
     seed: int
-    populations: dict[str, tuple[int, int]]  # name -> (first global index, size)
+    populations: dict[str, PopulationSpan]
     spike_times_s: np.ndarray
     spike_index: np.ndarray  # global neuron index
     recorded_index: np.ndarray
@@ -44,8 +44,8 @@ class SimulationResult:
     n_synapses: int
     completed: bool = True
     synapse_bytes: int = 0
-    # Plastic projections ("SRC->DST"): weight snapshots (times in s, (n, n_synapses)) and final weights.
-    weights: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # Plastic projections ("SRC->DST"): weight snapshots over the run, and the final weights.
+    weights: dict[str, WeightHistory] = field(default_factory=dict)
     learned: dict[str, np.ndarray] = field(default_factory=dict)
     peak_resident_bytes: int = 0  # of the process, since it started (the run's own peak is at most this)
     threads: int | str = 1  # asked for: a count or "auto"
@@ -68,7 +68,7 @@ class SimulationResult:
         return int(self.pop_counts[:, list(self.populations).index(population)].sum())
 
     def mean_rate_hz(self, population: str) -> float:
-        size = self.populations[population][1]
+        size = self.populations[population].size
         return self.spike_count(population) / (size * self.duration_s) if self.duration_s else 0.0
 
     def rate_hz(self, population: str, bin_s: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +78,8 @@ class SimulationResult:
         counts = self.pop_counts[:, names.index(population)]
         n_bins = len(counts) // per_bin
         binned = counts[: n_bins * per_bin].reshape(n_bins, per_bin).sum(axis=1)
-        return np.arange(n_bins) * per_bin * self.dt_s, binned / (self.populations[population][1] * per_bin * self.dt_s)
+        bin_s = per_bin * self.dt_s
+        return np.arange(n_bins) * bin_s, binned / (self.populations[population].size * bin_s)
 
 
 def _spike_times(steps: list[np.ndarray], dt: float) -> np.ndarray:
@@ -223,7 +224,7 @@ def simulate(
         completed=completed,
         synapse_bytes=compiled.synapse_bytes,
         peak_resident_bytes=_peak_resident_bytes(),
-        weights=snapshots.by_projection(),
+        weights=snapshots.by_projection(network),
         learned=snapshots.final(),
         threads=threads if not isinstance(threads, ThreadChoice) else AUTO,
         threads_used=min(choice.mostly(), numba.config.NUMBA_NUM_THREADS),
@@ -258,12 +259,16 @@ class WeightSnapshots:
             self.times.append(t * dt)
             self.kept.append(self.weights.copy())
 
-    def by_projection(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per projection: snapshot times (s) and weights (n_snapshots, n_synapses), float32."""
+    def by_projection(self, network) -> dict[str, WeightHistory]:
+        """Per projection (``SRC->DST`` of ``network``): its weights at each snapshot."""
         if not self.kept:
             return {}
         stacked, times = np.stack(self.kept), np.array(self.times)
-        return {name: (times, stacked[:, a:b]) for name, (a, b) in zip(self.names, self.spans, strict=True)}
+        found = {}
+        for name, (a, b) in zip(self.names, self.spans, strict=True):
+            made = network.projection(*name.split("->"))
+            found[name] = WeightHistory(times, stacked[:, a:b], made.weight_unit, made.plasticity.wmax)
+        return found
 
     def final(self) -> dict[str, np.ndarray]:
         return {name: self.weights[a:b].copy() for name, (a, b) in zip(self.names, self.spans, strict=True)}

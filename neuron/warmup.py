@@ -49,7 +49,7 @@ class KernelWarmup:
 def compile_kernels() -> None:
     """Run the smallest network of the CUBA example for one step: the kernel's types do not depend on the
     network's size, model or plasticity, so this compiles (or loads) what every simulation runs."""
-    from neuroshell.neuron.network import EXAMPLES
+    from neuroshell.neuron.examples import EXAMPLES
     from neuroshell.neuron.simulator import simulate
 
     simulate(EXAMPLES["cuba"](100), 1e-4, threads=1)

@@ -158,7 +158,7 @@ class Session:
     def names(self, kind: str) -> list[str]:
         """Live names of a kind (population, dataset, model, device), for completion."""
         if kind == "population":
-            return [name for name, _ in self.network.populations()] if self.network is not None else []
+            return [p.name for p in self.network.populations()] if self.network is not None else []
         held = {"dataset": self.datasets, "model": self.models, "device": self.devices}.get(kind, {})
         if kind == "model":  # and those saved in models.dir by earlier sessions, which the verbs find by name
             from neuroshell.training.saved import model_files

@@ -1,6 +1,7 @@
 """Simulation results in HDF5: ``/simulations/<run>`` with SONATA-style spike groups (docs/file-format.md)."""
 
 from pathlib import Path
+from typing import NamedTuple
 
 import h5py
 import numpy as np
@@ -42,8 +43,8 @@ def write_simulation(handle: h5py.File, run: str, result, overwrite_run: bool = 
         trace.attrs["units"] = "V"
         trace.attrs["dt_s"] = result.dt_s
         trace.attrs["neuron_index"] = result.recorded_index
-    for projection, (times, weights) in result.weights.items():
-        _write_weights(group, projection, times, weights, result.network_json)
+    for projection, history in result.weights.items():
+        _write_weights(group, projection, history)
     return group.name
 
 
@@ -78,41 +79,65 @@ def run_group(file, run_path: str) -> h5py.Group:
     return handle[run_path]
 
 
-def read_spikes(file, run_path: str) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
-    """Per population: spike times (s, float64), neuron indices within the population (int64), and the
-    population's size. The file keeps SONATA's milliseconds; this is where they become seconds."""
+class StoredSpikes(NamedTuple):
+    """A population's spikes in a run: ``times_s`` (n,) float64, ``node_ids`` (n,) int64 within the population,
+    and its size ``n_neurons``."""
+
+    times_s: np.ndarray
+    node_ids: np.ndarray
+    n_neurons: int
+
+
+class StoredRates(NamedTuple):
+    """A population's rate: ``rate_hz`` per bin of ``bin_s`` seconds."""
+
+    rate_hz: np.ndarray
+    bin_s: float
+
+
+class StoredWeights(NamedTuple):
+    """A plastic projection's weights: snapshot ``times_s``, ``weights`` (n_snapshots, n_synapses), ``wmax``
+    and ``unit``."""
+
+    times_s: np.ndarray
+    weights: np.ndarray
+    wmax: float
+    unit: str
+
+
+def read_spikes(file, run_path: str) -> dict[str, StoredSpikes]:
+    """Per population, its spikes. The file keeps SONATA's milliseconds; this is where they become seconds."""
     spikes = run_group(file, run_path)["spikes"]
     return {
-        name: (group["timestamps"][:] / 1e3, group["node_ids"][:].astype(np.int64), int(group.attrs["n_neurons"]))
+        name: StoredSpikes(
+            group["timestamps"][:] / 1e3, group["node_ids"][:].astype(np.int64), int(group.attrs["n_neurons"])
+        )
         for name, group in spikes.items()
     }
 
 
-def read_rates(file, run_path: str) -> dict[str, tuple[np.ndarray, float]]:
-    """Per population: the rate (Hz) per bin and the bin width (s); an empty dict if none were kept."""
+def read_rates(file, run_path: str) -> dict[str, StoredRates]:
+    """Per population, its rate; an empty dict if none were kept."""
     group = run_group(file, run_path)
-    return {name: (data[:], float(data.attrs["bin_s"])) for name, data in group.get("rates", {}).items()}
+    return {name: StoredRates(data[:], float(data.attrs["bin_s"])) for name, data in group.get("rates", {}).items()}
 
 
-def _write_weights(group: h5py.Group, projection: str, times: np.ndarray, weights: np.ndarray, network: str) -> None:
-    """A plastic projection's weight snapshots: ``weights/SRC->DST/weights`` (n_snapshots, n_synapses),
-    float32 in the projection's weight unit, synapses in the order of its CSR rows; ``time`` in s."""
-    import json
-
-    source, target = projection.split("->")
-    edge = next(e for e in json.loads(network)["edges"] if e["source"] == source and e["target"] == target)
+def _write_weights(group: h5py.Group, projection: str, history) -> None:
+    """A plastic projection's weight snapshots (``neuron.records.WeightHistory``): ``weights/SRC->DST/weights``
+    (n_snapshots, n_synapses), float32 in the projection's weight unit, synapses in the order of its CSR rows;
+    ``time`` in s."""
     kept = group.create_group(f"weights/{projection}")
-    data = kept.create_dataset("weights", data=weights, chunks=(1, max(1, weights.shape[1])))
-    data.attrs["units"] = edge["weight_unit"]
-    data.attrs["wmax"] = edge["plasticity"]["wmax"]
-    kept.create_dataset("time", data=times).attrs["units"] = "s"
+    data = kept.create_dataset("weights", data=history.weights, chunks=(1, max(1, history.weights.shape[1])))
+    data.attrs["units"] = history.unit
+    data.attrs["wmax"] = history.wmax
+    kept.create_dataset("time", data=history.times_s).attrs["units"] = "s"
 
 
-def read_weights(file, run_path: str) -> dict[str, tuple[np.ndarray, np.ndarray, float, str]]:
-    """Per plastic projection: snapshot times (s), weights (n_snapshots, n_synapses), wmax and unit."""
+def read_weights(file, run_path: str) -> dict[str, StoredWeights]:
+    """Per plastic projection, its weight snapshots."""
     group = run_group(file, run_path)
     return {
-        name: (
+        name: StoredWeights(
             kept["time"][:],
             kept["weights"][:],
             float(kept["weights"].attrs["wmax"]),

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from neuroshell.common.errors import UserError, did_you_mean
 from neuroshell.neuron.models import model as neuron_model
-from neuroshell.neuron.models import model_params
 from neuroshell.neuron.network import Network, NetworkError
 
 # `net connect` option -> (edge attribute, unit); the weight's unit is the projection's own.
@@ -61,15 +60,13 @@ def resolve(network: Network, text: str) -> Address:
     if len(parts) != 2:
         raise SweepError(f"'{text}' is not a parameter address: POP.param, SRC->DST.param or POP.input.param")
     population, name = parts
-    attrs = network.population(population)
+    model = network.population(population).model
     if name == "n":
         return Address(text, "population", "n", "", population=population)
-    params = neuron_model(attrs["model"]).params
+    params = neuron_model(model).params
     if name not in params:
         hint = did_you_mean(name, [*list(params), "n"])
-        raise SweepError(
-            f"{population} ({attrs['model']}) has no parameter '{name}'{hint} (parameters: n, {', '.join(params)})"
-        )
+        raise SweepError(f"{population} ({model}) has no parameter '{name}'{hint} (parameters: n, {', '.join(params)})")
     return Address(text, "population", name, params[name].unit, population=population)
 
 
@@ -77,34 +74,34 @@ def _projection(network: Network, text: str) -> Address:
     pair, _, name = text.rpartition(".")
     source, _, target = pair.partition("->")
     network.population(source), network.population(target)
-    if not network.graph.has_edge(source, target):
+    if not network.has_projection(source, target):
         raise SweepError(f"no projection {source}->{target}: add it with net connect first")
-    edge = network.graph.edges[source, target]
+    edge = network.projection(source, target)
     if name in PROJECTION_RULES:
-        kind, _, _ = edge["rule"].partition("=")
+        kind, _, _ = edge.rule.partition("=")
         if kind != name:
-            raise SweepError(f"{source}->{target} connects by '{edge['rule']}': vary {pair}.{kind}, not .{name}")
+            raise SweepError(f"{source}->{target} connects by '{edge.rule}': vary {pair}.{kind}, not .{name}")
         return Address(text, "rule", name, "", source=source, target=target)
     if name not in PROJECTION_PARAMS:
         known = ", ".join([*PROJECTION_PARAMS, *PROJECTION_RULES])
         raise SweepError(f"a projection has no parameter '{name}'{did_you_mean(name, known.split(', '))} ({known})")
     key, unit = PROJECTION_PARAMS[name]
-    return Address(text, "projection", key, unit or edge["weight_unit"], source=source, target=target)
+    return Address(text, "projection", key, unit or edge.weight_unit, source=source, target=target)
 
 
 def _input(network: Network, text: str, population: str, name: str) -> Address:
-    inputs = network.population(population)["inputs"]
+    inputs = network.population(population).inputs
     if not inputs:
         raise SweepError(f"{population} has no input: add one with net input first")
     if name not in INPUT_PARAMS:
         known = ", ".join(INPUT_PARAMS)
         raise SweepError(f"an input has no parameter '{name}'{did_you_mean(name, list(INPUT_PARAMS))} ({known})")
     key, unit = INPUT_PARAMS[name]
-    having = [spec for spec in inputs if key in spec]
+    having = [item for item in inputs if hasattr(item, key)]
     if not having:
-        kinds = ", ".join(sorted({spec["kind"] for spec in inputs}))
+        kinds = ", ".join(sorted({item.kind for item in inputs}))
         raise SweepError(f"the inputs of {population} ({kinds}) have no '{name}'")
-    return Address(text, "input", key, unit or having[0]["weight_unit"], population=population)
+    return Address(text, "input", key, unit or having[0].weight_unit, population=population)
 
 
 def apply(network: Network, address: Address, value: float) -> None:
@@ -112,19 +109,14 @@ def apply(network: Network, address: Address, value: float) -> None:
     ``net add``, ``net connect`` and ``net input`` make (a NetworkError for a value they refuse)."""
     value = round(value) if address.whole else float(value)
     if address.kind == "population":
-        attrs = network.population(address.population)
         if address.key == "n":
-            if value < 1:
-                raise NetworkError(f"population '{address.population}' needs at least one neuron (got {value})")
-            attrs["n"] = value
+            network.replace_population(address.population, n=value)
         else:
-            attrs["params"] = model_params(attrs["model"], {**attrs["params"], address.key: value})
+            network.replace_population(address.population, **{address.key: value})
     elif address.kind == "input":
         if (address.key in ("rate_hz", "tau_s") and value <= 0) or (address.key == "n_sources" and value < 1):
             raise NetworkError(f"{address.text} must be positive (got {value:g})")
-        for spec in network.population(address.population)["inputs"]:
-            if address.key in spec:
-                spec[address.key] = value
+        network.vary_inputs(address.population, address.key, value)
     elif address.kind == "rule":
         network.replace_projection(address.source, address.target, rule=f"{address.key}={value:.10g}")
     else:

@@ -11,14 +11,14 @@ MIN_SPIKES_FOR_CV = 3  # a neuron's ISI CV needs at least two intervals
 def warm_simulator() -> None:
     """Run a two-neuron network for a millisecond, so that this process has loaded the simulator's compiled
     kernels (numba reads them from its cache on first call, a quarter of a second) before real points come."""
+    from neuroshell.neuron.description import PoissonInput
     from neuroshell.neuron.network import Network
     from neuroshell.neuron.simulator import simulate
 
     network = Network("warm-up")
     network.add_population("a", "lif", 2)
     network.connect("a", "a", "all", 1e-3, "V")
-    network.add_input("a", {"kind": "poisson", "rate_hz": 10.0, "n_sources": 1, "weight": 1e-3, "weight_unit": "V",
-                            "synapse": "exp", "tau_s": 5e-3})  # fmt: skip
+    network.replace_input("a", PoissonInput(10.0, 1, 1e-3, "V", "exp", 5e-3))
     simulate(network, 1e-3, dt_s=1e-4, seed=0, threads=1)
 
 

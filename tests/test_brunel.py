@@ -4,7 +4,7 @@ potentials; the external Poisson drive is drawn by each simulator)."""
 import numpy as np
 import pytest
 
-from neuroshell.neuron.network import brunel
+from neuroshell.neuron.examples import brunel
 from neuroshell.neuron.simulator import simulate
 from tests.test_neuron import DT, compiled_connectivity, isi_cv
 
@@ -40,7 +40,7 @@ def brian2_brunel(v_init: np.ndarray, pairs: dict, n_exc: int) -> tuple[np.ndarr
 def test_brunel_with_delta_synapses_fires_as_brian2_does():
     network = brunel(N)
     result = simulate(network, DURATION_S, dt_s=DT, seed=1)
-    n_exc = network.population("exc")["n"]
+    n_exc = network.population("exc").n
     brian_times, brian_ids = brian2_brunel(*compiled_connectivity(network, seed=1), n_exc)
     ours_times, ours_ids = result.spike_times_s, result.spike_index
     figures = {}

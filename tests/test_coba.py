@@ -4,8 +4,9 @@ and the COBA benchmark (Brette et al. 2007) against Brian2 running the very same
 import numpy as np
 import pytest
 
+from neuroshell.neuron.examples import coba
 from neuroshell.neuron.kernels.vexp import exp_in_place
-from neuroshell.neuron.network import Network, coba
+from neuroshell.neuron.network import Network
 from neuroshell.neuron.simulator import simulate
 from tests.test_neuron import DT, compiled_connectivity, isi_cv
 

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from neuroshell.neuron.connectivity import build_csr
+from neuroshell.neuron.description import CurrentInput, PoissonInput
+from neuroshell.neuron.examples import brunel, cuba
 from neuroshell.neuron.models import ModelError
-from neuroshell.neuron.network import Network, NetworkError, brunel, cuba, parse_rule
+from neuroshell.neuron.network import Network, NetworkError, parse_rule
 from neuroshell.neuron.simulator import compile_network, simulate
 
 DT = 1e-4
@@ -32,7 +34,7 @@ def single_lif(current_a: float, **params) -> Network:
             **params,
         },
     )
-    network.add_input("cell", {"kind": "current", "amplitude_a": current_a})
+    network.replace_input("cell", CurrentInput(current_a))
     return network
 
 
@@ -105,7 +107,7 @@ def test_every_spike_is_kept_when_a_chunk_overflows_the_spike_buffer():
     network = Network("storm")
     # A current far above threshold and no refractory period: every neuron fires at every step.
     network.add_population("cells", "lif", 2000, {"t_ref": 0.0, "v_init": -70e-3})
-    network.add_input("cells", {"kind": "current", "amplitude_a": 1e-6})
+    network.replace_input("cells", CurrentInput(1e-6))
     result = simulate(network, 0.05, dt_s=DT)
     assert len(result.spike_index) == 2000 * 500  # 1 million: many times the kernel's spike buffer
     np.testing.assert_array_equal(np.bincount(result.spike_index), np.full(2000, 500))
@@ -120,7 +122,7 @@ def test_spikes_pending_when_a_chunk_ends_early_are_still_delivered(monkeypatch)
 
     network = Network("storm")
     network.add_population("cells", "lif", 2000, {"t_ref": 0.0, "v_init": -70e-3})
-    network.add_input("cells", {"kind": "current", "amplitude_a": 1e-6})
+    network.replace_input("cells", CurrentInput(1e-6))
     network.add_population("reader", "lif", 200, {"v_init_spread": 10e-3})
     network.connect("cells", "reader", "indegree=3", 0.3e-3, "V", synapse="delta")
     network.connect("cells", "reader", "indegree=2", 0.2e-3, "V", 2e-3, "delta")  # through the ring
@@ -164,7 +166,7 @@ def compiled_connectivity(network: Network, seed: int) -> tuple[np.ndarray, dict
     compiled = compile_network(network, dt_s=DT, seed=seed)
     pairs = {}
     for source, target, indptr, indices in compiled.connectivity:
-        first_source, first_target = compiled.populations[source][0], compiled.populations[target][0]
+        first_source, first_target = compiled.populations[source].start, compiled.populations[target].start
         sources = first_source + np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
         previous = pairs.get(source, (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)))
         pairs[source] = (np.concatenate([previous[0], sources]), np.concatenate([previous[1], first_target + indices]))
@@ -224,8 +226,8 @@ def test_adex_adapts_and_izhikevich_spikes_regularly():
     network = Network("models")
     network.add_population("adex", "adex", 1, {})
     network.add_population("izh", "izh", 1, {})
-    network.add_input("adex", {"kind": "current", "amplitude_a": 1e-9})
-    network.add_input("izh", {"kind": "current", "amplitude_a": 10e-12})
+    network.replace_input("adex", CurrentInput(1e-9))
+    network.replace_input("izh", CurrentInput(10e-12))
     result = simulate(network, 1.0, dt_s=DT)
     adex_isi = np.diff(result.spikes_of("adex")[0])
     assert len(adex_isi) > 5 and adex_isi[-1] > 1.5 * adex_isi[0], "spike-frequency adaptation"
@@ -237,18 +239,7 @@ def test_adex_adapts_and_izhikevich_spikes_regularly():
 def test_poisson_input_shifts_the_mean_potential_as_expected():
     network = Network("poisson")
     network.add_population("cells", "lif", 2000, {"e_l": -70e-3, "v_init": -70e-3, "v_th": 1.0})
-    network.add_input(
-        "cells",
-        {
-            "kind": "poisson",
-            "rate_hz": 100.0,
-            "n_sources": 4,
-            "weight": 1e-3,
-            "weight_unit": "V",
-            "synapse": "exp",
-            "tau_s": 5e-3,
-        },
-    )
+    network.replace_input("cells", PoissonInput(100.0, 4, 1e-3, "V", "exp", 5e-3))
     result = simulate(network, 0.3, dt_s=DT, seed=2, record=[("cells", i) for i in range(2000)])
     settled = result.state_v[1000:]  # after 100 ms
     shift = settled.mean() + 70e-3
@@ -279,12 +270,12 @@ def test_projections_are_drawn_into_one_shared_array_as_they_would_be_alone():
     network.add_population("extra", "lif", 40)
     network.connect("exc", "extra", "p=0.2", 0.1e-3, "V")
     compiled = compile_network(network, dt_s=1e-4, seed=3)
-    order = [(source, target) for source, target, _ in network.projections()]
+    order = [(p.source, p.target) for p in network.projections()]
     assert sum(len(view[3]) for view in compiled.connectivity) == len(compiled.arrays["indices"])
     for source, target, indptr, indices in compiled.connectivity:
         assert np.shares_memory(indices, compiled.arrays["indices"])
-        rule = network.graph.edges[source, target]["rule"]
-        sizes = compiled.populations[source][1], compiled.populations[target][1]
+        rule = network.projection(source, target).rule
+        sizes = compiled.populations[source].size, compiled.populations[target].size
         alone = build_csr(*parse_rule(rule), *sizes, seed=3 * 7919 + order.index((source, target)) + 1)
         np.testing.assert_array_equal(indptr, alone[0])
         np.testing.assert_array_equal(indices, alone[1])
@@ -292,18 +283,7 @@ def test_projections_are_drawn_into_one_shared_array_as_they_would_be_alone():
 
 def test_json_and_graphml_round_trip_exactly(tmp_path):
     network = cuba(4000)
-    network.add_input(
-        "exc",
-        {
-            "kind": "poisson",
-            "rate_hz": 12.5,
-            "n_sources": 3,
-            "weight": 1.0 / 3e3,
-            "weight_unit": "V",
-            "synapse": "exp",
-            "tau_s": 5e-3,
-        },
-    )
+    network.replace_input("exc", PoissonInput(12.5, 3, 1.0 / 3e3, "V", "exp", 5e-3))
     for name in ("net.json", "net.graphml"):
         network.save(tmp_path / name)
         loaded = Network.load(tmp_path / name)
@@ -375,3 +355,32 @@ def test_a_static_synapse_costs_its_int32_index_and_a_share_of_its_row_start():
     rows = sum(len(indptr) for _, _, indptr, _ in compiled.connectivity)  # n_source + 1 per projection
     assert compiled.synapse_bytes == 4 * compiled.n_synapses + 8 * rows
     assert compiled.synapse_bytes / compiled.n_synapses < 4.25  # target: at most 8 (index and float32 weight)
+
+
+def test_the_description_is_frozen_types_and_a_saved_network_still_loads():
+    import dataclasses
+
+    saved = {  # as an earlier version saved it: inputs without their defaults, edges with every attribute
+        "directed": True, "multigraph": False, "graph": {"name": "old"},
+        "nodes": [{"id": "cells", "model": "lif", "n": 10, "params": {"tau_m": 0.02}, "inputs": [
+            {"kind": "poisson", "rate_hz": 5.0, "n_sources": 2, "weight": 1e-4, "weight_unit": "V", "synapse": "delta"},
+            {"kind": "current", "amplitude_a": 1e-10}]}],
+        "edges": [{"source": "cells", "target": "cells", "rule": "p=0.1", "weight": 1e-4, "weight_unit": "V",
+                   "delay_s": 0.001, "synapse": "delta", "tau_s": 0.005, "e_rev": None, "plasticity": None}],
+    }  # fmt: skip
+    network = Network.from_dict(saved)
+    cells = network.population("cells")
+    assert cells.inputs == (PoissonInput(5.0, 2, 1e-4, "V", "delta"), CurrentInput(1e-10))
+    assert network.projection("cells", "cells").delay_s == 0.001 and cells.params["tau_m"] == 0.02
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cells.n = 20
+    with pytest.raises(TypeError):
+        cells.params["tau_m"] = 1.0  # the parameters too: a change goes through the network
+    network.replace_population("cells", n=20)
+    assert network.population("cells").n == 20 and cells.n == 10
+    assert Network.from_json(network.to_json()).to_dict() == network.to_dict()
+    with pytest.raises(NetworkError, match="unknown input kind 'laser'"):
+        Network.from_dict({**saved, "nodes": [{**saved["nodes"][0], "inputs": [{"kind": "laser"}]}]})
+    # Each projection's seed follows this order (as networkx's adjacency gave it): the same seed draws the
+    # same synapses as before the description became types.
+    assert [p.name for p in cuba(400).projections()] == ["exc->exc", "exc->inh", "inh->exc", "inh->inh"]

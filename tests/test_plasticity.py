@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
+from neuroshell.neuron.description import CurrentInput
 from neuroshell.neuron.network import Network
 from neuroshell.neuron.plasticity import PlasticityError, stdp
 from neuroshell.neuron.simulator import simulate
@@ -25,7 +26,7 @@ def pair(pre_s: float, post_s: float, rule: str, delay_s: float = 0.0) -> float:
     network.add_population("pre", "lif", 1, cell)
     network.add_population("post", "lif", 1, cell)
     for name, when in (("pre", pre_s), ("post", post_s)):
-        network.add_input(name, {"kind": "current", "amplitude_a": 1e-6, "start_s": when, "stop_s": when + DT})
+        network.replace_input(name, CurrentInput(1e-6, when, when + DT))
     plasticity = stdp(W0, WMAX, TAUPRE, TAUPOST, APRE, APOST, rule)
     network.connect("pre", "post", "all", W0, "S", delay_s, "cond", 5e-3, 0.0, plasticity)
     result = simulate(network, max(pre_s, post_s) + delay_s + 0.01, dt_s=DT)
@@ -68,7 +69,7 @@ def test_the_song_abbott_network_turns_bimodal_and_the_prompt_keeps_and_draws_it
         session.ui.lines[-2]
         == "learned weights of input->neuron stay with the network (the next simulate goes on from them)"
     )
-    learned = np.array(session.network.graph.edges["input", "neuron"]["plasticity"]["learned"]["weights"]) / 0.6e-3
+    learned = np.array(session.network.projection("input", "neuron").plasticity.learned.weights) / 0.6e-3
     low, high = np.mean(learned < 0.1), np.mean(learned > 0.9)
     # Song, Miller and Abbott (2000), Fig. 1: competition drives the weights to the bounds, most to 0 (Brian2's
     # example, 100 s: 28% below 0.1 wmax, 18% above 0.9; at first, uniform: 10% each, 20% in the middle fifth).

@@ -249,9 +249,9 @@ def test_a_sweep_over_a_plastic_projection_learns(session):
     point = simulate_point(network.to_json(), [address], (0.45e-3,), 5.0, 1e-4, 2, keep_spikes=True)
     plastic = network.from_json(network.to_json())
     plastic.replace_projection("input", "neuron", weight=0.45e-3)
-    assert plastic.graph.edges["input", "neuron"]["plasticity"]["rule"] == "additive"
+    assert plastic.projection("input", "neuron").plasticity.rule == "additive"
     static = plastic.from_json(plastic.to_json())
-    static.graph.edges["input", "neuron"]["plasticity"] = None
+    static.replace_projection("input", "neuron", plasticity=None)
     learnt, fixed = simulate(plastic, 5.0, seed=2), simulate(static, 5.0, seed=2)
     assert point["summary"]["neuron.spikes"] == learnt.spike_count("neuron") != fixed.spike_count("neuron")
     np.testing.assert_array_equal(point["spikes"]["neuron"][0], learnt.spikes_of("neuron")[0])

@@ -198,7 +198,7 @@ def test_a_ctrl_c_while_net_example_first_imports_networkx_leaves_it_whole():
     # Found by the random Ctrl-C test: networkx half imported made every later `net` verb fail with
     # "Algorithm already exists in dispatch namespace: full_rary_tree".
     for delay_s in (0.05, 0.2):
-        run = _interrupted_import("from neuroshell.neuron.network import cuba", "print(cuba(100).summary())", delay_s)
+        run = _interrupted_import("from neuroshell.neuron.examples import cuba", "print(cuba(100).summary())", delay_s)
         lines = run.stdout.splitlines()
         assert lines[-1] == "cuba: 2 populations, 100 neurons, 4 projections", run.stderr[-1500:]
 

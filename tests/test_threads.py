@@ -7,8 +7,10 @@ import numba
 import numpy as np
 import pytest
 
+from neuroshell.neuron.description import PoissonInput
+from neuroshell.neuron.examples import coba, cuba
 from neuroshell.neuron.kernels.threaded import THREADED_NEURONS
-from neuroshell.neuron.network import Network, coba, cuba
+from neuroshell.neuron.network import Network
 from neuroshell.neuron.simulator import simulate
 from neuroshell.neuron.threadchoice import ThreadChoice
 
@@ -26,8 +28,7 @@ def delta_with_delays(n: int = 45_000) -> Network:
     for target, (sources, weight) in drives.items():
         network.connect("exc", target, "indegree=80", 0.5e-3, "V", 1.5e-3, "delta")
         network.connect("inh", target, "indegree=20", -2.5e-3, "V", 1.5e-3, "delta")
-        poisson = {"kind": "poisson", "rate_hz": 20.0, "n_sources": sources, "weight": weight, "weight_unit": "V"}
-        network.add_input(target, {**poisson, "synapse": "delta"})
+        network.replace_input(target, PoissonInput(20.0, sources, weight, "V", "delta"))
     return network
 
 
@@ -36,7 +37,7 @@ def delta_with_delays(n: int = 45_000) -> Network:
 )
 def test_the_spikes_are_the_same_for_1_2_and_16_threads(build):
     network = build()
-    assert sum(p["n"] for _, p in network.populations()) >= THREADED_NEURONS  # the steps run in parts
+    assert sum(p.n for p in network.populations()) >= THREADED_NEURONS  # the steps run in parts
     runs = {n: simulate(network, 0.1, seed=3, threads=n, record=[("exc", 0), ("exc", 39_999)]) for n in (1, 2, 16)}
     reference = runs[1]
     assert len(reference.spike_index) > 5_000
@@ -51,7 +52,7 @@ def test_the_spikes_are_the_same_for_1_2_and_16_threads(build):
 PARALLEL_KERNELS_ALONE = """
 import numpy as np
 from neuroshell.neuron.compiler import compile_network, kernel_records
-from neuroshell.neuron.network import cuba
+from neuroshell.neuron.examples import cuba
 from neuroshell.neuron.simulator import _work
 from neuroshell.neuron.kernels.propagate import row_splits
 from neuroshell.neuron.kernels.threaded import propagate_threaded, step_threaded
@@ -63,7 +64,7 @@ step_threaded(0, (0, 0), 1e-4, pops, ch, proj, drive, state, spike_index, _work(
 propagate_threaded(0, 0, 0, pops, proj, state, spike_index, 2)
 """
 SIMULATE = """
-from neuroshell.neuron.network import cuba
+from neuroshell.neuron.examples import cuba
 from neuroshell.neuron.simulator import simulate
 print(len(simulate(cuba(400), 0.05, seed=1, threads=2).spike_index))
 """

@@ -152,11 +152,11 @@ def net_connect(session, args):
     )
     session.network_edited = True
     verb = "replaced" if replaced else "connected"
-    learning = f", STDP {plasticity['rule']} up to {format_quantity(plasticity['wmax'], unit)}" if plasticity else ""
+    learning = f", STDP {plasticity.rule} up to {format_quantity(plasticity.wmax, unit)}" if plasticity else ""
     return Message(f"{verb} {args.source} -> {args.target} ({args.rule}, w {format_quantity(weight, unit)}{learning})")
 
 
-def _stdp(args, weight: float, unit: str) -> dict:
+def _stdp(args, weight: float, unit: str):
     from neuroshell.neuron.plasticity import stdp
 
     if args.wmax is None:
@@ -203,36 +203,25 @@ def net_input(session, args):
             f"net input: --stop {format_quantity(args.stop, 's')} is not after --start "
             f"{format_quantity(args.start, 's')}: the current would never flow"
         )
+    from neuroshell.neuron.description import CurrentInput, PoissonInput, StreamInput
+
     if args.poisson is not None:
         weight, unit = args.w or (0.5e-3, "V")
-        spec = {
-            "kind": "poisson",
-            "rate_hz": args.poisson,
-            "n_sources": args.sources,
-            "weight": weight,
-            "weight_unit": unit,
-            "synapse": "delta" if args.delta else "cond" if unit == "S" else "exp",
-            "tau_s": args.tau,
-            "e_rev": 0.0,
-        }
+        synapse = "delta" if args.delta else "cond" if unit == "S" else "exp"
+        spec = PoissonInput(args.poisson, args.sources, weight, unit, synapse, args.tau, 0.0)
     elif args.current is not None:
-        spec = {"kind": "current", "amplitude_a": args.current, "start_s": args.start, "stop_s": args.stop}
+        spec = CurrentInput(args.current, args.start, args.stop)
     else:
         path = session.workspace.path_of(stream)
-        spec = {
-            "kind": "stream",
-            "file": str(path),
-            "stream": stream.path.split("/")[2],
-            "channels": _stream_channels(session, stream, args.channels),
-            "scale_a": args.scale,
-        }
+        channels = _stream_channels(session, stream, args.channels)
+        spec = StreamInput(str(path), stream.path.split("/")[2], tuple(channels) if channels else None, args.scale)
     replaced = network.replace_input(args.population, spec)
     session.network_edited = True
     said = f" (in place of {_inputs_said(replaced)})" if replaced else ""
     return Message(f"{args.population} gets {_input_said(spec)}{said}")
 
 
-def _inputs_said(inputs: list[dict]) -> str:
+def _inputs_said(inputs: list) -> str:
     return ", ".join(_input_said(spec) for spec in inputs)
 
 
@@ -252,11 +241,11 @@ def net_remove(session, args):
     network = network_of(session)
     source, arrow, target = args.what.partition("->")
     if arrow:
-        attrs = network.remove_projection(source.strip(), target.strip())
-        learned = " and the weights it learnt" if (attrs.get("plasticity") or {}).get("learned") else ""
+        removed = network.remove_projection(source.strip(), target.strip())
+        learned = " and the weights it learnt" if removed.plasticity and removed.plasticity.learned else ""
         said = f"removed {source.strip()} -> {target.strip()}{learned}"
     else:
-        inputs = network.population(args.what)["inputs"]
+        inputs = network.population(args.what).inputs
         projections = network.remove_population(args.what)
         parts = [counted(len(inputs), "input"), "projections " + ", ".join(projections) if projections else ""]
         said = f"removed {args.what} with " + " and ".join(p for p in parts if p)
@@ -268,27 +257,27 @@ def net_remove(session, args):
 def net_show(session, args):
     network = network_of(session)
     pops = Table(("population", "model", "neurons", "inputs", "parameters"), title=network.summary())
-    for name, attrs in network.populations():
-        inputs = ", ".join(_input_said(spec) for spec in attrs["inputs"]) or "-"
-        params = _parameters_said(attrs["model"], attrs["params"])
-        pops.rows.append((name, attrs["model"], attrs["n"], inputs, params))
+    for population in network.populations():
+        inputs = ", ".join(_input_said(spec) for spec in population.inputs) or "-"
+        params = _parameters_said(population.model, population.params)
+        pops.rows.append((population.name, population.model, population.n, inputs, params))
     projections = Table(("projection", "rule", "expected synapses", "weight", "synapse", "tau", "delay"))
-    for source, target, attrs in network.projections():
+    for made in network.projections():
         projections.rows.append(
             (
-                f"{source} -> {target}",
-                attrs["rule"],
-                _expected_synapses(network, source, target, attrs["rule"]),
-                format_quantity(attrs["weight"], attrs["weight_unit"]),
-                attrs["synapse"],
-                format_quantity(attrs["tau_s"], "s"),
-                format_quantity(attrs["delay_s"], "s"),
+                f"{made.source} -> {made.target}",
+                made.rule,
+                _expected_synapses(network, made.source, made.target, made.rule),
+                format_quantity(made.weight, made.weight_unit),
+                made.synapse,
+                format_quantity(made.tau_s, "s"),
+                format_quantity(made.delay_s, "s"),
             )
         )
     return [pops, projections]
 
 
-def _parameters_said(model: str, params: dict[str, float]) -> str:
+def _parameters_said(model: str, params) -> str:
     """``tau_m=20ms v_th=-50mV``: each SI value in its parameter's declared unit, as typed at ``net add``."""
     from neuroshell.neuron.models import model as neuron_model
 
@@ -297,22 +286,23 @@ def _parameters_said(model: str, params: dict[str, float]) -> str:
     return " ".join(f"{k}={format_quantity(v, units[k]) if units[k] else f'{v:.4g}'}" for k, v in params.items())
 
 
-def _input_said(spec: dict) -> str:
-    """One input as typed at ``net input``, with its units: ``2 Poisson sources at 8kHz (w 0.5mV)``."""
-    if spec["kind"] == "poisson":
-        rate, weight = format_quantity(spec["rate_hz"], "Hz"), format_quantity(spec["weight"], spec["weight_unit"])
-        return f"{counted(spec['n_sources'], 'Poisson source')} at {rate} (w {weight})"
-    if spec["kind"] == "current":
-        start = f" from {format_quantity(spec['start_s'], 's')}" if spec["start_s"] else ""
-        stop = f" to {format_quantity(spec['stop_s'], 's')}" if spec["stop_s"] is not None else ""
-        return f"current {format_quantity(spec['amplitude_a'], 'A')}{start}{stop}"
-    return f"stream {spec['file']}:/streams/{spec['stream']} as currents"
+def _input_said(spec) -> str:
+    """One input (a ``neuron.description`` input) as typed at ``net input``, with its units:
+    ``2 Poisson sources at 8kHz (w 0.5mV)``."""
+    if spec.kind == "poisson":
+        rate, weight = format_quantity(spec.rate_hz, "Hz"), format_quantity(spec.weight, spec.weight_unit)
+        return f"{counted(spec.n_sources, 'Poisson source')} at {rate} (w {weight})"
+    if spec.kind == "current":
+        start = f" from {format_quantity(spec.start_s, 's')}" if spec.start_s else ""
+        stop = f" to {format_quantity(spec.stop_s, 's')}" if spec.stop_s is not None else ""
+        return f"current {format_quantity(spec.amplitude_a, 'A')}{start}{stop}"
+    return f"stream {spec.file}:/streams/{spec.stream} as currents"
 
 
 def _expected_synapses(network, source: str, target: str, rule: str) -> int:
     from neuroshell.neuron.network import parse_rule
 
-    n_source, n_target = network.graph.nodes[source]["n"], network.graph.nodes[target]["n"]
+    n_source, n_target = network.population(source).n, network.population(target).n
     kind, value = parse_rule(rule)
     return {
         "p": round(n_source * n_target * value),
@@ -352,7 +342,7 @@ def net_load(session, args):
     OVERWRITE_NETWORK,
 )
 def net_example(session, args):
-    from neuroshell.neuron.network import EXAMPLES
+    from neuroshell.neuron.examples import EXAMPLES
 
     builder = EXAMPLES[args.name]
     network = builder(args.n) if args.n else builder()

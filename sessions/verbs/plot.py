@@ -188,7 +188,7 @@ def plot_weights(session, args):
 def plot_graph(session, args):
     from neuroshell.neuron.plots import plot_graph as draw
 
-    if session.network is None or not len(session.network.graph):
+    if session.network is None or not session.network.populations():
         raise NeuroshellError("no network to draw: 'net example cuba' or 'net add ...'")
     return _finish(session, draw(session.network, session.network.summary()), f"graph-{session.network.name}")
 

@@ -46,7 +46,7 @@ def simulate_verb(session, args):
                                 "milliseconds want 0.1 ms (1 ms at most)", "warning"))  # fmt: skip
     wait_for_kernels(session)
     record = _traces(network, args.trace) if "v" in args.record else []
-    if "weights" in args.record and not any(attrs.get("plasticity") for _, _, attrs in network.projections()):
+    if "weights" in args.record and not any(p.plasticity for p in network.projections()):
         raise NeuroshellError("--record weights: no projection learns (net connect ... --plasticity stdp)")
     if args.to and args.run and not args.overwrite and Path(args.to).exists():
         from neuroshell.storage.simulations import run_names
@@ -128,9 +128,9 @@ def simulation_cores(session) -> int:
 
 def _traces(network, neurons: list[tuple[str, int]] | None) -> list[tuple[str, int]]:
     if not neurons:
-        return [(name, i) for name, attrs in network.populations() for i in range(min(3, attrs["n"]))]
+        return [(p.name, i) for p in network.populations() for i in range(min(3, p.n))]
     for name, index in neurons:
-        size = network.population(name)["n"]
+        size = network.population(name).n
         if index >= size:
             raise NeuroshellError(f"--trace {name}:{index}: {name} has neurons 0 to {size - 1}")
     return neurons
