@@ -205,11 +205,17 @@ def connect_lsl(device_name: str, clock, timeout_s: float, properties: dict[str,
     between calls into liblsl, whose search (here at least 5 s, whatever the timeout) it would otherwise wait
     for."""
     found: list = []
-    search = threading.Thread(target=lambda: found.extend(resolve(timeout_s, **properties)), daemon=True)
-    search.name = "lsl resolve"
-    search.start()
-    while search.is_alive():
-        search.join(WAIT_S)
+    done = threading.Event()
+
+    def search() -> None:
+        try:
+            found.extend(resolve(timeout_s, **properties))
+        finally:
+            done.set()
+
+    threading.Thread(target=search, name="lsl resolve", daemon=True).start()
+    while not done.wait(WAIT_S):  # an Event, not Thread.join, which a Ctrl-C can leave half done
+        pass
     query = predicate(**properties) or "any stream"
     if not found:
         raise DeviceError(f"no LSL stream matching {query} found within {timeout_s:g} s (see 'lsl streams')")

@@ -3,6 +3,7 @@ kernel (progress and Ctrl-C between chunks), collecting spikes, state traces and
 
 import gc
 import os
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -131,13 +132,15 @@ def simulate(
     weights_every_s: float | None = None,
     threads: int | str | ThreadChoice = AUTO,
     cores: int | None = None,
+    stop: threading.Event | None = None,
 ) -> SimulationResult:
     """Run ``network`` for ``duration_s``. ``progress(simulated seconds)`` is called between chunks; a
     KeyboardInterrupt there (or during a chunk) ends the run cleanly, keeping what was simulated. With
     ``weights_every_s``, the plastic projections' weights are kept at the start, that often, and at the end.
     ``threads`` share each step (``kernels.threaded``): a count, or ``"auto"`` (every core this process may
     use, or ``cores`` of them, or one, whichever the chunks' timings find faster: ``threadchoice``), or a
-    ``ThreadChoice`` that decides. The spikes do not depend on it."""
+    ``ThreadChoice`` that decides. The spikes do not depend on it. ``stop`` (set from another thread) ends the
+    run after the chunk running, as a KeyboardInterrupt does."""
     dt = dt_s
     if duration_s <= 0 or dt <= 0:
         raise NetworkError("the duration and the time step must be positive")
@@ -190,6 +193,9 @@ def simulate(
     loop_started = time.perf_counter()
     try:
         while t < n_steps:
+            if stop is not None and stop.is_set():
+                completed = False
+                break
             n_parts, todo = choice.next_chunk(min(chunk, n_steps - t, snapshots.steps_to_next(t)))
             chunk_started = time.perf_counter()
             done, n_spikes = advance(todo, n_parts)

@@ -32,7 +32,7 @@ class ShieldedImports:
     def __init__(self) -> None:
         self.original = builtins.__import__
         self.original_import_module = importlib.import_module
-        self.running: dict[str, threading.Thread] = {}
+        self.running: dict[str, threading.Event] = {}  # set when that import has ended
         self.failures: dict[str, BaseException] = {}
 
     def install(self) -> "ShieldedImports":
@@ -62,20 +62,22 @@ class ShieldedImports:
         return self.original(name, globals, locals, fromlist, level)
 
     def _import_aside(self, name: str, fromlist) -> None:
-        thread = self.running.get(name)
-        if thread is None or not thread.is_alive():
-            thread = threading.Thread(target=self._import, args=(name, tuple(fromlist or ())), daemon=True)
+        done = self.running.get(name)
+        if done is None:
+            done = self.running[name] = threading.Event()
+            thread = threading.Thread(target=self._import, args=(name, tuple(fromlist or ()), done), daemon=True)
             thread.name = f"import {name}"
-            self.running[name] = thread
             thread.start()
-        while thread.is_alive():
-            thread.join(WAIT_S)  # a Ctrl-C raises here, in the main thread, and the import goes on
+        # An Event, not Thread.join: a join that a Ctrl-C interrupts can take the running import for finished
+        # (Python 3.11), and the next use would start a second one beside it.
+        while not done.wait(WAIT_S):
+            pass  # a Ctrl-C raises here, in the main thread, and the import goes on
         self.running.pop(name, None)
         failure = self.failures.pop(name, None)
         if failure is not None:
             raise failure
 
-    def _import(self, name: str, fromlist: tuple) -> None:
+    def _import(self, name: str, fromlist: tuple, done: threading.Event) -> None:
         try:
             module = self.original_import_module(name)
             for item in fromlist:
@@ -85,6 +87,8 @@ class ShieldedImports:
                         self.original_import_module(f"{name}.{item}")
         except BaseException as error:  # handed to the main thread, which raises it as the import would
             self.failures[name] = error
+        finally:
+            done.set()
 
 
 def _missing(name: str, fromlist) -> bool:

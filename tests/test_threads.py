@@ -190,3 +190,29 @@ def test_the_kernels_cache_in_their_own_folder_and_leave_other_code_to_numba(tmp
     assert list((tmp_path / "__pycache__").glob("mine.twice-*.nbi"))  # numba's in-tree cache for other code
     assert folder.startswith(str(tmp_path / "cache" / "neuroshell" / "numba"))
     assert list(Path(folder).rglob("vexp.exp_in_place-*.nbi")) and not list(Path(folder).rglob("mine*"))
+
+
+def test_yielding_work_runs_at_a_lower_priority_and_a_ctrl_c_stops_it_cleanly():
+    import signal
+    import threading
+
+    from neuroshell.common.background import NICE, niceness, run_yielding
+
+    before = niceness()
+    assert run_yielding(niceness, threading.Event()) == min(before + NICE, 19) and niceness() == before
+    stop = threading.Event()
+    threading.Timer(0.2, signal.raise_signal, (signal.SIGINT,)).start()  # a Ctrl-C while the work runs
+    assert run_yielding(lambda: stop.wait(10.0) and "stopped", stop) == "stopped"
+    with pytest.raises(ZeroDivisionError):
+        run_yielding(lambda: 1 / 0, threading.Event())
+
+
+def test_a_simulation_beside_a_recording_yields_and_keeps_its_spikes(session, tmp_path):
+    assert session.execute("net example cuba") and session.execute("simulate 200ms --seed 4")
+    alone = session.simulation.spike_index.copy()
+    assert session.execute("connect sim --channels 8 --rate 500Hz")
+    assert session.execute(f"record start {tmp_path / 'rec.h5'}")
+    assert session.execute("simulate 200ms --seed 4")
+    assert "at a lower OS priority than the recording)" in session.ui.text
+    np.testing.assert_array_equal(session.simulation.spike_index, alone)
+    assert session.execute("record stop")

@@ -1,6 +1,7 @@
 """The simulate verb: run the session's network (the engine is ``neuron.simulator``), say how it ran (threads,
 speed, memory), keep learnt weights with the network, write the run where asked."""
 
+import threading
 from pathlib import Path
 
 from neuroshell.common.words import format_quantity
@@ -37,6 +38,7 @@ MAX_SENSIBLE_DT_S = 1e-3  # above this a simulate warns: LIF and synaptic time c
     ),
 )
 def simulate_verb(session, args):
+    from neuroshell.common.background import run_yielding
     from neuroshell.neuron.inputs import stream_currents
     from neuroshell.neuron.simulator import simulate
 
@@ -57,19 +59,27 @@ def simulate_verb(session, args):
             raise NeuroshellError(
                 f"{args.to} already holds a run '{args.run}': choose another --run, or add --overwrite"
             )
+    live = _live_work(session)
+    stop = threading.Event()
     with session.ui.progress("simulating", total=args.duration) as bar:
-        result = simulate(
-            network,
-            args.duration,
-            dt_s=args.dt,
-            seed=args.seed,
-            record=record,
-            progress=bar.update,
-            stream_loader=stream_currents,
-            weights_every_s=args.every if "weights" in args.record else None,
-            threads=args.threads,
-            cores=simulation_cores(session),
-        )
+
+        def run():
+            return simulate(
+                network,
+                args.duration,
+                dt_s=args.dt,
+                seed=args.seed,
+                record=record,
+                progress=bar.update,
+                stream_loader=stream_currents,
+                weights_every_s=args.every if "weights" in args.record else None,
+                threads=args.threads,
+                cores=simulation_cores(session),
+                stop=stop,
+            )
+
+        # Beside a recording or a decoder the run takes what their threads leave (a lower OS priority).
+        result = run_yielding(run, stop) if live else run()
     session.simulation = result
     network.keep_learned(result.learned, result.seed)
     rows = [
@@ -82,10 +92,11 @@ def simulate_verb(session, args):
     synapses = f"{result.n_synapses} synapses" + (
         f", {result.synapse_bytes / result.n_synapses:.1f} bytes each" if result.n_synapses else ""
     )
+    beside = f"; at a lower OS priority than {live}" if live else ""
     summary = Message(
         f"simulated {result.duration_s:.3f} s in {result.wall_s:.3f} s wall on {threads} "
         f"(real-time factor {rtf:.3f}; build {result.build_s:.2f} s; {synapses}; "
-        f"peak resident memory {result.peak_resident_bytes / 2**20:.0f} MB)"
+        f"peak resident memory {result.peak_resident_bytes / 2**20:.0f} MB{beside})"
     )
     out = [table, summary]
     if result.learned:
@@ -99,6 +110,13 @@ def simulate_verb(session, args):
     if not result.completed:
         out.append(interrupted(f"simulation at {result.duration_s:.3f} of {args.duration:g} s", "kept what ran"))
     return out
+
+
+def _live_work(session) -> str:
+    """What runs live beside a simulation (``the recording``, ``the decoder``), or ``""``."""
+    recording = session.recording is not None and session.recording.running
+    found = [name for name, running in (("the recording", recording), ("the decoder", session.decoder)) if running]
+    return " and ".join(found)
 
 
 def _threads(result, cores: int) -> str:
