@@ -113,7 +113,7 @@ def run_loop(session: Session, args, out: Path) -> dict:
             assert session.execute(f"monitor --for {seconds:g}s")
         cpu_end, wall_end = os.times(), time.monotonic()
         time.sleep(0.5)
-        device, outputs = session.decoder[0], session.decoder[2]
+        device, outputs = session.decoder.device, session.decoder.outputs
         figures = outputs.status()
         predictions = list(outputs.predictions)
         lost = device.samples_lost
