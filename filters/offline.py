@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 
 from neuroshell.filters.chain import ChainSpec, ChainState
+from neuroshell.storage.records import ChainInForce
 
 
 def segments(times: np.ndarray, gaps: np.ndarray) -> list[tuple[int, int]]:
@@ -17,22 +18,22 @@ def segments(times: np.ndarray, gaps: np.ndarray) -> list[tuple[int, int]]:
 
 
 def redo_chains(
-    data: np.ndarray, times: np.ndarray, rate_hz: float, gaps: np.ndarray, changes: list[tuple[float, str]]
+    data: np.ndarray, times: np.ndarray, rate_hz: float, gaps: np.ndarray, changes: list[ChainInForce]
 ) -> np.ndarray:
     """``data`` (n, n_channels) in the channels' units, ``times`` (n,) in s, ``gaps`` (k, 2) start/stop in s,
-    ``changes`` (time in s, chain JSON) as the file keeps them. Returns the filtered data (n, n_channels)
+    ``changes`` as the file keeps them (``StreamView.filter_changes``). Returns the filtered data (n, n_channels)
     float64; samples before the first change stay raw."""
     out = np.asarray(data, dtype=np.float64).copy()
     if not changes or not len(times):
         return out
-    change_at = np.searchsorted(times, [time for time, _ in changes])
+    change_at = np.searchsorted(times, [change.time_s for change in changes])
     restarts = [first for first, _ in segments(times, gaps)]
     bounds = sorted({0, len(times), *change_at.tolist(), *restarts})
     for first, last in itertools.pairwise(bounds):
         in_force = int(np.searchsorted(change_at, first, side="right")) - 1
         if in_force < 0 or first == last:
             continue
-        chain = ChainSpec.from_json(changes[in_force][1])
+        chain = ChainSpec.from_json(changes[in_force].chain_json)
         if chain.stages:
             out[first:last] = ChainState(chain, rate_hz, data.shape[1]).process(out[first:last])
     return out
@@ -43,7 +44,7 @@ def causal(data: np.ndarray, times: np.ndarray, rate_hz: float, gaps: np.ndarray
     there and after each gap): what a decoder behind that chain sees. Shapes as ``redo_chains``."""
     if not len(times):
         return np.asarray(data, dtype=np.float64).copy()
-    return redo_chains(data, times, rate_hz, gaps, [(float(times[0]), chain.to_json())])
+    return redo_chains(data, times, rate_hz, gaps, [ChainInForce(float(times[0]), chain.to_json())])
 
 
 def zero_phase(data: np.ndarray, times: np.ndarray, rate_hz: float, gaps: np.ndarray, chain: ChainSpec) -> np.ndarray:

@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from neuroshell.common.errors import did_you_mean
 from neuroshell.sessions.argtypes import TEXT, ArgType, FromSetting
@@ -94,6 +94,13 @@ class Verb:
         return " ".join(parts)
 
 
+class Found(NamedTuple):
+    """A verb found by ``Registry.lookup``: the ``verb`` and how many of the words named it (``words_used``)."""
+
+    verb: Verb
+    words_used: int
+
+
 @dataclass
 class Registry:
     """Every verb and alias the shell knows, looked up by their first one or two words."""
@@ -116,15 +123,15 @@ class Registry:
         """The second words of the verbs that start with ``word`` (``record`` -> start, status, stop)."""
         return sorted(name.split()[1] for name in self.verbs if " " in name and name.split()[0] == word)
 
-    def lookup(self, words: list[str]) -> tuple[Verb, int]:
-        """Find the verb named by the first one or two words; return it and how many words it used."""
+    def lookup(self, words: list[str]) -> Found:
+        """Find the verb named by the first one or two words: it, and how many words it used."""
         if not words:
             raise UsageError("empty command")
         first = self.aliases.get(words[0], words[0])
         if len(words) > 1 and f"{first} {words[1]}" in self.verbs:
-            return self.verbs[f"{first} {words[1]}"], 2
+            return Found(self.verbs[f"{first} {words[1]}"], 2)
         if first in self.verbs:
-            return self.verbs[first], 1
+            return Found(self.verbs[first], 1)
         subs = self.subverbs(first)
         if subs:
             given = f" '{words[1]}'" if len(words) > 1 else ""

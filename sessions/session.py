@@ -225,7 +225,7 @@ class Session:
         if len(words) > 1 and words[-1] in ("--help", "?"):
             from neuroshell.sessions.verbs.core import verb_help
 
-            self.ui.show(verb_help(self.registry.lookup(words[:-1])[0], self.settings))
+            self.ui.show(verb_help(self.registry.lookup(words[:-1]).verb, self.settings))
             return
         verb, args = self.registry.parse(line)
         self.running_verb = verb.name

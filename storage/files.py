@@ -14,6 +14,7 @@ from neuroshell.storage.errors import StorageError
 from neuroshell.storage.layout import FORMAT, create_file, stream_spec
 from neuroshell.storage.locks import ensure_not_recorded, recorded_by_this_process
 from neuroshell.storage.markers import Markers, read_markers
+from neuroshell.storage.records import ChainInForce
 
 COPY_BLOCK_BYTES = 16 << 20
 READ_BLOCK_BYTES = 4 << 20  # rows read at a time by readers
@@ -162,13 +163,13 @@ class StreamView:
     def gaps(self) -> np.ndarray:
         return self.group["gaps"][:]
 
-    def filter_changes(self) -> list[tuple[float, str]]:
-        """The online filter chain in force from each time on (session time in s, the chain's JSON); empty
-        for files from before chains were recorded."""
+    def filter_changes(self) -> list[ChainInForce]:
+        """The online filter chain in force from each time on; empty for files from before chains were
+        recorded."""
         if "filters" not in self.group:
             return []
         table = self.group["filters"]
-        return [(float(t), _text(c)) for t, c in zip(table["time"][:], table["chain"][:], strict=True)]
+        return [ChainInForce(float(t), _text(c)) for t, c in zip(table["time"][:], table["chain"][:], strict=True)]
 
 
 def read_rows(dataset: h5py.Dataset, first: int, last: int, columns: list[int] | None = None) -> np.ndarray:

@@ -30,6 +30,13 @@ class ClockOffset(NamedTuple):
     offset_s: float
 
 
+class ChainInForce(NamedTuple):
+    """A stream's online filter chain ``chain_json`` was in force from ``time_s`` (session clock) on."""
+
+    time_s: float
+    chain_json: str
+
+
 class FilterChange(NamedTuple):
     """``stream``'s online filter chain became ``chain_json`` at ``time_s``."""
 

@@ -30,7 +30,7 @@ def help_verb(session, args):
         chosen = [(n, v) for n, v in registry.verbs.items() if n.split()[0] == group or v.group == group]
         rows = [(name, verb.summary) for name, verb in sorted(chosen)]
         return Paged([Table(("command", "what it does"), rows, title=f"{group}: help COMMAND for one of them")])
-    return Paged(verb_help(registry.lookup(words)[0], session.settings))
+    return Paged(verb_help(registry.lookup(words).verb, session.settings))
 
 
 def verb_help(verb, settings) -> list:
