@@ -107,3 +107,34 @@ def _model(page, name: str, what: str):
         }""",
         [name, what],
     )
+
+
+def test_the_view_marks_flat_and_saturated_channels_as_monitor_finds_them(session):
+    import math
+
+    from bokeh.models import Range1d
+
+    from neuroshell.view.page import DevicePanel
+    from tests.helpers import FakePort, Feeder
+
+    port = FakePort()
+
+    def line(k):
+        clipped = max(-0.5, min(0.5, math.sin(k / 5)))
+        return f"{math.sin(k / 3):.4f},5.0,{clipped:.4f}\n".encode()
+
+    feeder = Feeder(port, line, 0.004)
+    try:
+        assert session.execute(f"connect serial {port.path} --protocol csv --rate 250Hz --name board")
+        assert session.execute("view --no-browser")
+        assert wait_until(lambda: session.devices["board"].samples_received > 300, 5)
+        info = session.view.snapshot().devices["board"]
+    finally:
+        feeder.stop()
+        session.execute("view stop")
+    assert info.flags == {1: "flat", 2: "saturated"}
+    panel = DevicePanel("board", info, Range1d(0, 10))
+    low = high = np.zeros((5, 3), dtype=np.float32)
+    panel._name_channels(low - np.arange(3), high + np.array([1, 0, 1]), slice(0, 3), info.flags)
+    assert panel.names.data["text"] == ["ch000", "ch001 (flat)", "ch002 (saturated)"]
+    assert panel.names.data["color"][1:] == ["#c00000", "#c00000"]

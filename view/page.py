@@ -25,6 +25,7 @@ class DeviceInfo:
     received: int = 0
     lost: int = 0
     signal: str = "raw"  # or the online filter chain it shows
+    flags: dict[int, str] = field(default_factory=dict)  # channel index -> "flat" or "saturated" (monitor's test)
 
 
 class Marker(NamedTuple):
@@ -131,9 +132,10 @@ class DevicePanel:
                     rows[f"lo{k}"] = rows[f"hi{k}"] = np.full(len(envelope.time_s), np.nan)
             # only the window's bins stay in the browser: each frame redraws what it holds
             self.source.stream(rows, rollover=round(self.window.value / BIN_S))
-            self._name_channels(low, high, shown)
-        self._stream_markers(feed, snapshot)
         info = snapshot.devices.get(self.name, self.info)
+        if len(envelope.time_s):
+            self._name_channels(low, high, shown, info.flags)
+        self._stream_markers(feed, snapshot)
         status = (
             f"<b>{self.name}</b>: {info.state}, {info.rate_hz:g} Hz, {len(info.channel_names)} channels, "
             f"{info.received} samples received, {info.lost} lost; showing the {info.signal} signal"
@@ -153,14 +155,17 @@ class DevicePanel:
             same = units == unit
             self.gain[shown][same] = 0.8 / np.median(spread[same])
 
-    def _name_channels(self, low: np.ndarray, high: np.ndarray, shown: slice) -> None:
+    def _name_channels(self, low: np.ndarray, high: np.ndarray, shown: slice, flags: dict[int, str]) -> None:
+        """Each channel's name, with "(flat)" (no change over the bins drawn) or "(saturated)" (stuck at its
+        extreme, as ``monitor`` tests it over the last second) in red."""
         names = self.info.channel_names[shown]
         flat = np.all(high == low, axis=0)
-        text = [f"{n} (flat)" if f else n for n, f in zip(names, flat, strict=True)]
+        said = [flags.get(shown.start + k) or ("flat" if f else "") for k, f in enumerate(flat)]
+        text = [f"{n} ({flag})" if flag else n for n, flag in zip(names, said, strict=True)]
         if list(self.names.data["text"]) == text:
             return  # unchanged: no message to the browser
         self.names.data = {"x": [4] * len(names), "y": [PAGE_CHANNELS - 1 - k + 0.2 for k in range(len(names))],
-                           "text": text, "color": ["#c00000" if f else "#444444" for f in flat]}  # fmt: skip
+                           "text": text, "color": ["#c00000" if flag else "#444444" for flag in said]}  # fmt: skip
 
     def _stream_markers(self, feed: DeviceFeed, snapshot: Snapshot) -> None:
         # typed markers green and a device's red, as plot traces tells them apart

@@ -10,6 +10,7 @@ from neuroshell.sessions.registry import Flag, Opt, VerbSet
 
 verbs = VerbSet("view")
 TYPED = ("prompt", "script", "command", "user")  # marker sources that are people (the decoder's are on its plot)
+FLAGS_EVERY_S = 1.0  # how often the view tests channels for flat and saturated
 
 
 @verbs.verb(
@@ -71,6 +72,7 @@ class SessionWatcher:
     def __init__(self, session) -> None:
         self.session = session
         self.feeds: dict[str, Watched] = {}  # by device name
+        self.flags: dict[str, tuple[float, dict[int, str]]] = {}  # by device name: when checked, what found
         self.server = None
         self._raster_of = self._last_raster = None  # the result whose raster the pages were sent, and it
         self.zero_s = _clock()
@@ -94,6 +96,7 @@ class SessionWatcher:
             snapshot.devices[name] = DeviceInfo(
                 spec.sampling_rate_hz, list(spec.channel_names), list(spec.channel_units or [""] * spec.n_channels),
                 device.state, device.samples_received, device.samples_lost, watched.pipeline.describe(),
+                self._flags(name, watched.pipeline),
             )  # fmt: skip
         recording = session.recording
         if recording is not None:
@@ -111,6 +114,20 @@ class SessionWatcher:
             ]  # fmt: skip
         snapshot.simulation = self._raster(session.simulation)
         return snapshot
+
+    def _flags(self, name: str, pipeline) -> dict[int, str]:
+        """Flat and saturated channels by ``monitor``'s test over the last second of the signal shown, redone
+        once a second (a frame comes ten times a second)."""
+        from neuroshell.devices.monitor import snapshot
+
+        checked_at, flags = self.flags.get(name, (-1.0, {}))
+        now = _clock()
+        if now - checked_at >= FLAGS_EVERY_S:
+            online = pipeline.filter
+            health = snapshot(pipeline.device, recent=online.recent if online is not None else None)
+            flags = {index: channel.flag for index, channel in enumerate(health.channels) if channel.flag}
+            self.flags[name] = (now, flags)
+        return flags
 
     def _follow(self, devices: dict) -> None:
         """A feed on every device's pipeline; none on those gone."""
