@@ -138,3 +138,23 @@ def test_the_view_marks_flat_and_saturated_channels_as_monitor_finds_them(sessio
     panel._name_channels(low - np.arange(3), high + np.array([1, 0, 1]), slice(0, 3), info.flags)
     assert panel.names.data["text"] == ["ch000", "ch001 (flat)", "ch002 (saturated)"]
     assert panel.names.data["color"][1:] == ["#c00000", "#c00000"]
+
+
+def test_a_page_shows_the_raw_signal_on_request_while_a_chain_runs(viewed):
+    from bokeh.models import Range1d
+
+    from neuroshell.view.page import RAW, DevicePanel
+
+    device, watcher = viewed.devices["sim0"], viewed.view
+    assert "sim0" not in watcher.snapshot().raw_feeds  # no chain: the decoder hears the raw signal itself
+    assert viewed.execute("filter sim0 --bandpass 1Hz:40Hz")
+    now = watcher.snapshot()
+    raw = now.raw_feeds["sim0"]
+    assert raw is not now.feeds["sim0"] and raw in device.listeners
+    panel = DevicePanel("sim0", now.devices["sim0"], Range1d(0, 10))
+    assert panel.feed_of(now) is now.feeds["sim0"] and now.devices["sim0"].signal.startswith("filtered (")
+    panel.signal.value = RAW
+    assert panel.feed_of(now) is raw
+    assert wait_until(lambda: raw.samples_seen > 500 and now.feeds["sim0"].samples_seen > 500, 5)
+    assert viewed.execute("filter sim0 --clear")
+    assert "sim0" not in watcher.snapshot().raw_feeds and raw not in device.listeners

@@ -12,6 +12,7 @@ from neuroshell.view.feed import BIN_S, KEPT_S, DeviceFeed
 FRAME_MS = 100  # 10 frames a second
 STATUS_EVERY = 5  # frames between status lines
 PAGE_CHANNELS = 16
+DECODED, RAW = "as the decoder hears it", "raw"  # the signal a page shows: filtered while a chain runs, or raw
 
 
 @dataclass
@@ -61,7 +62,8 @@ class Snapshot:
     clock_s: float
     zero_s: float = 0.0  # the page's time axis reads seconds since this (the view's opening)
     frame: int = 0  # the page's frame number (set by the page)
-    feeds: dict[str, DeviceFeed] = field(default_factory=dict)
+    feeds: dict[str, DeviceFeed] = field(default_factory=dict)  # the signal the decoder hears
+    raw_feeds: dict[str, DeviceFeed] = field(default_factory=dict)  # the raw signal, while a chain runs
     devices: dict[str, DeviceInfo] = field(default_factory=dict)
     typed_markers: list[Marker] = field(default_factory=list)
     predictions: list[Answer] = field(default_factory=list)
@@ -79,11 +81,13 @@ class DevicePanel:
 
         self.name, self.info = name, info
         self.completed = 0
+        self.shown_feed: DeviceFeed | None = None
         self.typed_count = self.device_count = 0
         pages = [f"{i}-{min(i + PAGE_CHANNELS, len(info.channel_names)) - 1}" for i in
                  range(0, len(info.channel_names), PAGE_CHANNELS)]  # fmt: skip
         self.page = Select(title="channels", value=pages[0], options=pages, width=120)
         self.window = Slider(title="window (s)", start=2, end=KEPT_S, value=10, step=1, width=200)
+        self.signal = Select(title="signal", value=DECODED, options=[DECODED, RAW], width=180)
         self.status = Div(text="", name=f"status-{name}")
         self.figure = figure(height=420, sizing_mode="stretch_width", x_range=x_range, title=f"{name}",
                              tools="xpan,xwheel_zoom,reset", toolbar_location="right")  # fmt: skip
@@ -103,6 +107,7 @@ class DevicePanel:
         self.centre = np.zeros(len(info.channel_names), dtype=np.float32)
         self.page.on_change("value", lambda attr, old, new: self._restart())
         self.window.on_change("value_throttled", lambda attr, old, new: self._restart())
+        self.signal.on_change("value", lambda attr, old, new: self._restart())
 
     def _first(self) -> int:
         return int(self.page.value.split("-")[0])
@@ -114,7 +119,16 @@ class DevicePanel:
         self.completed, self.gain[:] = 0, 1.0
         self.source.data = self._empty()
 
-    def frame(self, feed: DeviceFeed, snapshot: Snapshot) -> None:
+    def feed_of(self, snapshot: Snapshot) -> DeviceFeed:
+        """The feed the page asks for: the raw signal while a chain runs and "raw" is chosen, else the decoder's."""
+        raw = snapshot.raw_feeds.get(self.name)
+        return raw if raw is not None and self.signal.value == RAW else snapshot.feeds[self.name]
+
+    def frame(self, snapshot: Snapshot) -> None:
+        feed = self.feed_of(snapshot)
+        if feed is not self.shown_feed:  # a chain started or ended under a page showing the raw signal
+            self._restart()
+            self.shown_feed = feed
         envelope, self.completed = feed.since(self.completed)
         first = self._first()
         shown = slice(first, min(first + PAGE_CHANNELS, feed.n_channels))
@@ -138,7 +152,8 @@ class DevicePanel:
         self._stream_markers(feed, snapshot)
         status = (
             f"<b>{self.name}</b>: {info.state}, {info.rate_hz:g} Hz, {len(info.channel_names)} channels, "
-            f"{info.received} samples received, {info.lost} lost; showing the {info.signal} signal"
+            f"{info.received} samples received, {info.lost} lost; showing the "
+            f"{'raw' if feed is snapshot.raw_feeds.get(self.name) else info.signal} signal"
         )
         if snapshot.frame % STATUS_EVERY == 0:  # text is laid out anew each time: a few times a second
             self.status.text = status
@@ -210,12 +225,12 @@ def build(doc, snapshot_of: Callable[[], Snapshot]) -> None:
                 panels.pop(name)
             for name in set(now.feeds) - set(panels):
                 panels[name] = DevicePanel(name, now.devices[name], x_range)
-            devices.children = [column(row(p.page, p.window, p.status), p.figure, sizing_mode="stretch_width")
-                                for p in panels.values()]  # fmt: skip
+            devices.children = [column(row(p.page, p.window, p.signal, p.status), p.figure,
+                                       sizing_mode="stretch_width") for p in panels.values()]  # fmt: skip
         window = next(iter(panels.values())).window.value if panels else 10
         x_range.start, x_range.end = now.clock_s - now.zero_s - window, now.clock_s - now.zero_s
-        for name, panel in panels.items():
-            panel.frame(now.feeds[name], now)
+        for panel in panels.values():
+            panel.frame(now)
         if now.frame % STATUS_EVERY == 0:
             header.text = now.recording or "not recording"
         _predictions(now, predictions, decoder, accuracy, shown)

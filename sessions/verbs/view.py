@@ -59,10 +59,12 @@ def _open_browser(url: str) -> bool:
 
 class Watched(NamedTuple):
     """A device the view follows through its ``pipeline`` (``filters.pipeline.LivePipeline``): the ``feed``
-    hears the signal the decoder hears, filtered while a chain runs."""
+    hears the signal the decoder hears, filtered while a chain runs; ``raw`` (while a chain runs) hears the
+    device itself, for a page that asks for the raw signal."""
 
     pipeline: Any
     feed: Any  # view.feed.DeviceFeed
+    raw: Any = None
 
 
 class SessionWatcher:
@@ -93,6 +95,8 @@ class SessionWatcher:
             spec = device.spec
             watched = self.feeds[name]
             snapshot.feeds[name] = watched.feed
+            if watched.raw is not None:
+                snapshot.raw_feeds[name] = watched.raw
             snapshot.devices[name] = DeviceInfo(
                 spec.sampling_rate_hz, list(spec.channel_names), list(spec.channel_units or [""] * spec.n_channels),
                 device.state, device.samples_received, device.samples_lost, watched.pipeline.describe(),
@@ -134,9 +138,9 @@ class SessionWatcher:
         from neuroshell.view.feed import DeviceFeed
 
         for name in list(self.feeds):
-            pipeline, feed = self.feeds[name]
-            if devices.get(name) is not pipeline.device:
-                pipeline.unfollow(feed)
+            watched = self.feeds[name]
+            if devices.get(name) is not watched.pipeline.device:
+                _let_go(watched)
                 del self.feeds[name]
         for name, device in devices.items():
             pipeline = self.session.pipelines.get(name)
@@ -144,6 +148,9 @@ class SessionWatcher:
                 feed = DeviceFeed(name, device.spec.n_channels, device.spec.scale)
                 pipeline.follow(feed)
                 self.feeds[name] = Watched(pipeline, feed)
+            watched = self.feeds.get(name)
+            if watched is not None and (watched.pipeline.filter is None) != (watched.raw is None):
+                self.feeds[name] = _with_raw(watched, device)
 
     def _raster(self, result):
         from neuroshell.view.page import Raster
@@ -159,9 +166,27 @@ class SessionWatcher:
         """Stop serving and take the feeds off the devices."""
         if self.server is not None:
             self.server.stop()
-        for pipeline, feed in self.feeds.values():
-            pipeline.unfollow(feed)
+        for watched in self.feeds.values():
+            _let_go(watched)
         self.feeds.clear()
+
+
+def _with_raw(watched: Watched, device) -> Watched:
+    """``watched`` with a feed on the raw device while a chain runs on it, and without one otherwise."""
+    from neuroshell.view.feed import DeviceFeed
+
+    if watched.raw is not None:
+        device.remove_listener(watched.raw)
+        return watched._replace(raw=None)
+    raw = DeviceFeed(device.name, device.spec.n_channels, device.spec.scale)
+    device.add_listener(raw)
+    return watched._replace(raw=raw)
+
+
+def _let_go(watched: Watched) -> None:
+    watched.pipeline.unfollow(watched.feed)
+    if watched.raw is not None:
+        watched.pipeline.device.remove_listener(watched.raw)
 
 
 def _clock() -> float:
