@@ -141,8 +141,14 @@ def test_labrecorder_microvolts_go_out_and_back_at_their_size(session, tmp_path)
     values = np.sin(np.arange(1000)[:, None] / [5.0, 9.0]) * [40.0, 80.0]  # microvolts, as LSL declares them
     eeg = dict(name="EEG", type="EEG", channel_count=2, rate=250, format="float32", times=1000 + np.arange(1000) / 250,
                values=values, labels=["C3", "C4"], units=["microvolts"] * 2, offsets=[])  # fmt: skip
-    write_xdf(tmp_path / "lr.xdf", [eeg], "2026-11-24T10:00:00+00:00")
+    said = "Ü" + "the participant said: " * 15  # 331 characters, as long as an XDF example file's label
+    marks = dict(name="Notes", type="Markers", channel_count=1, rate=0, format="string", times=np.array([1001.0]),
+                 values=[[said]], labels=["m"], units=[""], offsets=[])  # fmt: skip
+    write_xdf(tmp_path / "lr.xdf", [eeg, marks], "2026-11-24T10:00:00+00:00")
     assert session.execute(f"import {tmp_path / 'lr.xdf'} --to {tmp_path / 'lr.h5'}")
+    file = open_file(tmp_path / "lr.h5")
+    assert file.markers().labels == [said]  # whole: 128 bytes had cut it
+    file.close()
     for suffix in (".edf", ".fif"):
         assert session.execute(f"export {tmp_path / 'lr.h5'}:/streams/EEG --to {tmp_path / ('lr' + suffix)}")
         raw = mne.io.read_raw(tmp_path / ("lr" + suffix), verbose="error")
