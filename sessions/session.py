@@ -82,6 +82,7 @@ class Session:
         self.recording: Any = None  # a devices.recording.LiveRecording while one runs
         self.network: Any = None  # neuron.Network
         self.simulation: Any = None  # the last neuron.SimulationResult
+        self.simulating: tuple[float, float] | None = None  # while simulate runs: (simulated s, asked s)
         self.kernel_warmup: Any = None  # a neuron.warmup.KernelWarmup started by `net compile`
         self.models: dict[str, Any] = {}  # name -> training.TrainedModel
         self.datasets: dict[str, Any] = {}

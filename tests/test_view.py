@@ -158,3 +158,35 @@ def test_a_page_shows_the_raw_signal_on_request_while_a_chain_runs(viewed):
     assert wait_until(lambda: raw.samples_seen > 500 and now.feeds["sim0"].samples_seen > 500, 5)
     assert viewed.execute("filter sim0 --clear")
     assert "sim0" not in watcher.snapshot().raw_feeds and raw not in device.listeners
+
+
+def test_the_view_says_how_far_a_running_simulation_is(session):
+    import threading
+
+    from bokeh.models import ColumnDataSource
+    from bokeh.plotting import figure
+
+    from neuroshell.view.page import Snapshot, _simulation
+
+    assert session.execute("net example cuba") and session.execute("view --no-browser")
+    seen, done = [], threading.Event()
+
+    def watch():
+        while not done.wait(0.02):
+            seen.append(session.view.snapshot().simulating)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        assert session.execute("simulate 2s")
+    finally:
+        done.set()
+        watcher.join()
+    now = session.view.snapshot()
+    session.execute("view stop")
+    going = [s for s in seen if s is not None]
+    assert going and all(asked == 2.0 and 0 <= done_s <= 2.0 for done_s, asked in going)
+    assert now.simulating is None and now.simulation is not None
+    raster = figure()
+    _simulation(Snapshot(clock_s=0.0, simulating=(1.0, 2.0)), ColumnDataSource({"x": [], "y": []}), raster, {})
+    assert raster.title.text == "simulating: 1.00 of 2 s (50%)"

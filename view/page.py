@@ -70,6 +70,7 @@ class Snapshot:
     classes: list[str] = field(default_factory=list)
     recording: str = ""
     simulation: Raster | None = None
+    simulating: tuple[float, float] | None = None  # a run going on: (simulated s, asked s)
 
 
 class DevicePanel:
@@ -261,7 +262,11 @@ def _predictions(now: Snapshot, source, decoder, accuracy, shown: dict) -> None:
 
 
 def _simulation(now: Snapshot, source, raster, shown: dict) -> None:
-    if now.simulation is None or now.simulation is shown["simulation"]:
+    if now.simulating is not None and now.frame % STATUS_EVERY == 0:
+        done, asked = now.simulating
+        raster.title.text = f"simulating: {done:.2f} of {asked:g} s ({done / asked:.0%})"
+        shown["simulation"] = None  # the result, when it comes, is drawn anew
+    if now.simulation is None or now.simulation is shown["simulation"] or now.simulating is not None:
         return
     raster_now = now.simulation
     keep = slice(None, None, max(1, len(raster_now.times_s) // 50_000))  # the browser draws up to ~50k spikes

@@ -2,6 +2,7 @@
 speed, memory), keep learnt weights with the network, write the run where asked."""
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from neuroshell.common.words import format_quantity
@@ -61,7 +62,11 @@ def simulate_verb(session, args):
             )
     live = _live_work(session)
     stop = threading.Event()
-    with session.ui.progress("simulating", total=args.duration) as bar:
+    with session.ui.progress("simulating", total=args.duration) as bar, _said_to_the_view(session, args.duration):
+
+        def progress(simulated_s: float) -> None:
+            bar.update(simulated_s)
+            session.simulating = (simulated_s, args.duration)
 
         def run():
             return simulate(
@@ -70,7 +75,7 @@ def simulate_verb(session, args):
                 dt_s=args.dt,
                 seed=args.seed,
                 record=record,
-                progress=bar.update,
+                progress=progress,
                 stream_loader=stream_currents,
                 weights_every_s=args.every if "weights" in args.record else None,
                 threads=args.threads,
@@ -110,6 +115,16 @@ def simulate_verb(session, args):
     if not result.completed:
         out.append(interrupted(f"simulation at {result.duration_s:.3f} of {args.duration:g} s", "kept what ran"))
     return out
+
+
+@contextmanager
+def _said_to_the_view(session, duration_s: float):
+    """``session.simulating`` while the run goes (the live view shows its progress), None after it."""
+    session.simulating = (0.0, duration_s)
+    try:
+        yield
+    finally:
+        session.simulating = None
 
 
 def _live_work(session) -> str:

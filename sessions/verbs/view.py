@@ -117,6 +117,7 @@ class SessionWatcher:
                        p.label == truth(p.marker_label)) for p in list(live.outputs.predictions)
             ]  # fmt: skip
         snapshot.simulation = self._raster(session.simulation)
+        snapshot.simulating = session.simulating
         return snapshot
 
     def _flags(self, name: str, pipeline) -> dict[int, str]:
