@@ -166,6 +166,17 @@ class Feeder:
         self.thread.join()
 
 
+def flat_and_saturated_board(port: FakePort) -> Feeder:
+    """A CSV board at 250 Hz on ``port``: ch000 a sine, ch001 flat at 5.0, ch002 a sine clipped at +-0.5."""
+    import math
+
+    def line(k: int) -> bytes:
+        clipped = max(-0.5, min(0.5, math.sin(k / 5)))
+        return f"{math.sin(k / 3):.4f},5.0,{clipped:.4f}\n".encode()
+
+    return Feeder(port, line, 0.004)
+
+
 def helmet_recording(
     path: Path,
     seconds: float,

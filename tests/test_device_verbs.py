@@ -1,6 +1,5 @@
 """Device verbs through the dispatcher: connect, devices, record, mark, monitor, replay, disconnect."""
 
-import math
 import re
 
 import h5py
@@ -9,7 +8,7 @@ import pytest
 
 from neuroshell.devices.base import wait_until
 from neuroshell.storage.files import open_file
-from tests.helpers import FakePort, Feeder
+from tests.helpers import FakePort, flat_and_saturated_board
 
 
 def test_record_the_simulated_helmet_with_marks(session, tmp_path):
@@ -92,12 +91,7 @@ def test_a_fast_replay_is_not_recorded_and_a_real_time_one_keeps_its_time(sessio
 
 def test_monitor_flags_flat_and_saturated_channels(session):
     port = FakePort()
-
-    def line(k):
-        clipped = max(-0.5, min(0.5, math.sin(k / 5)))
-        return f"{math.sin(k / 3):.4f},5.0,{clipped:.4f}\n".encode()
-
-    feeder = Feeder(port, line, 0.004)
+    feeder = flat_and_saturated_board(port)
     try:
         assert session.execute(f"connect serial {port.path} --protocol csv --rate 250Hz --name board")
         assert wait_until(lambda: session.devices["board"].samples_received > 300, 5)

@@ -110,20 +110,13 @@ def _model(page, name: str, what: str):
 
 
 def test_the_view_marks_flat_and_saturated_channels_as_monitor_finds_them(session):
-    import math
-
     from bokeh.models import Range1d
 
     from neuroshell.view.page import DevicePanel
-    from tests.helpers import FakePort, Feeder
+    from tests.helpers import FakePort, flat_and_saturated_board
 
     port = FakePort()
-
-    def line(k):
-        clipped = max(-0.5, min(0.5, math.sin(k / 5)))
-        return f"{math.sin(k / 3):.4f},5.0,{clipped:.4f}\n".encode()
-
-    feeder = Feeder(port, line, 0.004)
+    feeder = flat_and_saturated_board(port)
     try:
         assert session.execute(f"connect serial {port.path} --protocol csv --rate 250Hz --name board")
         assert session.execute("view --no-browser")
