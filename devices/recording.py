@@ -37,6 +37,7 @@ class LiveRecording:
         notify: Callable[..., None] | None = None,
         filter_chains: dict[str, str] | None = None,
         on_end: Callable[[Path], None] | None = None,
+        sources: list | None = None,
     ) -> None:
         self.path = Path(path)
         self.on_end = on_end
@@ -45,6 +46,9 @@ class LiveRecording:
         self.typed_markers: list[MarkerItem] = []  # what mark() wrote, for the live view
         self.clock = clock
         self.devices = list(devices)
+        # What it listens to for each device: the device itself, or what hands on its raw signal (the
+        # session's filters.pipeline.LivePipeline); either has add_listener and remove_listener.
+        self.sources = list(sources) if sources is not None else list(self.devices)
         self.notify = notify
         self.fault: str | None = None
         data_devices = [d for d in self.devices if d.spec.n_channels > 0]
@@ -67,8 +71,8 @@ class LiveRecording:
         self.stopped_at: float | None = None
         self._lock = threading.Lock()
         self._timer = None
-        for device in self.devices:
-            device.add_listener(self)
+        for source in self.sources:
+            source.add_listener(self)
         self.summary_shown = False  # told the user already (a timed end), so `record stop` need not repeat it
         if duration_s is not None:
             self._timer = threading.Timer(duration_s, self._stop_on_time)
@@ -83,8 +87,8 @@ class LiveRecording:
         """Called from the writer thread when it stopped by itself: keep the devices, say what happened."""
         self.fault = reason
         self.stopped_at = self.clock()
-        for device in self.devices:
-            device.remove_listener(self)
+        for source in self.sources:
+            source.remove_listener(self)
         logger.info("recording stopped: {}", reason)
         self._end()
         if self.notify is not None:
@@ -132,8 +136,8 @@ class LiveRecording:
             if self.final is None:
                 if self._timer is not None:
                     self._timer.cancel()
-                for device in self.devices:
-                    device.remove_listener(self)
+                for source in self.sources:
+                    source.remove_listener(self)
                 self._gaps_of_lost_devices()
                 self.final = self.recorder.stop()
                 self.stopped_at = self.stopped_at or self.clock()

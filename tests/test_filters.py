@@ -149,3 +149,23 @@ def test_filter_changes_under_a_follower_lose_and_repeat_no_sample(session):
     times = np.concatenate(heard.times)
     assert 0 < heard.filtered < len(times)  # some blocks raw, some filtered
     np.testing.assert_allclose(np.diff(times), 1e-3, rtol=0.01)  # every sample once, in order
+
+
+def test_the_recording_hears_the_raw_signal_through_the_pipeline_and_a_failing_follower_costs_it_nothing(
+    session, tmp_path
+):
+    class Failing(TimesHeard):
+        def unit_samples(self, device, data, times):
+            raise RuntimeError("a decoder's bug")
+
+    assert session.execute("connect sim --channels 4 --rate 1kHz")
+    pipeline, device = session.pipelines["sim0"], session.devices["sim0"]
+    assert session.execute("filter sim0 --highpass 1Hz")
+    pipeline.follow(Failing())
+    assert session.execute(f"record start {tmp_path / 'r.h5'}")
+    recording = session.recording
+    assert pipeline.raw_listeners == [recording] and recording not in device.listeners
+    assert session.execute("wait 500ms") and session.execute("record stop")
+    assert pipeline.raw_listeners == []
+    stats = recording.final.streams["sim0"]
+    assert stats.samples_written >= 400 and stats.blocks_dropped == 0

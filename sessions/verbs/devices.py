@@ -324,6 +324,7 @@ def record_start(session, args):
             min_free_bytes=settings["record.min_free"],
             notify=session.notify,
             filter_chains={n: p.chain.to_json() for n, p in session.pipelines.items() if p.chain is not None},
+            sources=[session.pipelines[device.name] for device in chosen],  # it hears their raw signal
             on_end=lambda path: session.made("recording", path),  # the latest, however it ends
         )
     except FileExistsError as error:
