@@ -30,7 +30,7 @@ def test_data_and_markers_from_outlets_land_in_one_file(tmp_path):
     markers = connect_lsl("mk", CLOCK, 5.0, {"name": f"{name}-markers"})
     assert markers.spec.n_channels == 0
     recording = LiveRecording(tmp_path / "lsl.h5", [eeg, markers], CLOCK, flush_interval_s=0.2)
-    time.sleep(0.3)
+    assert data_outlet.wait_for_consumers(5) and marker_outlet.wait_for_consumers(5)
     sent = 0
     marker_times = []
     for block in range(20):
@@ -111,14 +111,14 @@ def test_lost_outlet_is_reported_and_reconnected(tmp_path):
     first = pylsl.StreamOutlet(info)
     device = connect_lsl("flaky", CLOCK, 5.0, {"name": name})
     recording = LiveRecording(tmp_path / "flaky.h5", [device], CLOCK, flush_interval_s=0.2)
-    time.sleep(0.2)
+    assert first.wait_for_consumers(5)
     first.push_chunk(np.ones((20, 2), dtype=np.float32))
     assert wait_until(lambda: device.samples_received >= 20, 3)
     del first
     assert wait_until(lambda: device.state == "lost", 10)
     second = pylsl.StreamOutlet(pylsl.StreamInfo(name, "EEG", 2, 100.0, pylsl.cf_float32, source))
     assert wait_until(lambda: device.state == "streaming" and device.reconnects == 1, 10)
-    time.sleep(0.3)
+    assert second.wait_for_consumers(5)
     second.push_chunk(np.full((20, 2), 2.0, dtype=np.float32))
     assert wait_until(lambda: device.samples_received >= 40, 5)
     recording.stop()
