@@ -44,7 +44,8 @@ SHOWN_UNITS |= {kind: "uV" for kind in ("eeg", "eog", "ecg", "emg", "seeg", "eco
 
 VOLTAGE_TYPES = ("eeg", "seeg", "ecog", "dbs")  # the types NWB keeps as an ElectricalSeries
 # Channel types of the XDF metadata (LSL's conventions) that are not spelt as MNE spells them.
-LSL_TYPES = {"meg": "mag", "trigger": "stim", "markers": "stim", "gsr": "gsr", "eda": "gsr", "ppg": "bio"}
+LSL_TYPES = {"meg": "mag", "trigger": "stim", "markers": "stim", "eda": "gsr", "ppg": "bio"}
+TYPE_OF_SI_UNIT = {"T": "mag", "T/m": "grad", "V": "eeg", "count": "stim", "S": "gsr", "K": "temperature"}
 MNE_TYPES = frozenset(
     {"eeg", "mag", "grad", "ref_meg", "stim", "eog", "ecg", "emg", "misc", "bio", "resp", "seeg", "ecog", "dbs"}
     | {"gsr", "temperature", "syst", "exci", "ias", "chpi", "fnirs_cw_amplitude", "fnirs_od", "hbo", "hbr"}
@@ -60,8 +61,7 @@ def si_unit(unit: str) -> Unit:
 def type_of_unit(unit: str) -> str:
     """The MNE channel type a channel of ``unit`` most likely is, where its source named none: T: mag,
     T/m: grad, V: eeg, counts: stim, anything else: misc."""
-    by_si = {"T": "mag", "T/m": "grad", "V": "eeg", "count": "stim", "S": "gsr", "K": "temperature"}
-    return by_si.get(si_unit(unit).si, "misc")
+    return TYPE_OF_SI_UNIT.get(si_unit(unit).si, "misc")
 
 
 def mne_type(name: str) -> str:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroshell.common.channels import type_of_unit
 from neuroshell.formats.catalog import FormatError, require
 from neuroshell.formats.target import ImportTarget
 from neuroshell.formats.timeline import GAP_STEPS
@@ -46,19 +45,11 @@ def import_csv(
         raise FormatError(f"{source.name} has no numeric column to import: name them with --channels")
     data = table[channels].apply(pandas.to_numeric, errors="coerce").to_numpy(np.float64)
     rate = columns.rate_hz or _estimated_rate(times)
-    spec = StreamSpec(
-        source.stem,
-        [str(c) for c in channels],
-        rate,
-        [columns.unit] * len(channels),
-        "float64",
-        source="csv",
-        channel_types=[type_of_unit(columns.unit)] * len(channels),
-    )
     out = ImportTarget(target, zero, source, overwrite)
     try:
         name = out.stream_name(source.stem)
-        spec.name = name
+        # the channels' types follow from their unit (StreamSpec's default)
+        spec = StreamSpec(name, [str(c) for c in channels], rate, [columns.unit] * len(channels), "float64", "csv")
         breaks = np.flatnonzero(np.diff(times) > GAP_STEPS / rate) if rate > 0 else np.zeros(0, int)
         gaps = [(times[i] + 1 / rate, times[i + 1]) for i in breaks]
         samples = out.add_stream(spec, [(data, times)], gaps=gaps)
